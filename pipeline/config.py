@@ -1,0 +1,266 @@
+"""Typed project configuration, loaded from TOML and validated before any SQL runs.
+
+Relative paths inside the file are resolved against the file's own directory, so a project
+directory moves as one piece and the working directory never changes what a run reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+IMPUTERS = ("none", "median", "mean", "mode", "constant")
+ENCODERS = ("onehot", "ordinal")
+SCALERS = ("none", "standard", "minmax")
+FEATURE_TYPES = ("numeric", "categorical")
+TASKS = ("binary", "multiclass", "regression")
+EXECUTORS = ("auto", "process", "inprocess")
+
+
+def check_identifier(name: str, what: str) -> str:
+    """Reject anything but a plain SQL identifier, so config text can never become SQL."""
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ConfigError(
+            f"{what} {name!r} is not a valid identifier (letters, digits and _; "
+            "not starting with a digit)"
+        )
+    return name
+
+
+def check_table_name(name: str, what: str) -> str:
+    """A table is `schema.table`: the schema plays the role of a BigQuery dataset."""
+    parts = name.split(".") if isinstance(name, str) else []
+    if len(parts) != 2:
+        raise ConfigError(f"{what} {name!r} must be written as schema.table")
+    for part in parts:
+        check_identifier(part, what)
+    return name
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    type: str
+    path: Path | None = None
+    seed_from: Path | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    column: str
+    type: str
+    impute: str
+    encode: str | None = None
+    scale: str = "none"
+    fill_value: float | str | None = None
+    missing_indicator: bool = False
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    holdout_fraction: float
+    salt: str
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    estimator: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    executor: str
+    workers: int
+    batch_rows: int
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    warehouse: WarehouseConfig
+    sql_dir: Path
+    labelled_table: str
+    unlabelled_table: str
+    output_schema: str
+    id_column: str
+    label_column: str
+    task: str
+    split: SplitConfig
+    features: tuple[FeatureConfig, ...]
+    model: ModelConfig
+    scoring: ScoringConfig
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def table(self, name: str) -> str:
+        """The fully qualified name of a table this pipeline writes."""
+        return f"{self.output_schema}.{check_identifier(name, 'table')}"
+
+    @property
+    def hash(self) -> str:
+        """Content hash of the whole config; recorded in the ledger and the model directory."""
+        text = json.dumps(self.raw, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def feature_spec(self) -> list[dict[str, Any]]:
+        """Plain dicts the SQL templates render from."""
+        return [asdict(f) for f in self.features]
+
+
+def _section(raw: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = raw.get(name)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: missing section [{name}]")
+    return value
+
+
+def _required(section: dict[str, Any], key: str, where: str) -> Any:
+    if key not in section:
+        raise ConfigError(f"{where}: missing key {key!r}")
+    return section[key]
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
+    where = f"{path}: features[{index}]"
+    column = check_identifier(_required(raw, "column", where), f"{where} column")
+    where = f"{path}: feature {column!r}"
+    ftype = _choice(_required(raw, "type", where), FEATURE_TYPES, f"{where} type")
+    default_impute = "median" if ftype == "numeric" else "mode"
+    impute = _choice(raw.get("impute", default_impute), IMPUTERS, f"{where} impute")
+    if ftype == "categorical" and impute in ("median", "mean"):
+        raise ConfigError(f"{where}: impute {impute!r} needs a numeric column")
+    encode = None
+    if ftype == "categorical":
+        encode = _choice(raw.get("encode", "onehot"), ENCODERS, f"{where} encode")
+    scale = _choice(raw.get("scale", "none"), SCALERS, f"{where} scale")
+    if ftype == "categorical" and scale != "none":
+        raise ConfigError(f"{where}: scale applies to numeric columns only")
+    fill_value = raw.get("fill_value")
+    if impute == "constant" and fill_value is None:
+        raise ConfigError(f"{where}: impute 'constant' needs fill_value")
+    unknown = set(raw) - {
+        "column",
+        "type",
+        "impute",
+        "encode",
+        "scale",
+        "fill_value",
+        "missing_indicator",
+    }
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    return FeatureConfig(
+        column=column,
+        type=ftype,
+        impute=impute,
+        encode=encode,
+        scale=scale,
+        fill_value=fill_value,
+        missing_indicator=bool(raw.get("missing_indicator", False)),
+    )
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a project config; every name is checked before any SQL is rendered."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    base = path.resolve().parent
+
+    def resolve(p: str | None) -> Path | None:
+        return None if p is None else (base / p).resolve()
+
+    wh = dict(_section(raw, "warehouse", path))
+    wtype = str(_required(wh, "type", f"{path}: [warehouse]"))
+    warehouse = WarehouseConfig(
+        type=wtype,
+        path=resolve(wh.pop("path", None)),
+        seed_from=resolve(wh.pop("seed_from", None)),
+        options={k: v for k, v in wh.items() if k != "type"},
+    )
+
+    tables = _section(raw, "tables", path)
+    where = f"{path}: [tables]"
+    labelled = check_table_name(_required(tables, "labelled", where), "tables.labelled")
+    unlabelled = check_table_name(_required(tables, "unlabelled", where), "tables.unlabelled")
+    output_schema = check_identifier(_required(tables, "output_schema", where), "output_schema")
+
+    columns = _section(raw, "columns", path)
+    id_column = check_identifier(_required(columns, "id", f"{path}: [columns]"), "columns.id")
+    label = check_identifier(_required(columns, "label", f"{path}: [columns]"), "columns.label")
+    task = _choice(columns.get("task", "binary"), TASKS, f"{path}: [columns] task")
+
+    split_raw = _section(raw, "split", path)
+    fraction = float(split_raw.get("holdout_fraction", 0.2))
+    if not 0.0 < fraction < 1.0:
+        raise ConfigError(f"{path}: [split] holdout_fraction must be between 0 and 1")
+    split = SplitConfig(holdout_fraction=fraction, salt=str(split_raw.get("salt", "split-v1")))
+
+    features_raw = raw.get("features")
+    if not isinstance(features_raw, list) or not features_raw:
+        raise ConfigError(f"{path}: no [[features]] listed")
+    features = tuple(_feature(f, i, path) for i, f in enumerate(features_raw))
+    seen: set[str] = set()
+    for f in features:
+        if f.column in seen:
+            raise ConfigError(f"{path}: feature {f.column!r} is listed twice")
+        if f.column in (id_column, label):
+            raise ConfigError(f"{path}: feature {f.column!r} is also the id or label column")
+        seen.add(f.column)
+
+    model_raw = _section(raw, "model", path)
+    estimator = str(_required(model_raw, "estimator", f"{path}: [model]"))
+    if not re.match(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$", estimator):
+        raise ConfigError(f"{path}: [model] estimator {estimator!r} must be a dotted path")
+    params = model_raw.get("params", {})
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: [model.params] must be a table")
+
+    scoring_raw = raw.get("scoring", {})
+    scoring = ScoringConfig(
+        executor=_choice(
+            scoring_raw.get("executor", "auto"), EXECUTORS, f"{path}: [scoring] executor"
+        ),
+        workers=int(scoring_raw.get("workers", 0)),
+        batch_rows=int(scoring_raw.get("batch_rows", 50_000)),
+    )
+    if scoring.batch_rows < 1:
+        raise ConfigError(f"{path}: [scoring] batch_rows must be positive")
+
+    sql_dir = resolve(raw.get("sql_dir", "sql"))
+    assert sql_dir is not None
+    return Config(
+        path=path.resolve(),
+        warehouse=warehouse,
+        sql_dir=sql_dir,
+        labelled_table=labelled,
+        unlabelled_table=unlabelled,
+        output_schema=output_schema,
+        id_column=id_column,
+        label_column=label,
+        task=task,
+        split=split,
+        features=features,
+        model=ModelConfig(estimator=estimator, params=dict(params)),
+        scoring=scoring,
+        raw=raw,
+    )

@@ -1,0 +1,87 @@
+"""The run ledger: one row per stage run, written when the stage ends, whatever the outcome."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.project import Project
+
+LEDGER_TABLE = "runs"
+
+
+def new_run_id() -> str:
+    """Sortable by time, unique across machines."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def git_commit(directory: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+@dataclass
+class StageResult:
+    """What a stage reports: rows, the hashes of the SQL it ran, and lines for the user."""
+
+    stage: str
+    rows_in: int = 0
+    rows_out: int = 0
+    sql_hashes: dict[str, str] = field(default_factory=dict)
+    model_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+def latest_model_id(project: Project) -> str | None:
+    table = project.table(LEDGER_TABLE)
+    if not project.warehouse.table_exists(table):
+        return None
+    sql = project.templates.render("ledger/latest_model.sql", table=table).sql
+    rows = project.warehouse.query_arrow(sql).to_pylist()
+    return str(rows[0]["model_id"]) if rows else None
+
+
+@contextmanager
+def recorded(project: Project, run_id: str, stage: str) -> Iterator[StageResult]:
+    """Run a stage body and append its ledger row, success or failure."""
+    result = StageResult(stage=stage)
+    started = datetime.now(UTC)
+    error: BaseException | None = None
+    try:
+        yield result
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        row = {
+            "run_id": run_id,
+            "stage": stage,
+            "started_at": started.strftime("%Y-%m-%d %H:%M:%S.%f"),
+            "ended_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            "status": "success" if error is None else "failed",
+            "rows_in": result.rows_in,
+            "rows_out": result.rows_out,
+            "sql_hashes": json.dumps(result.sql_hashes, sort_keys=True),
+            "model_id": result.model_id,
+            "config_hash": project.config.hash,
+            "git_commit": git_commit(project.config.path.parent),
+            "error": None if error is None else f"{type(error).__name__}: {error}",
+        }
+        table = project.table(LEDGER_TABLE)
+        wh, t = project.warehouse, project.templates
+        wh.ensure_schema(project.config.output_schema)
+        wh.execute(t.render("ledger/create.sql", table=table).sql)
+        wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)

@@ -1,0 +1,239 @@
+"""The model directory: one directory reproduces a model.
+
+    model.joblib        the fitted estimator (unpickled only after the manifest checks out)
+    model.json          id, estimator and parameters, task, classes, feature names, training
+                        rows and fingerprint, template hashes, library versions, config hash
+    stats.json          the frozen training-split statistics
+    categories.json     the category <-> column table
+    config.toml         the project config the model was trained with
+    sql/                the preprocessing templates (and macros) it was trained with
+    manifest.json       sha256 of every file above
+
+`TrainedModel.load(dir).predict(df)` replays the frozen SQL on a DataFrame in an in-memory
+DuckDB and then the estimator: the same code path the batch predict stage uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import ModelIntegrityError
+from pipeline.features import Stats, plan
+from pipeline.preprocessing import Source, Spec, transform_sql
+from pipeline.templates import Templates, hash_tree
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.warehouse.base import Warehouse
+
+MANIFEST = "manifest.json"
+# the templates a model needs to replay its preprocessing
+SQL_PARTS = ("preprocess", "macros")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_manifest(model_dir: Path) -> dict[str, str]:
+    """Check every file against the manifest before anything is unpickled."""
+    manifest_path = model_dir / MANIFEST
+    if not manifest_path.is_file():
+        raise ModelIntegrityError(
+            f"{manifest_path} not found: {model_dir} is not a model directory"
+        )
+    try:
+        files: dict[str, str] = json.loads(manifest_path.read_text())["files"]
+    except (ValueError, KeyError) as exc:
+        raise ModelIntegrityError(f"{manifest_path} is not a valid manifest: {exc}") from exc
+    for rel, expected in sorted(files.items()):
+        path = model_dir / rel
+        if not path.is_file():
+            raise ModelIntegrityError(f"{path} is listed in the manifest but missing")
+        if sha256_file(path) != expected:
+            raise ModelIntegrityError(
+                f"{path} does not match its sha256 in {manifest_path}: the file changed after "
+                "the model was saved; refusing to load it"
+            )
+    present = {
+        p.relative_to(model_dir).as_posix()
+        for p in model_dir.rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    }
+    extra = sorted(present - set(files))
+    if extra:
+        raise ModelIntegrityError(f"{model_dir} holds files not in its manifest: {extra}")
+    return files
+
+
+def predict_arrays(estimator: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Labels and a score for feature rows. X: (n_rows, n_features) float64.
+
+    For a classifier the label is the argmax of predict_proba (what scikit-learn's forests do
+    internally), so one call gives both; the score is P(classes_[1]) for binary tasks and the
+    top class's probability otherwise. Regression has no score."""
+    import numpy as np
+
+    if hasattr(estimator, "predict_proba"):
+        proba = estimator.predict_proba(X)  # (n_rows, n_classes)
+        labels = estimator.classes_.take(np.argmax(proba, axis=1))  # (n_rows,)
+        score = proba[:, 1] if proba.shape[1] == 2 else proba.max(axis=1)  # (n_rows,)
+        return labels, score
+    return estimator.predict(X), None
+
+
+@dataclass
+class TrainedModel:
+    estimator: Any
+    meta: dict[str, Any]
+    stats: Stats
+    sql_dir: Path  # the templates this model's preprocessing is rendered from
+    config_text: str = ""
+    directory: Path | None = field(default=None)
+
+    @property
+    def model_id(self) -> str:
+        return str(self.meta["model_id"])
+
+    @property
+    def spec(self) -> Spec:
+        return Spec.from_dict(self.meta["spec"])
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.meta["feature_names"])
+
+    def plans(self) -> list[dict[str, Any]]:
+        return plan(self.spec.features, self.stats)
+
+    def transform_sql(
+        self, warehouse: Warehouse, sources: list[Source], datasets: list[str] | None
+    ) -> tuple[str, dict[str, str]]:
+        """This model's frozen preprocessing, rendered for `warehouse` over raw `sources`."""
+        templates = Templates(self.sql_dir, warehouse)
+        return transform_sql(templates, self.spec, self.plans(), sources, datasets, False)
+
+    def predict_arrays(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        return predict_arrays(self.estimator, X)
+
+    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Raw rows in, predictions out: the frozen SQL preprocessing, then the estimator."""
+        import pandas as pd
+
+        from pipeline.warehouse.duckdb import DuckDBWarehouse
+
+        with DuckDBWarehouse.in_memory() as wh:
+            wh.register("input_rows", df)
+            sql, _ = self.transform_sql(wh, [Source("input_rows", False, "input")], None)
+            features = wh.query_arrow(sql)
+        X = feature_matrix(features, self.feature_names)
+        labels, score = self.predict_arrays(X)
+        out = pd.DataFrame({self.spec.id: features.column(self.spec.id).to_pandas()})
+        out["prediction"] = labels
+        out["score"] = score
+        return out
+
+    # --- persistence -------------------------------------------------------------------
+    def save(self, models_dir: Path) -> Path:
+        """Write the directory under a temporary name, then rename it into place, so a
+        crash never leaves a half-written model where a complete one is expected."""
+        import joblib
+
+        models_dir.mkdir(parents=True, exist_ok=True)
+        target = models_dir / self.model_id
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.model_id}.", dir=models_dir))
+        try:
+            joblib.dump(self.estimator, tmp / "model.joblib")
+            _write_json(tmp / "model.json", self.meta)
+            _write_json(tmp / "stats.json", self.stats)
+            _write_json(tmp / "categories.json", _categories(self))
+            (tmp / "config.toml").write_text(self.config_text)
+            for part in SQL_PARTS:
+                if (self.sql_dir / part).is_dir():
+                    shutil.copytree(self.sql_dir / part, tmp / "sql" / part)
+            files = {
+                p.relative_to(tmp).as_posix(): sha256_file(p)
+                for p in sorted(tmp.rglob("*"))
+                if p.is_file()
+            }
+            _write_json(tmp / MANIFEST, {"files": files})
+            os.chmod(tmp, 0o755)
+            if target.exists():
+                old = models_dir / f".{self.model_id}.old"
+                shutil.rmtree(old, ignore_errors=True)
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old)
+            else:
+                tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.directory = target
+        self.sql_dir = target / "sql"
+        return target
+
+    @classmethod
+    def load(cls, model_dir: Path | str) -> TrainedModel:
+        """Verify the manifest, then unpickle."""
+        import joblib
+
+        model_dir = Path(model_dir)
+        if not model_dir.is_dir():
+            raise ModelIntegrityError(f"model directory {model_dir} not found")
+        verify_manifest(model_dir)
+        meta = json.loads((model_dir / "model.json").read_text())
+        stats = json.loads((model_dir / "stats.json").read_text())
+        estimator = joblib.load(model_dir / "model.joblib")
+        return cls(
+            estimator=estimator,
+            meta=meta,
+            stats=stats,
+            sql_dir=model_dir / "sql",
+            config_text=(model_dir / "config.toml").read_text(),
+            directory=model_dir,
+        )
+
+    def changed_templates(self, project_sql_dir: Path) -> list[str]:
+        """Templates whose text in the project differs from the model's copy."""
+        ours = hash_tree(self.sql_dir)
+        theirs = {
+            k: v for k, v in hash_tree(project_sql_dir).items() if k.split("/")[0] in SQL_PARTS
+        }
+        return sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+
+
+def feature_matrix(table: Any, names: list[str]) -> np.ndarray:
+    """Arrow columns to a C-ordered float64 matrix. X: (n_rows, n_features)."""
+    import numpy as np
+
+    missing = [n for n in names if n not in table.column_names]
+    if missing:
+        raise ModelIntegrityError(f"feature rows lack the model's columns {missing}")
+    X = np.empty((table.num_rows, len(names)), dtype=np.float64)
+    for j, name in enumerate(names):
+        X[:, j] = table.column(name).to_numpy(zero_copy_only=False)
+    return X
+
+
+def _categories(model: TrainedModel) -> list[dict[str, Any]]:
+    from pipeline.features import category_columns
+
+    return category_columns(model.plans())
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")

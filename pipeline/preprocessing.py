@@ -1,0 +1,106 @@
+"""The preprocessing SQL as one unit: clean.sql composed with features.sql over any sources.
+
+Preprocess, batch scoring and `TrainedModel.predict(df)` all call `transform_sql`, so the three
+cannot drift apart: the only thing that differs is which tables the rows come from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.config import FeatureConfig
+from pipeline.templates import Rendered, Templates
+
+
+@dataclass(frozen=True)
+class Source:
+    """A raw table to read. A labelled one is split into train/holdout by the hashed id."""
+
+    table: str
+    labelled: bool
+    dataset: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the preprocessing SQL needs besides statistics; saved in the model directory."""
+
+    id: str
+    label: str
+    features: tuple[FeatureConfig, ...]
+    holdout_fraction: float
+    salt: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "features": [vars(f) for f in self.features],
+            "holdout_fraction": self.holdout_fraction,
+            "salt": self.salt,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Spec:
+        return cls(
+            id=d["id"],
+            label=d["label"],
+            features=tuple(FeatureConfig(**f) for f in d["features"]),
+            holdout_fraction=float(d["holdout_fraction"]),
+            salt=d["salt"],
+        )
+
+
+def clean_sql(
+    templates: Templates, spec: Spec, sources: list[Source], with_label: bool
+) -> Rendered:
+    return templates.render(
+        "preprocess/clean.sql",
+        sources=[vars(s) for s in sources],
+        id=spec.id,
+        label=spec.label if with_label else None,
+        features=[vars(f) for f in spec.features],
+        split={"holdout_fraction": spec.holdout_fraction, "salt": spec.salt},
+    )
+
+
+def fit_stats_sql(templates: Templates, spec: Spec, relation: str, run_id: str) -> Rendered:
+    return templates.render(
+        "preprocess/fit_stats.sql",
+        relation=relation,
+        features=[vars(f) for f in spec.features],
+        run_id=run_id,
+    )
+
+
+def features_sql(
+    templates: Templates,
+    spec: Spec,
+    plans: list[dict[str, Any]],
+    relation: str,
+    datasets: list[str] | None,
+    with_label: bool,
+) -> Rendered:
+    return templates.render(
+        "preprocess/features.sql",
+        relation=relation,
+        datasets=datasets,
+        id=spec.id,
+        label=spec.label if with_label else None,
+        plans=plans,
+    )
+
+
+def transform_sql(
+    templates: Templates,
+    spec: Spec,
+    plans: list[dict[str, Any]],
+    sources: list[Source],
+    datasets: list[str] | None,
+    with_label: bool,
+) -> tuple[str, dict[str, str]]:
+    """Raw rows to model-ready features in one query; returns the SQL and its template hashes."""
+    clean = clean_sql(templates, spec, sources, with_label)
+    features = features_sql(templates, spec, plans, f"({clean.sql})", datasets, with_label)
+    return features.sql, {clean.name: clean.hash, features.name: features.hash}

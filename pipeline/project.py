@@ -1,0 +1,74 @@
+"""An opened project: its config, its warehouse and its templates, for the path layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import Config, load_config
+from pipeline.errors import ConfigError, MissingInputError
+from pipeline.preprocessing import Source, Spec
+from pipeline.templates import Templates
+from pipeline.warehouse import Warehouse, open_warehouse
+
+
+@dataclass
+class Project:
+    config: Config
+    warehouse: Warehouse
+    templates: Templates
+
+    @classmethod
+    @contextmanager
+    def open(cls, config_path: Path | str) -> Iterator[Project]:
+        config = load_config(config_path)
+        with open_warehouse(config.warehouse) as wh:
+            yield cls(config=config, warehouse=wh, templates=Templates(config.sql_dir, wh))
+
+    @property
+    def spec(self) -> Spec:
+        c = self.config
+        return Spec(
+            id=c.id_column,
+            label=c.label_column,
+            features=c.features,
+            holdout_fraction=c.split.holdout_fraction,
+            salt=c.split.salt,
+        )
+
+    def raw_sources(self) -> list[Source]:
+        c = self.config
+        return [Source(c.labelled_table, True, "train"), Source(c.unlabelled_table, False, "test")]
+
+    def table(self, name: str) -> str:
+        return self.config.table(name)
+
+    def require_table(self, name: str, run_first: str) -> str:
+        """The table's name, or a MissingInputError that says which stage makes it."""
+        if not self.warehouse.table_exists(name):
+            raise MissingInputError(
+                f"table {name} not found in the warehouse: run `pipeline run --stage "
+                f"{run_first}` first"
+            )
+        return name
+
+    def check_raw_columns(self) -> None:
+        """Every configured column exists in the raw tables, before any SQL runs on them."""
+        c = self.config
+        for source in self.raw_sources():
+            if not self.warehouse.table_exists(source.table):
+                raise ConfigError(
+                    f"raw table {source.table} (named in {c.path}) not found in the warehouse"
+                )
+            present = {name for name, _ in self.warehouse.describe(source.table)}
+            wanted = [c.id_column, *(f.column for f in c.features)]
+            if source.labelled:
+                wanted.append(c.label_column)
+            missing = [w for w in wanted if w not in present]
+            if missing:
+                raise ConfigError(
+                    f"table {source.table} has no column {', '.join(map(repr, missing))} "
+                    f"(named in {c.path}); it has {', '.join(sorted(present))}"
+                )

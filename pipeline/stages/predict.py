@@ -1,0 +1,97 @@
+"""predict: the model's own frozen SQL over the raw tables -> scored in parallel -> JSON Lines
+part files -> one atomic replace of this model's rows in the predictions table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.errors import MissingInputError
+from pipeline.ledger import StageResult, latest_model_id, recorded
+from pipeline.model import TrainedModel
+from pipeline.project import Project
+from pipeline.scoring import PartJob, ScoreReport, score_batches
+from pipeline.stages import RunOptions
+
+SCORED_DATASETS = ["holdout", "test"]
+
+
+def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
+    """The model named on the command line, else the newest one trained in this warehouse."""
+    model_dir = options.model_dir
+    if model_dir is None:
+        model_id = latest_model_id(project)
+        if model_id is None:
+            raise MissingInputError(
+                "no trained model found: run `pipeline run --stage train` first"
+            )
+        model_dir = options.models_dir / model_id
+    if not Path(model_dir).is_dir():
+        raise MissingInputError(
+            f"model directory {model_dir} not found: run `pipeline run --stage train` first"
+        )
+    return TrainedModel.load(model_dir)
+
+
+def prediction_columns(model: TrainedModel) -> dict[str, str]:
+    """The predictions table's schema, in neutral types."""
+    spec = model.spec
+    return {
+        "run_id": "string",
+        "model_id": "string",
+        spec.id: model.meta["id_type"],
+        "dataset": "string",
+        "prediction": "float" if model.meta["task"] == "regression" else model.meta["label_type"],
+        "score": "float",
+    }
+
+
+def predict_from_data(
+    project: Project,
+    model: TrainedModel,
+    run_id: str,
+    parts_dir: Path,
+    executor: str,
+    workers: int,
+    batch_rows: int,
+) -> tuple[ScoreReport, dict[str, str]]:
+    """Score the holdout and test rows and replace this model's rows in `predictions`;
+    returns the report and the hashes of the SQL that made the feature rows."""
+    wh = project.warehouse
+    project.check_raw_columns()
+    sql, hashes = model.transform_sql(wh, project.raw_sources(), SCORED_DATASETS)
+    total = wh.count_rows(sql)
+    job = PartJob(run_id, model.model_id, model.spec.id, str(parts_dir))
+    report = score_batches(
+        model, wh.stream_batches(sql, batch_rows), total, job, executor=executor, workers=workers
+    )
+    staging = project.table("predictions__staging")
+    wh.load_jsonl(report.parts, staging, prediction_columns(model))
+    wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
+    return report, hashes
+
+
+def predict_from_path(options: RunOptions) -> StageResult:
+    with (
+        Project.open(options.config_path) as project,
+        recorded(project, options.run_id, "predict") as result,
+    ):
+        model = resolve_model(project, options)
+        result.model_id = model.model_id
+        for name in model.changed_templates(project.config.sql_dir):
+            result.messages.append(
+                f"predict: sql/{name} changed since model {model.model_id} was trained; "
+                "scoring uses the model's own copy (retrain to use the new SQL)"
+            )
+        cfg = project.config.scoring
+        parts_dir = options.out_dir / options.run_id / "predictions"
+        report, result.sql_hashes = predict_from_data(
+            project, model, options.run_id, parts_dir, cfg.executor, cfg.workers, cfg.batch_rows
+        )
+        result.rows_in = result.rows_out = report.rows
+        result.details.update(mode=report.mode, parts=len(report.parts))
+        result.messages.append(
+            f"predict: {report.rows} rows scored {report.mode.replace('inprocess', 'in-process')} "
+            f"({report.reason}) in {report.seconds:.2f} s -> {parts_dir} -> "
+            f"{project.table('predictions')}"
+        )
+    return result

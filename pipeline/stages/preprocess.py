@@ -1,0 +1,72 @@
+"""preprocess: raw tables -> clean -> feature_stats (train split only) -> features_*. SQL only."""
+
+from __future__ import annotations
+
+from pipeline.errors import DataError
+from pipeline.features import Stats, plan, stats_from_rows
+from pipeline.ledger import StageResult, recorded
+from pipeline.preprocessing import clean_sql, features_sql, fit_stats_sql
+from pipeline.project import Project
+from pipeline.stages import RunOptions
+
+DATASETS = ("train", "holdout", "test")
+
+
+def read_stats(project: Project) -> Stats:
+    """The frozen statistics of the latest preprocess run, from the warehouse."""
+    table = project.require_table(project.table("feature_stats"), "preprocess")
+    sql = f"SELECT feature, stat, category, value FROM {project.warehouse.quote(table)}"
+    return stats_from_rows(project.warehouse.query_arrow(sql).to_pylist())
+
+
+def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> Stats:
+    """Build every preprocess table in the warehouse; returns the frozen statistics."""
+    wh, t, spec = project.warehouse, project.templates, project.spec
+    project.check_raw_columns()
+    wh.ensure_schema(project.config.output_schema)
+
+    clean_table = project.table("clean")
+    clean = clean_sql(t, spec, project.raw_sources(), with_label=True)
+    result.rows_in = wh.replace_table(clean_table, clean.sql)
+    counts = {
+        r["dataset"]: r["n"]
+        for r in wh.query_arrow(
+            f"SELECT dataset, count(*) AS n FROM {wh.quote(clean_table)} GROUP BY dataset"
+        ).to_pylist()
+    }
+    if not counts.get("train"):
+        raise DataError(
+            f"the training split of {project.config.labelled_table} is empty "
+            f"({counts.get('holdout', 0)} rows went to holdout)"
+        )
+
+    stats_rendered = fit_stats_sql(t, spec, wh.quote(clean_table), run_id)
+    wh.replace_table(project.table("feature_stats"), stats_rendered.sql)
+    stats = read_stats(project)
+    plans = plan(spec.features, stats)
+
+    hashes = {clean.name: clean.hash, stats_rendered.name: stats_rendered.hash}
+    for dataset in DATASETS:
+        rendered = features_sql(
+            t, spec, plans, wh.quote(clean_table), [dataset], with_label=dataset != "test"
+        )
+        n = wh.replace_table(project.table(f"features_{dataset}"), rendered.sql)
+        hashes[f"{rendered.name}:{dataset}"] = rendered.hash
+        result.details[dataset] = n
+        result.rows_out += n
+    result.sql_hashes = hashes
+    result.messages.append(
+        "preprocess: "
+        + ", ".join(f"{d} {result.details[d]}" for d in DATASETS)
+        + f" rows (from {result.rows_in} raw rows)"
+    )
+    return stats
+
+
+def preprocess_from_path(options: RunOptions) -> StageResult:
+    with (
+        Project.open(options.config_path) as project,
+        recorded(project, options.run_id, "preprocess") as result,
+    ):
+        preprocess_from_data(project, options.run_id, result)
+    return result

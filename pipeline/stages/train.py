@@ -1,0 +1,174 @@
+"""train: features_train -> a fitted scikit-learn estimator -> one model directory."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import ConfigError, DataError
+from pipeline.features import Stats, feature_names, plan
+from pipeline.ledger import StageResult, recorded
+from pipeline.model import TrainedModel, feature_matrix
+from pipeline.preprocessing import Spec
+from pipeline.project import Project
+from pipeline.stages import RunOptions
+from pipeline.stages.preprocess import read_stats
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+LIBRARIES = ("scikit-learn", "numpy", "pandas", "pyarrow", "duckdb", "joblib", "jinja2")
+
+
+def make_estimator(dotted: str, params: dict[str, Any]) -> Any:
+    """Any scikit-learn-style estimator by dotted path (sklearn.linear_model.Ridge)."""
+    module_name, _, class_name = dotted.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"[model] estimator {dotted!r} cannot be imported: {exc}") from exc
+    try:
+        estimator = cls(**params)
+    except TypeError as exc:
+        raise ConfigError(f"[model.params] do not fit {dotted}: {exc}") from exc
+    if not hasattr(estimator, "fit") or not hasattr(estimator, "predict"):
+        raise ConfigError(f"[model] estimator {dotted!r} has no fit/predict")
+    return estimator
+
+
+def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
+    from sklearn.base import is_classifier, is_regressor
+
+    if task in ("binary", "multiclass") and not is_classifier(estimator):
+        raise ConfigError(f"task {task!r} needs a classifier; {dotted} is not one")
+    if task == "regression" and not is_regressor(estimator):
+        raise ConfigError(f"task 'regression' needs a regressor; {dotted} is not one")
+    if task == "binary":
+        import numpy as np
+
+        n = len(np.unique(y))
+        if n != 2:
+            raise DataError(f"task 'binary' needs 2 label values in the training split, found {n}")
+
+
+def _neutral_type(arrow_type: pa.DataType) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):
+        return "int"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "float"
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    return "string"
+
+
+def fingerprint(X: Any, y: Any) -> str:
+    """sha256 of the exact training matrix and labels, in row order."""
+    import numpy as np
+
+    h = hashlib.sha256(np.ascontiguousarray(X).tobytes())
+    h.update("\x1f".join(map(str, y.tolist())).encode())
+    return h.hexdigest()
+
+
+def train_from_data(
+    features: pa.Table,
+    stats: Stats,
+    spec: Spec,
+    estimator: str,
+    params: dict[str, Any],
+    task: str,
+    sql_dir: Path,
+    config_text: str = "",
+    provenance: dict[str, Any] | None = None,
+) -> TrainedModel:
+    """Fit on feature rows (already in id order); returns the model, not yet saved."""
+    names = feature_names(plan(spec.features, stats))
+    X = feature_matrix(features, names)  # X: (n_rows, n_features)
+    if X.shape[0] == 0:
+        raise DataError("features_train has no rows: nothing to train on")
+    label = features.column(spec.label)
+    if label.null_count:
+        raise DataError(f"label column {spec.label!r} has {label.null_count} null values in train")
+    y = label.to_numpy(zero_copy_only=False)  # y: (n_rows,)
+    model = make_estimator(estimator, params)
+    _check_task(model, task, y, estimator)
+    model.fit(X, y)
+
+    fp = fingerprint(X, y)
+    identity = {
+        "estimator": estimator,
+        "params": params,
+        "spec": spec.to_dict(),
+        "stats": stats,
+        "fingerprint": fp,
+        "templates": (provenance or {}).get("template_hashes", {}),
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
+    meta = {
+        "model_id": f"{estimator.rpartition('.')[2].lower()}-{digest[:12]}",
+        "estimator": estimator,
+        "params": params,
+        "task": task,
+        "spec": spec.to_dict(),
+        "feature_names": names,
+        "label_type": _neutral_type(label.type),
+        "id_type": _neutral_type(features.column(spec.id).type),
+        "classes": classes,
+        "positive_class": classes[1] if task == "binary" else None,
+        "train_rows": int(X.shape[0]),
+        "train_fingerprint": fp,
+        "libraries": {lib: metadata.version(lib) for lib in LIBRARIES},
+        "python": platform.python_version(),
+        **(provenance or {}),
+    }
+    return TrainedModel(
+        estimator=model, meta=meta, stats=stats, sql_dir=sql_dir, config_text=config_text
+    )
+
+
+def train_from_path(options: RunOptions) -> StageResult:
+    with (
+        Project.open(options.config_path) as project,
+        recorded(project, options.run_id, "train") as result,
+    ):
+        wh, cfg = project.warehouse, project.config
+        table = project.require_table(project.table("features_train"), "preprocess")
+        features = wh.query_arrow(
+            f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}"
+        )
+        template_hashes = project.templates.source_hashes()
+        provenance = {
+            "run_id": options.run_id,
+            "config_hash": cfg.hash,
+            "template_hashes": template_hashes,
+        }
+        model = train_from_data(
+            features,
+            read_stats(project),
+            project.spec,
+            cfg.model.estimator,
+            cfg.model.params,
+            cfg.task,
+            cfg.sql_dir,
+            cfg.path.read_text(),
+            provenance,
+        )
+        path = model.save(options.models_dir)
+        result.rows_in = features.num_rows
+        result.rows_out = 1
+        result.model_id = model.model_id
+        result.sql_hashes = template_hashes
+        result.details["model_dir"] = str(path)
+        result.messages.append(
+            f"train: {cfg.model.estimator.rpartition('.')[2]} on {features.num_rows} rows x "
+            f"{len(model.feature_names)} features -> {path}"
+        )
+    return result

@@ -1,0 +1,128 @@
+"""The SQL templates: a Jinja environment over one `sql/` directory, rendered for one dialect.
+
+Dialect differences live in `sql/macros/`, as dbt does it: a template calls
+`adapter.dispatch('median')(expr)`, which picks `<dialect>__median` or falls back to
+`default__median`. Every rendered statement carries a content hash for the run ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from pipeline.errors import TemplateError
+
+if TYPE_CHECKING:
+    from pipeline.warehouse.base import Warehouse
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    name: str  # template path relative to the sql directory
+    sql: str
+
+    @property
+    def hash(self) -> str:
+        return sha256_text(self.sql)
+
+
+class Adapter:
+    """`adapter.dispatch(name)` in a template: the macro for this dialect, else the default."""
+
+    def __init__(self, env: jinja2.Environment, dialect: str):
+        self._env = env
+        self.dialect = dialect
+        self._macros: dict[str, Callable[..., str]] | None = None
+
+    def _load(self) -> dict[str, Callable[..., str]]:
+        if self._macros is None:
+            macros: dict[str, Callable[..., str]] = {}
+            for name in self._env.list_templates(filter_func=_is_macro_file):
+                module = self._env.get_template(name).module
+                for attr in dir(module):
+                    if "__" in attr and not attr.startswith("_"):
+                        macros[attr] = getattr(module, attr)
+            self._macros = macros
+        return self._macros
+
+    def dispatch(self, name: str) -> Callable[..., str]:
+        macros = self._load()
+        for candidate in (f"{self.dialect}__{name}", f"default__{name}"):
+            if candidate in macros:
+                return macros[candidate]
+        raise jinja2.TemplateRuntimeError(
+            f"no macro {self.dialect}__{name} or default__{name} in sql/macros/"
+        )
+
+
+def _is_macro_file(name: str) -> bool:
+    return name.startswith("macros/") and name.endswith(".sql")
+
+
+class Templates:
+    """All templates under one directory, rendered for one warehouse's dialect."""
+
+    def __init__(self, root: Path, warehouse: Warehouse):
+        if not root.is_dir():
+            raise TemplateError(f"SQL template directory {root} not found")
+        self.root = root
+        dialect = self.dialect = warehouse.dialect
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(root)),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        self.env.filters["ident"] = warehouse.quote
+        self.env.filters["lit"] = warehouse.literal
+        self.env.globals["adapter"] = Adapter(self.env, dialect)
+        self.env.globals["dialect"] = dialect
+        self.env.globals["types"] = dict(warehouse.type_names)
+
+    def render(self, name: str, **context: Any) -> Rendered:
+        try:
+            sql = self.env.get_template(name).render(**context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"{exc.filename or self.root / name}, line {exc.lineno}: {exc.message}"
+            ) from exc
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(f"SQL template {self.root / str(exc.name)} not found") from exc
+        except (jinja2.TemplateError, TypeError, ValueError) as exc:
+            where = _template_frame(exc.__traceback__) or str(self.root / name)
+            raise TemplateError(f"{where}: {exc}") from exc
+        return Rendered(name=name, sql=sql.strip() + "\n")
+
+    def source_hashes(self) -> dict[str, str]:
+        """sha256 of every template file, keyed by its path relative to the sql directory."""
+        return hash_tree(self.root)
+
+
+def hash_tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.sql"))
+    }
+
+
+def _template_frame(tb: TracebackType | None) -> str | None:
+    """Jinja rewrites tracebacks to point into the template: report the innermost .sql frame."""
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".sql"):
+            found = f"{filename}, line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return found

@@ -1,0 +1,30 @@
+"""Choose a warehouse from the config. Implementations are imported lazily, so a DuckDB user
+never imports a cloud client."""
+
+from __future__ import annotations
+
+import importlib
+
+from pipeline.config import WarehouseConfig
+from pipeline.errors import ConfigError
+from pipeline.warehouse.base import Warehouse
+
+# type in the config -> "module:Class"; an unknown type fails loudly with the known ones
+REGISTRY: dict[str, str] = {
+    "duckdb": "pipeline.warehouse.duckdb:DuckDBWarehouse",
+}
+
+
+def open_warehouse(config: WarehouseConfig) -> Warehouse:
+    """Open the configured warehouse (for DuckDB, seeding the file from the example if absent)."""
+    if config.type not in REGISTRY:
+        raise ConfigError(
+            f"warehouse type {config.type!r} is not known; known types: {', '.join(REGISTRY)}"
+        )
+    module_name, class_name = REGISTRY[config.type].split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    warehouse: Warehouse = cls.from_config(config)
+    return warehouse
+
+
+__all__ = ["REGISTRY", "Warehouse", "open_warehouse"]

@@ -1,0 +1,33 @@
+{#- Cleaning: one typed row per raw row, from every source, tagged with its dataset.
+    Labelled sources are split into train and holdout by a hash of the id, so the split is
+    deterministic and a row never changes sides when others are added. Casts are strict on
+    purpose: text in a numeric column is an error, not a silent NULL.
+
+    context: sources  [{table, labelled, dataset}]  (dataset is used when not labelled)
+             id, label, features, split {holdout_fraction, salt}                          -#}
+{% for src in sources %}
+{% if not loop.first %}
+UNION ALL
+{% endif %}
+SELECT
+    {{ id | ident }},
+{% if label is not none %}
+    {{ (label | ident) if src.labelled else 'NULL' }} AS {{ label | ident }},
+{% endif %}
+{% for f in features %}
+{% if f.type == 'numeric' %}
+    CAST({{ f.column | ident }} AS {{ types.float }}) AS {{ f.column | ident }},
+{% else %}
+    {{ adapter.dispatch('clean_text')(f.column | ident) }} AS {{ f.column | ident }},
+{% endif %}
+{% endfor %}
+{% if src.labelled %}
+    CASE
+        WHEN {{ adapter.dispatch('hash_fraction')(id | ident, split.salt) }} < {{ split.holdout_fraction | lit }}
+        THEN 'holdout' ELSE 'train'
+    END AS dataset
+{% else %}
+    {{ src.dataset | lit }} AS dataset
+{% endif %}
+FROM {{ src.table | ident }}
+{% endfor %}
