@@ -1,0 +1,155 @@
+"""Every template renders, parses as the dialect's SQL, and fails with its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlglot
+
+from pipeline.config import load_config
+from pipeline.errors import TemplateError
+from pipeline.features import plan, stats_from_rows
+from pipeline.preprocessing import Source, Spec, clean_sql, features_sql, fit_stats_sql
+from pipeline.templates import Templates
+from pipeline.warehouse.duckdb import DuckDBWarehouse
+from tests.conftest import REPO
+
+STATS_ROWS = (
+    [
+        {"feature": f, "stat": s, "category": None, "value": 1.5}
+        for f in ("Pclass", "Age", "SibSp", "Parch", "Fare")
+        for s in ("mean", "median", "std", "min", "max", "mode")
+    ]
+    + [{"feature": "Sex", "stat": "count", "category": c, "value": 3.0} for c in ("male", "female")]
+    + [
+        {"feature": "Sex", "stat": "mode", "category": "male", "value": 3.0},
+        {"feature": "Embarked", "stat": "count", "category": "O'Brien", "value": 2.0},
+        {"feature": "Embarked", "stat": "mode", "category": "O'Brien", "value": 2.0},
+    ]
+)
+
+
+def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
+    config = load_config(REPO / "pipeline.toml")
+    spec = Spec(config.id_column, config.label_column, config.features, 0.2, "s")
+    t = Templates(REPO / "sql", wh)
+    plans = plan(spec.features, stats_from_rows(STATS_ROWS))
+    sources = [Source("raw.a", True, "train"), Source("raw.b", False, "test")]
+    row = dict.fromkeys(
+        (
+            "run_id",
+            "stage",
+            "status",
+            "sql_hashes",
+            "model_id",
+            "config_hash",
+            "git_commit",
+            "error",
+        ),
+        "x",
+    ) | {
+        "started_at": "2026-01-01 00:00:00",
+        "ended_at": "2026-01-01 00:00:01",
+        "rows_in": 1,
+        "rows_out": 2,
+    }
+    out = {
+        "clean": clean_sql(t, spec, sources, True).sql,
+        "fit_stats": fit_stats_sql(t, spec, '"p"."clean"', "r").sql,
+        "features": features_sql(t, spec, plans, '"p"."clean"', ["train"], True).sql,
+        "binary": t.render(
+            "evaluate/binary.sql",
+            predictions="p.predictions",
+            labels="p.clean",
+            model_id="m",
+            id="PassengerId",
+            label="Survived",
+            positive=1,
+            run_id="r",
+        ).sql,
+        "ledger_create": t.render("ledger/create.sql", table="p.runs").sql,
+        "ledger_record": t.render("ledger/record.sql", table="p.runs", row=row).sql,
+        "latest_model": t.render("ledger/latest_model.sql", table="p.runs").sql,
+    }
+    return out
+
+
+def test_every_template_file_is_rendered_here() -> None:
+    files = {p.relative_to(REPO / "sql").as_posix() for p in (REPO / "sql").rglob("*.sql")}
+    templates = {f for f in files if not f.startswith("macros/")}
+    assert templates == {
+        "preprocess/clean.sql",
+        "preprocess/fit_stats.sql",
+        "preprocess/features.sql",
+        "evaluate/binary.sql",
+        "ledger/create.sql",
+        "ledger/record.sql",
+        "ledger/latest_model.sql",
+    }, "a new template needs a case in rendered_templates()"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "clean",
+        "fit_stats",
+        "features",
+        "binary",
+        "ledger_create",
+        "ledger_record",
+        "latest_model",
+    ],
+)
+def test_rendered_sql_parses_as_duckdb(name: str) -> None:
+    with DuckDBWarehouse.in_memory() as wh:
+        sql = rendered_templates(wh)[name]
+    assert sqlglot.parse_one(sql, read="duckdb") is not None
+
+
+def test_string_literals_are_escaped() -> None:
+    with DuckDBWarehouse.in_memory() as wh:
+        sql = rendered_templates(wh)["features"]
+        assert "'O''Brien'" in sql
+        assert '"Embarked__O_Brien"' in sql
+
+
+def test_same_render_same_hash() -> None:
+    with DuckDBWarehouse.in_memory() as wh:
+        assert rendered_templates(wh) == rendered_templates(wh)
+        t = Templates(REPO / "sql", wh)
+        a = t.render("ledger/create.sql", table="p.runs")
+        b = t.render("ledger/create.sql", table="p.other")
+        assert a.hash != b.hash and len(a.hash) == 64
+
+
+def test_undefined_variable_names_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "macros").mkdir()
+    (tmp_path / "broken.sql").write_text("SELECT 1\nFROM {{ no_such_table }}\n")
+    with DuckDBWarehouse.in_memory() as wh, pytest.raises(TemplateError) as err:
+        Templates(tmp_path, wh).render("broken.sql")
+    assert "broken.sql, line 2" in str(err.value) and "no_such_table" in str(err.value)
+
+
+def test_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.sql").write_text("SELECT 1\n\n{% if %}\n")
+    with DuckDBWarehouse.in_memory() as wh, pytest.raises(TemplateError, match=r"bad\.sql, line 3"):
+        Templates(tmp_path, wh).render("bad.sql")
+
+
+def test_dispatch_prefers_the_dialect_macro(tmp_path: Path) -> None:
+    (tmp_path / "macros").mkdir()
+    (tmp_path / "macros" / "m.sql").write_text(
+        "{% macro default__pick() %}default{% endmacro %}"
+        "{% macro duckdb__pick() %}duckdb{% endmacro %}"
+        "{% macro default__other() %}fallback{% endmacro %}"
+    )
+    (tmp_path / "q.sql").write_text(
+        "{{ adapter.dispatch('pick')() }} {{ adapter.dispatch('other')() }}"
+    )
+    (tmp_path / "missing.sql").write_text("{{ adapter.dispatch('nope')() }}")
+    with DuckDBWarehouse.in_memory() as wh:
+        t = Templates(tmp_path, wh)
+        assert t.render("q.sql").sql.strip() == "duckdb fallback"
+        with pytest.raises(TemplateError, match="no macro duckdb__nope or default__nope"):
+            t.render("missing.sql")
