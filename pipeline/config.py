@@ -19,7 +19,7 @@ from pipeline.errors import ConfigError
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 IMPUTERS = ("none", "median", "mean", "mode", "constant")
-ENCODERS = ("onehot", "ordinal")
+ENCODERS = ("onehot", "ordinal", "frequency")
 SCALERS = ("none", "standard", "minmax")
 FEATURE_TYPES = ("numeric", "categorical")
 TASKS = ("binary", "multiclass", "regression")
@@ -63,6 +63,8 @@ class FeatureConfig:
     scale: str = "none"
     fill_value: float | str | None = None
     missing_indicator: bool = False
+    min_count: int = 0  # categories seen fewer times in train are folded into one rare bucket
+    clip: str | list[float] | None = None  # "train_range" or [low, high]
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,23 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
     fill_value = raw.get("fill_value")
     if impute == "constant" and fill_value is None:
         raise ConfigError(f"{where}: impute 'constant' needs fill_value")
+    min_count = raw.get("min_count", 0)
+    if not isinstance(min_count, int) or min_count < 0:
+        raise ConfigError(f"{where}: min_count must be a whole number >= 0")
+    if min_count and ftype != "categorical":
+        raise ConfigError(f"{where}: min_count applies to categorical columns only")
+    clip = raw.get("clip")
+    if clip is not None:
+        if ftype != "numeric":
+            raise ConfigError(f"{where}: clip applies to numeric columns only")
+        ok_list = (
+            isinstance(clip, list)
+            and len(clip) == 2
+            and all(isinstance(x, int | float) for x in clip)
+            and clip[0] <= clip[1]
+        )
+        if clip != "train_range" and not ok_list:
+            raise ConfigError(f'{where}: clip must be "train_range" or [low, high]')
     unknown = set(raw) - {
         "column",
         "type",
@@ -161,6 +180,8 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
         "scale",
         "fill_value",
         "missing_indicator",
+        "min_count",
+        "clip",
     }
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
@@ -172,7 +193,25 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
         scale=scale,
         fill_value=fill_value,
         missing_indicator=bool(raw.get("missing_indicator", False)),
+        min_count=min_count,
+        clip=[float(x) for x in clip] if isinstance(clip, list) else clip,
     )
+
+
+def estimator_params(params: Any, estimator: str, path: Path) -> dict[str, Any]:
+    """[model.params] is either the parameters themselves, or one table per estimator class
+    ([model.params.RandomForestClassifier], ...), so switching models changes one line."""
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: [model.params] must be a table")
+    tables = {k: v for k, v in params.items() if isinstance(v, dict)}
+    if not tables:
+        return dict(params)
+    if len(tables) != len(params):
+        raise ConfigError(
+            f"{path}: [model.params] mixes plain parameters with per-estimator tables"
+        )
+    class_name = estimator.rpartition(".")[2]
+    return dict(tables.get(estimator, tables.get(class_name, {})))
 
 
 def load_config(path: Path | str) -> Config:
@@ -231,9 +270,7 @@ def load_config(path: Path | str) -> Config:
     estimator = str(_required(model_raw, "estimator", f"{path}: [model]"))
     if not re.match(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$", estimator):
         raise ConfigError(f"{path}: [model] estimator {estimator!r} must be a dotted path")
-    params = model_raw.get("params", {})
-    if not isinstance(params, dict):
-        raise ConfigError(f"{path}: [model.params] must be a table")
+    params = estimator_params(model_raw.get("params", {}), estimator, path)
 
     scoring_raw = raw.get("scoring", {})
     scoring = ScoringConfig(

@@ -76,22 +76,52 @@ def plan(features: tuple[FeatureConfig, ...], stats: Stats) -> list[dict[str, An
                 center, scale = entry["mean"], entry["std"] or 1.0
             elif f.scale == "minmax":
                 center, scale = entry["min"], (entry["max"] - entry["min"]) or 1.0
-            p.update(name=f.column, center=center, scale=scale)
+            clip = None
+            if f.clip == "train_range":
+                clip = [entry["min"], entry["max"]]
+            elif isinstance(f.clip, list):
+                clip = list(f.clip)
+            p.update(name=f.column, center=center, scale=scale, clip=clip)
         else:
-            taken = {f"{f.column}__unknown", f"{f.column}__missing"}
-            p["encode"] = f.encode
-            p["categories"] = [
-                {
-                    "value": c["category"],
-                    "name": _column_name(f.column, c["category"], taken),
-                    "code": i,
-                }
-                for i, c in enumerate(entry["vocabulary"])
-            ]
-            p["unknown"] = f"{f.column}__unknown"
-            p["name"] = f.column
+            p.update(_categorical_plan(f, entry))
         plans.append(p)
     return plans
+
+
+def _categorical_plan(f: FeatureConfig, entry: dict[str, Any]) -> dict[str, Any]:
+    """Kept categories (count >= min_count) get a column, code or frequency each; the rest
+    share one rare bucket; anything else at scoring time is unknown."""
+    rows = entry.get("rows") or 1.0
+    taken = {f"{f.column}__unknown", f"{f.column}__missing", f"{f.column}__rare"}
+    kept = [c for c in entry["vocabulary"] if c["count"] >= f.min_count]
+    rare = [c for c in entry["vocabulary"] if c["count"] < f.min_count]
+    categories = [
+        {
+            "value": c["category"],
+            "name": _column_name(f.column, c["category"], taken),
+            "code": i,
+            "freq": c["count"] / rows,
+            "count": c["count"],
+        }
+        for i, c in enumerate(kept)
+    ]
+    rare_bucket = None
+    if rare:
+        rare_bucket = {
+            "values": [c["category"] for c in rare],
+            "name": f"{f.column}__rare",
+            "code": len(kept),
+            "freq": sum(c["count"] for c in rare) / rows,
+        }
+    return {
+        "name": f.column,
+        "encode": f.encode,
+        "categories": categories,
+        "rare": rare_bucket,
+        "unknown": f"{f.column}__unknown",
+        # every value the training split had, kept or rare: anything else is unseen
+        "known": sorted(c["category"] for c in entry["vocabulary"]),
+    }
 
 
 def feature_names(plans: list[dict[str, Any]]) -> list[str]:
@@ -102,6 +132,8 @@ def feature_names(plans: list[dict[str, Any]]) -> list[str]:
             names.append(p["indicator"])
         if p["type"] == "categorical" and p["encode"] == "onehot":
             names.extend(c["name"] for c in p["categories"])
+            if p["rare"]:
+                names.append(p["rare"]["name"])
             names.append(p["unknown"])
         else:
             names.append(p["name"])
@@ -109,10 +141,31 @@ def feature_names(plans: list[dict[str, Any]]) -> list[str]:
 
 
 def category_columns(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The category <-> column table saved with the model."""
-    return [
-        {"feature": p["column"], "category": c["value"], "column": c["name"], "code": c["code"]}
-        for p in plans
-        if p["type"] == "categorical"
-        for c in p["categories"]
-    ]
+    """The category <-> column table saved with the model (rare values share one bucket)."""
+    table = []
+    for p in plans:
+        if p["type"] != "categorical":
+            continue
+        for c in p["categories"]:
+            table.append(
+                {
+                    "feature": p["column"],
+                    "category": c["value"],
+                    "column": c["name"],
+                    "code": c["code"],
+                    "frequency": c["freq"],
+                    "bucket": "kept",
+                }
+            )
+        for value in p["rare"]["values"] if p["rare"] else []:
+            table.append(
+                {
+                    "feature": p["column"],
+                    "category": value,
+                    "column": p["rare"]["name"],
+                    "code": p["rare"]["code"],
+                    "frequency": p["rare"]["freq"],
+                    "bucket": "rare",
+                }
+            )
+    return table

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ModelIntegrityError
 from pipeline.features import Stats, plan
-from pipeline.preprocessing import Source, Spec, transform_sql
+from pipeline.preprocessing import Source, Spec, transform_sql, unseen_sql
 from pipeline.templates import Templates, hash_tree
 
 if TYPE_CHECKING:
@@ -125,6 +125,15 @@ class TrainedModel:
         """This model's frozen preprocessing, rendered for `warehouse` over raw `sources`."""
         templates = Templates(self.sql_dir, warehouse)
         return transform_sql(templates, self.spec, self.plans(), sources, datasets, False)
+
+    def unseen_sql(
+        self, warehouse: Warehouse, sources: list[Source], datasets: list[str], run_id: str
+    ) -> str:
+        """Count the categorical values in `sources` that this model's training never saw."""
+        templates = Templates(self.sql_dir, warehouse)
+        return unseen_sql(
+            templates, self.spec, self.plans(), sources, datasets, run_id, self.model_id
+        ).sql
 
     def predict_arrays(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         return predict_arrays(self.estimator, X)

@@ -104,3 +104,24 @@ def transform_sql(
     clean = clean_sql(templates, spec, sources, with_label)
     features = features_sql(templates, spec, plans, f"({clean.sql})", datasets, with_label)
     return features.sql, {clean.name: clean.hash, features.name: features.hash}
+
+
+def unseen_sql(
+    templates: Templates,
+    spec: Spec,
+    plans: list[dict[str, Any]],
+    sources: list[Source],
+    datasets: list[str],
+    run_id: str,
+    model_id: str,
+) -> Rendered:
+    """Rows per categorical value the training split never had, per feature and dataset."""
+    clean = clean_sql(templates, spec, sources, with_label=False)
+    return templates.render(
+        "preprocess/unseen.sql",
+        relation=f"({clean.sql})",
+        datasets=datasets,
+        plans=plans,
+        run_id=run_id,
+        model_id=model_id,
+    )

@@ -5,52 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from sklearn import metrics as skm
 
-from pipeline.templates import Templates
-from pipeline.warehouse.duckdb import DuckDBWarehouse
+from pipeline.metrics import metrics_of_arrays
 from tests.conftest import REPO
 
 
 def sql_metrics(
     y: np.ndarray, score: np.ndarray, threshold: float = 0.5
 ) -> dict[str, float | None]:
-    """Run sql/evaluate/binary.sql on an in-memory DuckDB holding these labels and scores."""
-    ids = np.arange(len(y))
-    with DuckDBWarehouse.in_memory() as wh:
-        wh.ensure_schema("p")
-        wh.register("l", pa.table({"id": ids, "y": y, "dataset": ["holdout"] * len(y)}))
-        wh.register(
-            "s",
-            pa.table(
-                {
-                    "id": ids,
-                    "dataset": ["holdout"] * len(y),
-                    "model_id": ["m"] * len(y),
-                    "prediction": (score >= threshold).astype(np.int64),
-                    "score": score,
-                }
-            ),
-        )
-        wh.replace_table("p.labels", "SELECT * FROM l")
-        wh.replace_table("p.predictions", "SELECT * FROM s")
-        sql = (
-            Templates(REPO / "sql", wh)
-            .render(
-                "evaluate/binary.sql",
-                predictions="p.predictions",
-                labels="p.labels",
-                model_id="m",
-                id="id",
-                label="y",
-                positive=1,
-                run_id="r",
-            )
-            .sql
-        )
-        return {r["metric"]: r["value"] for r in wh.query_arrow(sql).to_pylist()}
+    """sql/evaluate/binary.sql on an in-memory DuckDB holding these labels and scores."""
+    pred = (score >= threshold).astype(np.int64)
+    return metrics_of_arrays(REPO / "sql", "binary", y, pred, score, positive=1)
 
 
 def sklearn_metrics(
@@ -119,3 +86,38 @@ def test_titanic_holdout_metrics_equal_sklearn(titanic_project: object) -> None:
     assert stored["f1"] == pytest.approx(skm.f1_score(y, pred), abs=1e-12)
     assert stored["roc_auc"] == pytest.approx(skm.roc_auc_score(y, score), abs=1e-12)
     assert stored["accuracy"] >= 0.78
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_multiclass_metrics_match_sklearn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 200))
+    y = rng.choice(["a", "b", "c", "d"], size=n, p=[0.5, 0.3, 0.15, 0.05])
+    pred = np.where(rng.random(n) < 0.6, y, rng.choice(["a", "b", "c", "e"], size=n))
+    got = metrics_of_arrays(REPO / "sql", "multiclass", y, pred, None)
+    want = {"rows": float(n), "accuracy": skm.accuracy_score(y, pred)}
+    for avg in ("macro", "weighted"):
+        want[f"{avg}_precision"] = skm.precision_score(y, pred, average=avg, zero_division=0)
+        want[f"{avg}_recall"] = skm.recall_score(y, pred, average=avg, zero_division=0)
+        want[f"{avg}_f1"] = skm.f1_score(y, pred, average=avg, zero_division=0)
+    _close(got, want)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_regression_metrics_match_sklearn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    y = rng.normal(30, 10, n)
+    pred = y + rng.normal(2, 5, n)
+    got = metrics_of_arrays(REPO / "sql", "regression", y, pred, None)
+    _close(
+        got,
+        {
+            "rows": float(n),
+            "mae": skm.mean_absolute_error(y, pred),
+            "mse": skm.mean_squared_error(y, pred),
+            "rmse": float(np.sqrt(skm.mean_squared_error(y, pred))),
+            "r2": skm.r2_score(y, pred),
+            "explained_variance": skm.explained_variance_score(y, pred),
+        },
+    )

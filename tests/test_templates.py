@@ -10,7 +10,15 @@ import sqlglot
 from pipeline.config import load_config
 from pipeline.errors import TemplateError
 from pipeline.features import plan, stats_from_rows
-from pipeline.preprocessing import Source, Spec, clean_sql, features_sql, fit_stats_sql
+from pipeline.metrics import METRIC_TEMPLATES, render_metrics
+from pipeline.preprocessing import (
+    Source,
+    Spec,
+    clean_sql,
+    features_sql,
+    fit_stats_sql,
+    unseen_sql,
+)
 from pipeline.templates import Templates
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import REPO
@@ -54,53 +62,48 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "rows_in": 1,
         "rows_out": 2,
     }
-    out = {
-        "clean": clean_sql(t, spec, sources, True).sql,
-        "fit_stats": fit_stats_sql(t, spec, '"p"."clean"', "r").sql,
-        "features": features_sql(t, spec, plans, '"p"."clean"', ["train"], True).sql,
-        "binary": t.render(
-            "evaluate/binary.sql",
+    metrics = {
+        METRIC_TEMPLATES[task]: render_metrics(
+            t,
+            task,
             predictions="p.predictions",
             labels="p.clean",
             model_id="m",
+            dataset="holdout",
             id="PassengerId",
             label="Survived",
             positive=1,
             run_id="r",
-        ).sql,
-        "ledger_create": t.render("ledger/create.sql", table="p.runs").sql,
-        "ledger_record": t.render("ledger/record.sql", table="p.runs", row=row).sql,
-        "latest_model": t.render("ledger/latest_model.sql", table="p.runs").sql,
+        ).sql
+        for task in METRIC_TEMPLATES
     }
-    return out
+    return {
+        "preprocess/clean.sql": clean_sql(t, spec, sources, True).sql,
+        "preprocess/fit_stats.sql": fit_stats_sql(t, spec, '"p"."clean"', "r").sql,
+        "preprocess/features.sql": features_sql(t, spec, plans, '"p"."clean"', ["train"], True).sql,
+        "preprocess/unseen.sql": unseen_sql(t, spec, plans, sources, ["test"], "r", "m").sql,
+        **metrics,
+        "ledger/create.sql": t.render("ledger/create.sql", table="p.runs").sql,
+        "ledger/record.sql": t.render("ledger/record.sql", table="p.runs", row=row).sql,
+        "ledger/latest_model.sql": t.render("ledger/latest_model.sql", table="p.runs").sql,
+    }
+
+
+TEMPLATE_FILES = sorted(
+    p.relative_to(REPO / "sql").as_posix()
+    for p in (REPO / "sql").rglob("*.sql")
+    if not p.relative_to(REPO / "sql").as_posix().startswith("macros/")
+)
 
 
 def test_every_template_file_is_rendered_here() -> None:
-    files = {p.relative_to(REPO / "sql").as_posix() for p in (REPO / "sql").rglob("*.sql")}
-    templates = {f for f in files if not f.startswith("macros/")}
-    assert templates == {
-        "preprocess/clean.sql",
-        "preprocess/fit_stats.sql",
-        "preprocess/features.sql",
-        "evaluate/binary.sql",
-        "ledger/create.sql",
-        "ledger/record.sql",
-        "ledger/latest_model.sql",
-    }, "a new template needs a case in rendered_templates()"
+    with DuckDBWarehouse.in_memory() as wh:
+        assert sorted(rendered_templates(wh)) == TEMPLATE_FILES, (
+            "a new template needs a case in rendered_templates()"
+        )
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "clean",
-        "fit_stats",
-        "features",
-        "binary",
-        "ledger_create",
-        "ledger_record",
-        "latest_model",
-    ],
-)
+@pytest.mark.parametrize("name", TEMPLATE_FILES)
 def test_rendered_sql_parses_as_duckdb(name: str) -> None:
     with DuckDBWarehouse.in_memory() as wh:
         sql = rendered_templates(wh)[name]
@@ -109,7 +112,7 @@ def test_rendered_sql_parses_as_duckdb(name: str) -> None:
 
 def test_string_literals_are_escaped() -> None:
     with DuckDBWarehouse.in_memory() as wh:
-        sql = rendered_templates(wh)["features"]
+        sql = rendered_templates(wh)["preprocess/features.sql"]
         assert "'O''Brien'" in sql
         assert '"Embarked__O_Brien"' in sql
 

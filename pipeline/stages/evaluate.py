@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.errors import ConfigError, MissingInputError
+from pipeline.errors import MissingInputError
 from pipeline.ledger import StageResult, latest_model_id, recorded
+from pipeline.metrics import render_metrics
 from pipeline.project import Project
 from pipeline.stages import RunOptions
-
-# task -> metric template; an unknown task fails with the known ones
-METRIC_TEMPLATES: dict[str, str] = {
-    "binary": "evaluate/binary.sql",
-}
 
 
 def evaluate_from_data(
@@ -20,17 +16,15 @@ def evaluate_from_data(
 ) -> dict[str, float | None]:
     """Compute the metrics in SQL and replace this model's rows in the metrics table."""
     wh, cfg = project.warehouse, project.config
-    if cfg.task not in METRIC_TEMPLATES:
-        raise ConfigError(
-            f"no metrics for task {cfg.task!r} yet; known: {', '.join(METRIC_TEMPLATES)}"
-        )
     predictions = project.require_table(project.table("predictions"), "predict")
     labels = project.require_table(project.table("clean"), "preprocess")
-    rendered = project.templates.render(
-        METRIC_TEMPLATES[cfg.task],
+    rendered = render_metrics(
+        project.templates,
+        cfg.task,
         predictions=predictions,
         labels=labels,
         model_id=model_id,
+        dataset="holdout",
         id=cfg.id_column,
         label=cfg.label_column,
         positive=positive,

@@ -67,6 +67,11 @@ def predict_from_data(
     staging = project.table("predictions__staging")
     wh.load_jsonl(report.parts, staging, prediction_columns(model))
     wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
+
+    unseen = model.unseen_sql(wh, project.raw_sources(), SCORED_DATASETS, run_id)
+    staging = project.table("unseen_categories__staging")
+    wh.replace_table(staging, unseen)
+    wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
     return report, hashes
 
 
@@ -89,6 +94,18 @@ def predict_from_path(options: RunOptions) -> StageResult:
         )
         result.rows_in = result.rows_out = report.rows
         result.details.update(mode=report.mode, parts=len(report.parts))
+        wh = project.warehouse
+        unseen = wh.query_arrow(
+            "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "
+            f"{wh.quote(project.table('unseen_categories'))} "
+            f"WHERE model_id = {wh.literal(model.model_id)} GROUP BY feature ORDER BY feature"
+        ).to_pylist()
+        result.details["unseen"] = {u["feature"]: int(u["n"]) for u in unseen}
+        for u in unseen:
+            result.messages.append(
+                f"predict: {u['n']} rows had {u['k']} {u['feature']} value(s) the training "
+                f"split never had (scored as unknown; see {project.table('unseen_categories')})"
+            )
         result.messages.append(
             f"predict: {report.rows} rows scored {report.mode.replace('inprocess', 'in-process')} "
             f"({report.reason}) in {report.seconds:.2f} s -> {parts_dir} -> "

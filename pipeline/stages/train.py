@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import ConfigError, DataError
 from pipeline.features import Stats, feature_names, plan
 from pipeline.ledger import StageResult, recorded
-from pipeline.model import TrainedModel, feature_matrix
+from pipeline.metrics import metrics_of_arrays
+from pipeline.model import TrainedModel, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
 from pipeline.stages import RunOptions
@@ -100,6 +101,10 @@ def train_from_data(
     model = make_estimator(estimator, params)
     _check_task(model, task, y, estimator)
     model.fit(X, y)
+    train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
+    classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
+    positive = classes[1] if task == "binary" else None
+    train_metrics = metrics_of_arrays(sql_dir, task, y, train_pred, train_score, positive)
 
     fp = fingerprint(X, y)
     identity = {
@@ -111,7 +116,6 @@ def train_from_data(
         "templates": (provenance or {}).get("template_hashes", {}),
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-    classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
     meta = {
         "model_id": f"{estimator.rpartition('.')[2].lower()}-{digest[:12]}",
         "estimator": estimator,
@@ -122,7 +126,8 @@ def train_from_data(
         "label_type": _neutral_type(label.type),
         "id_type": _neutral_type(features.column(spec.id).type),
         "classes": classes,
-        "positive_class": classes[1] if task == "binary" else None,
+        "positive_class": positive,
+        "train_metrics": train_metrics,
         "train_rows": int(X.shape[0]),
         "train_fingerprint": fp,
         "libraries": {lib: metadata.version(lib) for lib in LIBRARIES},

@@ -6,7 +6,7 @@
     ROC AUC is the Mann-Whitney statistic with tied scores counted half, which is exactly what
     scikit-learn's trapezoidal roc_auc_score computes.
 
-    context: predictions, labels (tables), model_id, id, label, positive, run_id              -#}
+    context: predictions, labels (tables), model_id, dataset, id, label, positive, run_id     -#}
 WITH joined AS (
     SELECT
         CASE WHEN l.{{ label | ident }} = {{ positive | lit }} THEN 1 ELSE 0 END AS y,
@@ -14,7 +14,7 @@ WITH joined AS (
         p.score AS s
     FROM {{ predictions | ident }} AS p
     JOIN {{ labels | ident }} AS l ON l.{{ id | ident }} = p.{{ id | ident }}
-    WHERE p.model_id = {{ model_id | lit }} AND p.dataset = 'holdout' AND l.dataset = 'holdout'
+    WHERE p.model_id = {{ model_id | lit }} AND p.dataset = {{ dataset | lit }} AND l.dataset = {{ dataset | lit }}
 ),
 counts AS (
     SELECT
@@ -48,5 +48,5 @@ metrics AS (
     UNION ALL SELECT 'f1', 2 * tp / NULLIF(2 * tp + fp + fn, 0) FROM counts
     UNION ALL SELECT 'roc_auc', value FROM auc
 )
-SELECT {{ run_id | lit }} AS run_id, {{ model_id | lit }} AS model_id, 'holdout' AS dataset, metric, value
+SELECT {{ run_id | lit }} AS run_id, {{ model_id | lit }} AS model_id, {{ dataset | lit }} AS dataset, metric, value
 FROM metrics

@@ -6,11 +6,16 @@
              label (or none), plans (one per feature, made by pipeline.features.plan)
 
     plan: column, type, fill (imputation literal or none), indicator (column name or none)
-          numeric:     name, center, scale   -> (value - center) / scale
-          categorical: encode, categories [{value, name, code}], unknown (column name)
-             onehot  -> one 0/1 column per category of the frozen vocabulary, plus `unknown`
-                        for a value the training split never had (or a missing one)
-             ordinal -> the category's code, -1 when unknown                               -#}
+          numeric:     name, center, scale, clip ([low, high] or none)
+                       -> clip(value, low, high), then (value - center) / scale
+          categorical: encode, categories [{value, name, code, freq}], rare (or none:
+                       {values, name, code, freq}), unknown (column name),
+                       known (every training value)
+             onehot    -> one 0/1 column per kept category, one for the rare bucket, and
+                          `unknown` for a value the training split never had (or a missing one)
+             ordinal   -> the category's code; rare values share one; unknown is -1
+             frequency -> the category's share of training rows; unknown is 0              -#}
+{% set in_list = adapter.dispatch('in_list') %}
 SELECT
     {{ id | ident }},
 {% if label is not none %}
@@ -23,6 +28,11 @@ SELECT
     CAST(CASE WHEN {{ raw }} IS NULL THEN 1 ELSE 0 END AS {{ types.float }}) AS {{ p.indicator | ident }},
 {% endif %}
 {% if p.type == 'numeric' %}
+{% if p.clip is not none %}
+{% set v = 'CASE WHEN ' ~ v ~ ' < ' ~ (p.clip[0] | lit) ~ ' THEN ' ~ (p.clip[0] | lit)
+           ~ ' WHEN ' ~ v ~ ' > ' ~ (p.clip[1] | lit) ~ ' THEN ' ~ (p.clip[1] | lit)
+           ~ ' ELSE ' ~ v ~ ' END' %}
+{% endif %}
 {% if p.center == 0 and p.scale == 1 %}
     CAST({{ v }} AS {{ types.float }}) AS {{ p.name | ident }},
 {% else %}
@@ -32,22 +42,29 @@ SELECT
 {% for c in p.categories %}
     CAST(CASE WHEN {{ v }} = {{ c.value | lit }} THEN 1 ELSE 0 END AS {{ types.float }}) AS {{ c.name | ident }},
 {% endfor %}
+{% if p.rare %}
+    CAST(CASE WHEN {{ v }} IN {{ in_list(p.rare['values']) }} THEN 1 ELSE 0 END AS {{ types.float }}) AS {{ p.rare.name | ident }},
+{% endif %}
     CAST(CASE
-        WHEN {{ v }} IS NULL{% if p.categories %} OR {{ v }} NOT IN ({% for c in p.categories %}{{ c.value | lit }}{{ ', ' if not loop.last }}{% endfor %}){% endif %}
+        WHEN {{ v }} IS NULL{% if p.known %} OR {{ v }} NOT IN {{ in_list(p.known) }}{% endif %}
 
         THEN 1 ELSE 0
     END AS {{ types.float }}) AS {{ p.unknown | ident }},
 {% else %}
+{% set attr = 'code' if p.encode == 'ordinal' else 'freq' %}
     CAST(CASE {{ v }}
 {% for c in p.categories %}
-        WHEN {{ c.value | lit }} THEN {{ c.code }}
+        WHEN {{ c.value | lit }} THEN {{ c[attr] | lit }}
 {% endfor %}
-        ELSE -1
+{% for value in (p.rare['values'] if p.rare else []) %}
+        WHEN {{ value | lit }} THEN {{ p.rare[attr] | lit }}
+{% endfor %}
+        ELSE {{ -1 if p.encode == 'ordinal' else 0 }}
     END AS {{ types.float }}) AS {{ p.name | ident }},
 {% endif %}
 {% endfor %}
     dataset
 FROM {{ relation }} AS c
 {% if datasets is not none %}
-WHERE dataset IN ({% for d in datasets %}{{ d | lit }}{{ ', ' if not loop.last }}{% endfor %})
+WHERE dataset IN {{ in_list(datasets) }}
 {% endif %}

@@ -1,0 +1,102 @@
+"""Evaluation metrics: SQL templates per task, run in the warehouse or on arrays in memory.
+
+The same templates score the holdout in the warehouse (evaluate stage) and the training rows in
+an in-memory DuckDB (the training metrics saved with the model), so every number comes from
+one implementation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import ConfigError
+from pipeline.templates import Rendered, Templates
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# task -> metric template; an unknown task fails with the known ones
+METRIC_TEMPLATES: dict[str, str] = {
+    "binary": "evaluate/binary.sql",
+    "multiclass": "evaluate/multiclass.sql",
+    "regression": "evaluate/regression.sql",
+}
+
+
+def render_metrics(
+    templates: Templates,
+    task: str,
+    *,
+    predictions: str,
+    labels: str,
+    model_id: str,
+    dataset: str,
+    id: str,
+    label: str,
+    positive: Any,
+    run_id: str,
+) -> Rendered:
+    if task not in METRIC_TEMPLATES:
+        raise ConfigError(f"no metrics for task {task!r}; known: {', '.join(METRIC_TEMPLATES)}")
+    return templates.render(
+        METRIC_TEMPLATES[task],
+        predictions=predictions,
+        labels=labels,
+        model_id=model_id,
+        dataset=dataset,
+        id=id,
+        label=label,
+        positive=positive,
+        run_id=run_id,
+    )
+
+
+def metrics_of_arrays(
+    sql_dir: Path,
+    task: str,
+    y: np.ndarray,
+    prediction: np.ndarray,
+    score: np.ndarray | None,
+    positive: Any = None,
+) -> dict[str, float | None]:
+    """The task's SQL metrics of in-memory labels and predictions. y, prediction, score: (n,)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from pipeline.warehouse.duckdb import DuckDBWarehouse
+
+    n = len(y)
+    ids = np.arange(n)
+    with DuckDBWarehouse.in_memory() as wh:
+        wh.ensure_schema("m")
+        wh.register("l", pa.table({"id": ids, "label": y, "dataset": ["d"] * n}))
+        scores = (
+            pa.array(score, type=pa.float64()) if score is not None else pa.nulls(n, pa.float64())
+        )
+        wh.register(
+            "p",
+            pa.table(
+                {
+                    "id": ids,
+                    "dataset": ["d"] * n,
+                    "model_id": ["m"] * n,
+                    "prediction": prediction,
+                    "score": scores,
+                }
+            ),
+        )
+        wh.replace_table("m.labels", "SELECT * FROM l")
+        wh.replace_table("m.predictions", "SELECT * FROM p")
+        sql = render_metrics(
+            Templates(sql_dir, wh),
+            task,
+            predictions="m.predictions",
+            labels="m.labels",
+            model_id="m",
+            dataset="d",
+            id="id",
+            label="label",
+            positive=positive,
+            run_id="",
+        ).sql
+        return {r["metric"]: r["value"] for r in wh.query_arrow(sql).to_pylist()}

@@ -1,0 +1,117 @@
+"""Feature SQL settings on small literal data: rare buckets, frequency and ordinal codes,
+clipping, scaling, and unseen categories counted at scoring time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.config import FeatureConfig
+from pipeline.features import category_columns, feature_names, plan, stats_from_rows
+from pipeline.preprocessing import Source, Spec, fit_stats_sql, transform_sql
+from pipeline.runner import run_stages
+from pipeline.templates import Templates
+from pipeline.warehouse.duckdb import DuckDBWarehouse
+from tests.conftest import REPO, OptionsFactory
+
+ROWS = [  # id, colour, size; ids 1..8 are the train split here
+    (1, "red", 1.0),
+    (2, "red", 2.0),
+    (3, "red", 3.0),
+    (4, "blue", 4.0),
+    (5, "blue", None),
+    (6, "green", 6.0),
+    (7, None, 7.0),
+    (8, "red", 100.0),
+]
+
+
+def _features(
+    features: tuple[FeatureConfig, ...], score_rows: list[tuple[object, ...]]
+) -> tuple[list[str], list[dict[str, object]], list[dict[str, object]]]:
+    spec = Spec("id", "y", features, 0.5, "s")
+    with DuckDBWarehouse.in_memory() as wh:
+        t = Templates(REPO / "sql", wh)
+        wh.execute(
+            "CREATE TABLE c AS SELECT * FROM (VALUES "
+            + ", ".join(
+                f"({i}, {wh.literal(c)}, {wh.literal(s)}::DOUBLE, 'train')" for i, c, s in ROWS
+            )
+            + ") AS v(id, colour, size, dataset)"
+        )
+        stats = stats_from_rows(wh.query_arrow(fit_stats_sql(t, spec, "c", "r").sql).to_pylist())
+        plans = plan(features, stats)
+        wh.execute(
+            "CREATE SCHEMA raw; CREATE TABLE raw.s AS SELECT * FROM (VALUES "
+            + ", ".join(
+                f"({i}, {wh.literal(c)}, {wh.literal(s)}::DOUBLE)" for i, c, s in score_rows
+            )
+            + ") AS v(id, colour, size)"
+        )
+        sql, _ = transform_sql(t, spec, plans, [Source("raw.s", False, "test")], None, False)
+        rows = wh.query_arrow(sql + " ORDER BY id").to_pylist()
+    return feature_names(plans), rows, category_columns(plans)
+
+
+def test_onehot_with_rare_bucket_and_unknown() -> None:
+    colour = FeatureConfig("colour", "categorical", "mode", "onehot", min_count=2)
+    names, rows, table = _features(
+        (colour,), [(1, "red", 0), (2, "green", 0), (3, "pink", 0), (4, None, 0)]
+    )
+    assert names == ["colour__blue", "colour__red", "colour__rare", "colour__unknown"]
+    assert [[r[n] for n in names] for r in rows] == [
+        [0, 1, 0, 0],  # red
+        [0, 0, 1, 0],  # green was seen once: rare
+        [0, 0, 0, 1],  # pink was never seen: unknown
+        [0, 1, 0, 0],  # missing, imputed with the mode (red)
+    ]
+    assert {(r["category"], r["bucket"]) for r in table} == {
+        ("blue", "kept"),
+        ("red", "kept"),
+        ("green", "rare"),
+    }
+
+
+def test_frequency_and_ordinal_codes() -> None:
+    freq = FeatureConfig("colour", "categorical", "none", "frequency")
+    _, rows, _ = _features((freq,), [(1, "red", 0), (2, "blue", 0), (3, "pink", 0)])
+    assert [r["colour"] for r in rows] == [4 / 8, 2 / 8, 0.0]
+    ordinal = FeatureConfig("colour", "categorical", "none", "ordinal")
+    _, rows, _ = _features(
+        (ordinal,), [(1, "blue", 0), (2, "green", 0), (3, "red", 0), (4, "pink", 0)]
+    )
+    assert [r["colour"] for r in rows] == [0.0, 1.0, 2.0, -1.0]
+
+
+def test_clip_to_train_range_then_standard_scale() -> None:
+    size = FeatureConfig("size", "numeric", "median", scale="standard", clip="train_range")
+    _, rows, _ = _features((size,), [(1, None, -50.0), (2, None, 500.0), (3, None, None)])
+    train = [s for _, _, s in ROWS if s is not None]
+    mean = sum(train) / len(train)
+    std = (sum((x - mean) ** 2 for x in train) / len(train)) ** 0.5
+    median = sorted(train)[len(train) // 2]
+    assert [r["size"] for r in rows] == pytest.approx(
+        [(1.0 - mean) / std, (100.0 - mean) / std, (median - mean) / std], abs=1e-12
+    )
+
+
+def test_unseen_categories_are_counted_per_run(synthetic_project: OptionsFactory) -> None:
+    options = synthetic_project()
+    run_stages(options, ["preprocess", "train"])
+    con = duckdb.connect(str(Path(options.config_path).parent / "warehouse.duckdb"))
+    con.execute("UPDATE raw.titanic_test SET Embarked = 'Z' WHERE PassengerId % 10 = 0")
+    expected = con.sql("SELECT count(*) FROM raw.titanic_test WHERE Embarked = 'Z'").fetchall()[0][
+        0
+    ]
+    con.close()
+    result = run_stages(synthetic_project(), ["predict"])[0]
+    assert result.details["unseen"] == {"Embarked": expected}
+    assert any("value(s) the training split never had" in m for m in result.messages)
+    con = duckdb.connect(str(Path(options.config_path).parent / "warehouse.duckdb"))
+    rows = con.sql(
+        "SELECT dataset, feature, category, row_count FROM pipeline.unseen_categories"
+    ).fetchall()
+    con.close()
+    assert rows == [("test", "Embarked", "Z", expected)]
