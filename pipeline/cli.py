@@ -35,6 +35,13 @@ class Stage(StrEnum):
     evaluate = "evaluate"
 
 
+class ExecutorName(StrEnum):
+    auto = "auto"
+    process = "process"
+    thread = "thread"
+    inprocess = "inprocess"
+
+
 class Format(StrEnum):
     table = "table"
     csv = "csv"
@@ -79,6 +86,11 @@ def run(
     model_dir: Path | None = typer.Option(
         None, help="Score or evaluate this model directory instead of the newest one."
     ),
+    executor: ExecutorName | None = typer.Option(
+        None, help="How predict scores: auto picks in-process or worker processes by timing."
+    ),
+    workers: int | None = typer.Option(None, min=1, help="Scoring workers [default: cores]."),
+    batch_rows: int | None = typer.Option(None, min=1, help="Rows per scoring batch."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
 ) -> None:
     """Run the pipeline: preprocess, train, predict, evaluate.
@@ -100,6 +112,9 @@ def run(
             out_dir=out or base / "runs",
             model_dir=model_dir,
             quiet=quiet,
+            executor=executor.value if executor else None,
+            workers=workers,
+            batch_rows=batch_rows,
         )
         typer.echo(f"run {options.run_id}")
         stages = None if stage is Stage.all else [stage.value]

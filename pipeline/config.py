@@ -23,7 +23,7 @@ ENCODERS = ("onehot", "ordinal", "frequency")
 SCALERS = ("none", "standard", "minmax")
 FEATURE_TYPES = ("numeric", "categorical")
 TASKS = ("binary", "multiclass", "regression")
-EXECUTORS = ("auto", "process", "inprocess")
+EXECUTORS = ("auto", "process", "thread", "inprocess")
 
 
 def check_identifier(name: str, what: str) -> str:

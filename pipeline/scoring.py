@@ -1,13 +1,17 @@
-"""Score Arrow batches with a trained model, in worker processes or in-process, into JSON Lines.
+"""Score Arrow batches with a trained model into JSON Lines part files, on any executor.
 
-Workers load the model once (the pool's initializer), cap their BLAS/OpenMP pools at one thread
-so N workers use N cores and not N squared threads, and write their own part files with DuckDB's
-JSON writer (vectorized; doubles round-trip exactly). The parent keeps a bounded number of
+A task is `score_part(batch, part, job)`: it needs nothing from the process it runs in but the
+model directory named in `job`, so a process pool, a thread pool, the calling thread or a Dask
+client's executor can all run it. A worker loads the model once (or inherits it by fork), caps
+its BLAS/OpenMP pools at one thread so N workers use N cores rather than N squared threads, and
+writes its part with the Arrow writer in `pipeline.jsonl`. The parent keeps a bounded number of
 batches in flight, so memory does not grow with the table.
 
-Start method: forkserver, set explicitly. The parent holds an open DuckDB connection with its own
-threads; forking such a process can copy a held lock into the child. A forkserver is started
-fresh before any of that, preloads scikit-learn once, and forks clean workers from itself.
+Start method: fork, set explicitly (Python 3.14 changes the Linux default to forkserver). Forked
+workers inherit the loaded model and scikit-learn and start in milliseconds, where forkserver and
+spawn pay seconds of imports. It is safe with the parent's open DuckDB connection because a worker
+never calls into DuckDB: it gets Arrow batches and writes JSON with Arrow, so no DuckDB lock
+copied at fork can be waited on. Where fork is not available, forkserver is used.
 """
 
 from __future__ import annotations
@@ -15,30 +19,44 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from pipeline.model import TrainedModel
 
-#: what starting a pool of workers costs before the first row is scored (forkserver, importing
-#: scikit-learn once); below this much estimated scoring time, in-process scoring wins
-POOL_START_SECONDS = 1.5
-SAMPLE_ROWS = 2_000
+EXECUTORS = ("auto", "process", "thread", "inprocess")
+#: rows timed before choosing between in-process and worker scoring
+SAMPLE_ROWS = 5_000
+#: moving a batch to a worker and back, per byte of feature data (pickle + pipe, measured here)
+TRANSFER_SECONDS_PER_BYTE = 1.0e-9
+#: forking and tearing down one worker
+WORKER_START_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
 class PartJob:
-    """What every part file carries besides the scored rows."""
+    """Everything a task needs besides its batch."""
 
     run_id: str
     model_id: str
+    model_dir: str
     id_column: str
     out_dir: str
 
@@ -53,99 +71,118 @@ class ScoreReport:
 
 
 # --- in the worker ---------------------------------------------------------------------------
-_STATE: dict[str, Any] = {}
+_MODELS: dict[str, TrainedModel] = {}
+_LOCK = threading.Lock()
 
 
-def init_worker(model_dir: str) -> None:
-    """Pool initializer: load the model once per worker, one thread per worker."""
+def limit_threads() -> None:
+    """One BLAS/OpenMP thread in this process: parallelism comes from the workers."""
     from threadpoolctl import threadpool_limits
 
-    from pipeline.model import TrainedModel
-
-    _STATE["limits"] = threadpool_limits(limits=1)
-    _STATE["model"] = TrainedModel.load(model_dir)
+    threadpool_limits(limits=1)
 
 
-def _use_model(model: TrainedModel) -> None:
-    _STATE["model"] = model
+def init_worker(model_dir: str, limit: bool = True) -> None:
+    """Pool initializer: load the model once per worker (a forked worker already has it)."""
+    if limit:
+        limit_threads()
+    model_for(model_dir)
+
+
+def model_for(model_dir: str) -> TrainedModel:
+    model = _MODELS.get(model_dir)
+    if model is None:
+        with _LOCK:
+            model = _MODELS.get(model_dir)
+            if model is None:
+                from pipeline.model import TrainedModel
+
+                model = _MODELS[model_dir] = TrainedModel.load(model_dir)
+    return model
 
 
 def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str, int]:
     """Score one batch and write it as one JSON Lines file; returns (path, rows)."""
-    import duckdb
     import pyarrow as pa
 
+    from pipeline.jsonl import write_jsonl
     from pipeline.model import feature_matrix
 
-    model: TrainedModel = _STATE["model"]
+    model = model_for(job.model_dir)
     X = feature_matrix(batch, model.feature_names)  # X: (n_rows, n_features)
     labels, score = model.predict_arrays(X)  # (n_rows,), (n_rows,) or None
     n = batch.num_rows
-    table = pa.table(
-        {
-            job.id_column: batch.column(job.id_column),
-            "dataset": batch.column("dataset"),
-            "prediction": pa.array(labels),
-            "score": pa.array(score, type=pa.float64())
-            if score is not None
-            else pa.nulls(n, pa.float64()),
-        }
-    )
-    path = os.path.join(job.out_dir, f"part-{part:05d}.jsonl")
-    con = _STATE.get("con")
-    if con is None:
-        con = _STATE["con"] = duckdb.connect()
-    con.register("scored", table)
-    con.execute(
-        "COPY (SELECT $run AS run_id, $model AS model_id, * FROM scored) TO "
-        f"'{path.replace(chr(39), chr(39) * 2)}' (FORMAT JSON)",
-        {"run": job.run_id, "model": job.model_id},
-    ).fetchall()
-    con.unregister("scored")
+    path = os.path.join(job.out_dir, f"part-{part:06d}.jsonl")
+    columns = {
+        job.id_column: batch.column(job.id_column),
+        "dataset": batch.column("dataset"),
+        "prediction": labels,
+        "score": score if score is not None else pa.nulls(n, pa.float64()),
+    }
+    write_jsonl(path, columns, {"run_id": job.run_id, "model_id": job.model_id})
     return path, n
 
 
 # --- in the parent ---------------------------------------------------------------------------
-def choose_mode(
-    model: TrainedModel, sample: pa.RecordBatch, total_rows: int, workers: int, requested: str
-) -> tuple[str, str]:
-    """Process workers only when scoring costs more than starting and feeding them."""
-    if requested != "auto":
-        return requested, f"executor {requested!r} requested"
-    if workers < 2:
-        return "inprocess", "one worker available"
-    from pipeline.model import feature_matrix
-
-    rows = sample.slice(0, SAMPLE_ROWS)
-    X = feature_matrix(rows, model.feature_names)  # X: (n_sample, n_features)
-    start = time.perf_counter()
-    model.predict_arrays(X)
-    per_row = (time.perf_counter() - start) / max(rows.num_rows, 1)
-    estimate = per_row * total_rows
-    if estimate < POOL_START_SECONDS:
-        return (
-            "inprocess",
-            f"~{estimate:.2f} s of model time for {total_rows:,} rows is less than the "
-            f"~{POOL_START_SECONDS} s it takes to start {workers} workers",
-        )
-    return (
-        "process",
-        f"~{estimate:.1f} s of model time for {total_rows:,} rows, split over {workers} workers",
-    )
-
-
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def make_process_executor(model_dir: Path, workers: int) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.scoring", "sklearn.ensemble", "sklearn.linear_model"])
+def start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "fork" if "fork" in methods and sys.platform != "darwin" else "forkserver"
+
+
+def process_executor(model: TrainedModel, workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers hold `model`: inherited by fork, else loaded by the initializer."""
+    assert model.directory is not None, "process scoring needs a saved model directory"
+    model_dir = str(model.directory)
+    _MODELS[model_dir] = model  # what forked workers inherit
+    context = multiprocessing.get_context(start_method())
     return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=init_worker,
-        initargs=(str(model_dir),),
+        max_workers=workers, mp_context=context, initializer=init_worker, initargs=(model_dir,)
+    )
+
+
+def choose_mode(
+    model: TrainedModel,
+    sample: pa.RecordBatch,
+    total_rows: int,
+    workers: int,
+    requested: str,
+    job: PartJob,
+) -> tuple[str, str]:
+    """Workers only when the scoring they take over costs more than moving rows to them.
+
+    Times the whole task (features to JSON Lines) on a sample in this process, then compares
+    one process against `workers` processes plus their start-up and the transfer of every row."""
+    if requested != "auto":
+        return requested, f"executor {requested!r} requested"
+    if workers < 2:
+        return "inprocess", "one core"
+    rows = sample.slice(0, SAMPLE_ROWS)
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = PartJob(job.run_id, job.model_id, job.model_dir, job.id_column, tmp)
+        _MODELS[job.model_dir] = model
+        score_part(rows, 0, probe)  # warm caches
+        start = time.perf_counter()
+        score_part(rows, 1, probe)
+        per_row = (time.perf_counter() - start) / max(rows.num_rows, 1)
+    one = per_row * total_rows
+    bytes_per_row = rows.nbytes / max(rows.num_rows, 1)
+    many = (
+        one / workers
+        + WORKER_START_SECONDS * workers
+        + TRANSFER_SECONDS_PER_BYTE * bytes_per_row * total_rows
+    )
+    if many < one:
+        return "process", (
+            f"~{one:.2f} s in one process vs ~{many:.2f} s on {workers} workers "
+            f"for {total_rows:,} rows"
+        )
+    return "inprocess", (
+        f"~{one:.2f} s in one process beats ~{many:.2f} s on {workers} workers "
+        f"for {total_rows:,} rows: moving rows to workers would cost more than scoring them"
     )
 
 
@@ -154,11 +191,13 @@ def score_batches(
     batches: Iterator[pa.RecordBatch],
     total_rows: int,
     job: PartJob,
-    executor: str = "auto",
+    executor: str | Executor = "auto",
     workers: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreReport:
-    """Score every batch into part files under job.out_dir (emptied first)."""
+    """Score every batch into part files under job.out_dir (emptied first).
+
+    `executor` is a mode name or any concurrent.futures.Executor (a Dask client's, say)."""
     start = time.perf_counter()
     out = Path(job.out_dir)
     shutil.rmtree(out, ignore_errors=True)
@@ -166,24 +205,54 @@ def score_batches(
     workers = workers or default_workers()
     first = next(batches, None)
     if first is None:
-        return ScoreReport(0, [], "inprocess", "no rows to score", 0.0)
-    mode, reason = choose_mode(model, first, total_rows, workers, executor)
+        return ScoreReport(0, [], "inprocess", "no rows to score", time.perf_counter() - start)
     stream = _chain(first, batches)
     try:
-        if mode == "inprocess":
-            _use_model(model)
-            results = [score_part(b, i, job) for i, b in enumerate(stream) if _tick(progress, b)]
+        if isinstance(executor, Executor):
+            mode, reason = type(executor).__name__, "executor given by the caller"
+            results = run_bounded(executor, stream, job, 2 * workers, progress)
         else:
-            if model.directory is None:
-                raise ValueError("process scoring needs a saved model directory")
-            with make_process_executor(model.directory, workers) as pool:
-                results = run_bounded(pool, stream, job, 2 * workers, progress)
+            if executor not in EXECUTORS:
+                raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
+            mode, reason = choose_mode(model, first, total_rows, workers, executor, job)
+            results = _run_mode(mode, model, stream, job, workers, progress)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
-    parts = [Path(p) for p, _ in sorted(results)]
-    rows = sum(n for _, n in results)
-    return ScoreReport(rows, parts, mode, reason, time.perf_counter() - start)
+    results.sort()
+    return ScoreReport(
+        rows=sum(n for _, n in results),
+        parts=[Path(p) for p, _ in results],
+        mode=mode,
+        reason=reason,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _run_mode(
+    mode: str,
+    model: TrainedModel,
+    stream: Iterator[pa.RecordBatch],
+    job: PartJob,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> list[tuple[str, int]]:
+    if mode == "inprocess":
+        _MODELS[job.model_dir] = model
+        results = []
+        for i, batch in enumerate(stream):
+            results.append(score_part(batch, i, job))
+            if progress:
+                progress(batch.num_rows)
+        return results
+    pool: Executor
+    if mode == "thread":
+        _MODELS[job.model_dir] = model
+        pool = ThreadPoolExecutor(max_workers=workers)
+    else:
+        pool = process_executor(model, workers)
+    with pool:
+        return run_bounded(pool, stream, job, 2 * workers, progress)
 
 
 def run_bounded(
@@ -193,7 +262,8 @@ def run_bounded(
     max_in_flight: int,
     progress: Callable[[int], None] | None = None,
 ) -> list[tuple[str, int]]:
-    """Submit batches to any concurrent.futures.Executor with at most max_in_flight pending."""
+    """Submit batches to any Executor with at most max_in_flight pending; the next batch is
+    read from the warehouse while the workers score, so I/O hides behind the work."""
     pending: set[Future[tuple[str, int]]] = set()
     results: list[tuple[str, int]] = []
 
@@ -224,7 +294,9 @@ def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa
     yield from rest
 
 
-def _tick(progress: Callable[[int], None] | None, batch: pa.RecordBatch) -> bool:
-    if progress:
-        progress(batch.num_rows)
-    return True
+def describe_mode(mode: str) -> str:
+    return {
+        "inprocess": "in-process",
+        "process": "in worker processes",
+        "thread": "in threads",
+    }.get(mode, f"on {mode}")

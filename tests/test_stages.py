@@ -105,33 +105,47 @@ def test_statistics_come_from_the_train_split_only(
     assert embarked == [(1.0,)]
 
 
-def test_process_and_inprocess_scoring_give_identical_predictions(
-    synthetic_project: OptionsFactory,
+@pytest.mark.parametrize(
+    ("executor", "workers", "batch_rows"),
+    [("process", 2, 37), ("process", 1, 100_000), ("thread", 2, 50), ("auto", 2, 64)],
+)
+def test_predictions_are_identical_whatever_the_executor(
+    synthetic_project: OptionsFactory, executor: str, workers: int, batch_rows: int
 ) -> None:
     options = synthetic_project()
     run_stages(options, ["preprocess", "train"])
-    results = {}
-    for executor, batch_rows in (("inprocess", 50_000), ("process", 37)):
-        config = options.config_path.read_text()
-        config = config.replace('executor = "auto"', f'executor = "{executor}"')
-        config = config.replace("batch_rows = 50000", f"batch_rows = {batch_rows}")
-        options.config_path.write_text(config)
-        result = run_stages(synthetic_project(), ["predict"])[0]
+    sql = "SELECT PassengerId, dataset, prediction, score FROM pipeline.predictions ORDER BY ALL"
+    run_stages(synthetic_project(executor="inprocess", batch_rows=1_000_000), ["predict"])
+    reference = _query(options, sql)
+
+    result = run_stages(
+        synthetic_project(executor=executor, workers=workers, batch_rows=batch_rows), ["predict"]
+    )[0]
+    if executor != "auto":
         assert result.details["mode"] == executor
-        results[executor] = _query(
-            options,
-            "SELECT PassengerId, dataset, prediction, score FROM pipeline.predictions ORDER BY ALL",
-        )
-        options.config_path.write_text(
-            config.replace(f'executor = "{executor}"', 'executor = "auto"').replace(
-                f"batch_rows = {batch_rows}", "batch_rows = 50000"
-            )
-        )
-    assert results["process"] == results["inprocess"]
+    assert result.details["parts"] >= -(-len(reference) // batch_rows)  # batches are "up to"
+    assert _query(options, sql) == reference
     assert (
-        len(results["process"])
+        len(reference)
         == _query(options, "SELECT count(*) FROM pipeline.clean WHERE dataset <> 'train'")[0][0]
     )
+
+
+def test_any_executor_can_score(synthetic_project: OptionsFactory, tmp_path: Path) -> None:
+    """The library takes any concurrent.futures.Executor, as a Dask client's would be."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.stages.predict import predict_from_data
+
+    options = synthetic_project()
+    run_stages(options, ["preprocess", "train", "predict"])
+    sql = "SELECT PassengerId, dataset, prediction, score FROM pipeline.predictions ORDER BY ALL"
+    reference = _query(options, sql)
+    model = TrainedModel.load(next(options.models_dir.iterdir()))
+    with Project.open(options.config_path) as project, ThreadPoolExecutor(2) as pool:
+        report, _ = predict_from_data(project, model, "r-custom", tmp_path / "parts", pool, 2, 40)
+    assert report.mode == "ThreadPoolExecutor"
+    assert _query(options, sql) == reference
 
 
 def test_one_call_predict_equals_the_batch_predictions(

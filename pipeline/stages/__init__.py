@@ -17,3 +17,7 @@ class RunOptions:
     out_dir: Path
     model_dir: Path | None = None  # a specific model for predict/evaluate; else the latest
     quiet: bool = False
+    # scoring settings that override the config's [scoring] section when given
+    executor: str | None = None
+    workers: int | None = None
+    batch_rows: int | None = None

@@ -3,13 +3,15 @@ part files -> one atomic replace of this model's rows in the predictions table."
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
 
 from pipeline.errors import MissingInputError
 from pipeline.ledger import StageResult, latest_model_id, recorded
 from pipeline.model import TrainedModel
+from pipeline.progress import progress_bar
 from pipeline.project import Project
-from pipeline.scoring import PartJob, ScoreReport, score_batches
+from pipeline.scoring import PartJob, ScoreReport, describe_mode, score_batches
 from pipeline.stages import RunOptions
 
 SCORED_DATASETS = ["holdout", "test"]
@@ -50,9 +52,10 @@ def predict_from_data(
     model: TrainedModel,
     run_id: str,
     parts_dir: Path,
-    executor: str,
+    executor: str | Executor,
     workers: int,
     batch_rows: int,
+    quiet: bool = True,
 ) -> tuple[ScoreReport, dict[str, str]]:
     """Score the holdout and test rows and replace this model's rows in `predictions`;
     returns the report and the hashes of the SQL that made the feature rows."""
@@ -60,10 +63,18 @@ def predict_from_data(
     project.check_raw_columns()
     sql, hashes = model.transform_sql(wh, project.raw_sources(), SCORED_DATASETS)
     total = wh.count_rows(sql)
-    job = PartJob(run_id, model.model_id, model.spec.id, str(parts_dir))
-    report = score_batches(
-        model, wh.stream_batches(sql, batch_rows), total, job, executor=executor, workers=workers
-    )
+    assert model.directory is not None
+    job = PartJob(run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir))
+    with progress_bar(total, "predict", quiet) as advance:
+        report = score_batches(
+            model,
+            wh.stream_batches(sql, batch_rows),
+            total,
+            job,
+            executor=executor,
+            workers=workers,
+            progress=advance,
+        )
     staging = project.table("predictions__staging")
     wh.load_jsonl(report.parts, staging, prediction_columns(model))
     wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
@@ -90,7 +101,14 @@ def predict_from_path(options: RunOptions) -> StageResult:
         cfg = project.config.scoring
         parts_dir = options.out_dir / options.run_id / "predictions"
         report, result.sql_hashes = predict_from_data(
-            project, model, options.run_id, parts_dir, cfg.executor, cfg.workers, cfg.batch_rows
+            project,
+            model,
+            options.run_id,
+            parts_dir,
+            options.executor or cfg.executor,
+            options.workers if options.workers is not None else cfg.workers,
+            options.batch_rows or cfg.batch_rows,
+            options.quiet,
         )
         result.rows_in = result.rows_out = report.rows
         result.details.update(mode=report.mode, parts=len(report.parts))
@@ -107,7 +125,7 @@ def predict_from_path(options: RunOptions) -> StageResult:
                 f"split never had (scored as unknown; see {project.table('unseen_categories')})"
             )
         result.messages.append(
-            f"predict: {report.rows} rows scored {report.mode.replace('inprocess', 'in-process')} "
+            f"predict: {report.rows} rows scored {describe_mode(report.mode)} "
             f"({report.reason}) in {report.seconds:.2f} s -> {parts_dir} -> "
             f"{project.table('predictions')}"
         )
