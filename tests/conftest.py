@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.ledger import new_run_id
 from pipeline.stages import RunOptions
-from tests.synthetic import make_tables, write_warehouse
+from tests.synthetic import write_warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,9 +55,8 @@ def _options_factory(config: Path) -> OptionsFactory:
 @pytest.fixture
 def synthetic_project(tmp_path: Path) -> OptionsFactory:
     """A project on the seeded synthetic tables; a small forest keeps it fast."""
-    labelled, unlabelled = make_tables()
     warehouse = tmp_path / "warehouse.duckdb"
-    write_warehouse(warehouse, labelled, unlabelled)
+    write_warehouse(warehouse)
     config = write_config(tmp_path, warehouse, n_estimators="25")
     return _options_factory(config)
 

@@ -86,6 +86,9 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "ledger/create.sql": t.render("ledger/create.sql", table="p.runs").sql,
         "ledger/record.sql": t.render("ledger/record.sql", table="p.runs", row=row).sql,
         "ledger/latest_model.sql": t.render("ledger/latest_model.sql", table="p.runs").sql,
+        "synthetic/titanic.sql": t.render(
+            "synthetic/titanic.sql", rows=10, first_id=1, seed="s", labelled=True
+        ).sql,
     }
 
 
