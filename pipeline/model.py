@@ -103,6 +103,7 @@ class TrainedModel:
     sql_dir: Path  # the templates this model's preprocessing is rendered from
     config_text: str = ""
     directory: Path | None = field(default=None)
+    _templates: tuple[tuple[str, int], Templates] | None = field(default=None, repr=False)
 
     @property
     def model_id(self) -> str:
@@ -119,20 +120,33 @@ class TrainedModel:
     def plans(self) -> list[dict[str, Any]]:
         return plan(self.spec.features, self.stats)
 
+    def templates(self, warehouse: Warehouse) -> Templates:
+        """This model's own copy of the SQL, compiled once per warehouse."""
+        key = (str(self.sql_dir), id(warehouse))
+        if self._templates is None or self._templates[0] != key:
+            self._templates = (key, Templates(self.sql_dir, warehouse))
+        return self._templates[1]
+
     def transform_sql(
         self, warehouse: Warehouse, sources: list[Source], datasets: list[str] | None
     ) -> tuple[str, dict[str, str]]:
         """This model's frozen preprocessing, rendered for `warehouse` over raw `sources`."""
-        templates = Templates(self.sql_dir, warehouse)
-        return transform_sql(templates, self.spec, self.plans(), sources, datasets, False)
+        return transform_sql(
+            self.templates(warehouse), self.spec, self.plans(), sources, datasets, False
+        )
 
     def unseen_sql(
         self, warehouse: Warehouse, sources: list[Source], datasets: list[str], run_id: str
     ) -> str:
         """Count the categorical values in `sources` that this model's training never saw."""
-        templates = Templates(self.sql_dir, warehouse)
         return unseen_sql(
-            templates, self.spec, self.plans(), sources, datasets, run_id, self.model_id
+            self.templates(warehouse),
+            self.spec,
+            self.plans(),
+            sources,
+            datasets,
+            run_id,
+            self.model_id,
         ).sql
 
     def predict_arrays(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -151,6 +151,7 @@ def choose_mode(
     workers: int,
     requested: str,
     job: PartJob,
+    batch_rows: int,
 ) -> tuple[str, str]:
     """Workers only when the scoring they take over costs more than moving rows to them.
 
@@ -160,16 +161,19 @@ def choose_mode(
         return requested, f"executor {requested!r} requested"
     if workers < 2:
         return "inprocess", "one core"
-    rows = sample.slice(0, SAMPLE_ROWS)
+    small, large = sample.slice(0, SAMPLE_ROWS // 5), sample.slice(0, SAMPLE_ROWS)
     with tempfile.TemporaryDirectory() as tmp:
         probe = PartJob(job.run_id, job.model_id, job.model_dir, job.id_column, tmp)
         _MODELS[job.model_dir] = model
-        score_part(rows, 0, probe)  # warm caches
-        start = time.perf_counter()
-        score_part(rows, 1, probe)
-        per_row = (time.perf_counter() - start) / max(rows.num_rows, 1)
-    one = per_row * total_rows
-    bytes_per_row = rows.nbytes / max(rows.num_rows, 1)
+        score_part(small, 0, probe)  # warm caches
+        t_small = _best_time(lambda: score_part(small, 1, probe))
+        t_large = _best_time(lambda: score_part(large, 2, probe))
+    # a task costs per_call + per_row * rows; two sample sizes separate the two
+    per_row = max(t_large - t_small, 0.0) / max(large.num_rows - small.num_rows, 1)
+    per_call = max(t_small - per_row * small.num_rows, 0.0)
+    calls = max(total_rows // max(batch_rows, 1), 1)
+    one = per_row * total_rows + per_call * calls
+    bytes_per_row = large.nbytes / max(large.num_rows, 1)
     many = (
         one / workers
         + WORKER_START_SECONDS * workers
@@ -186,6 +190,15 @@ def choose_mode(
     )
 
 
+def _best_time(fn: Callable[[], object], repeat: int = 2) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def score_batches(
     model: TrainedModel,
     batches: Iterator[pa.RecordBatch],
@@ -194,6 +207,7 @@ def score_batches(
     executor: str | Executor = "auto",
     workers: int = 0,
     progress: Callable[[int], None] | None = None,
+    batch_rows: int = 50_000,
 ) -> ScoreReport:
     """Score every batch into part files under job.out_dir (emptied first).
 
@@ -203,10 +217,10 @@ def score_batches(
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     workers = workers or default_workers()
-    first = next(batches, None)
-    if first is None:
+    head = _take_rows(batches, SAMPLE_ROWS)
+    if not head:
         return ScoreReport(0, [], "inprocess", "no rows to score", time.perf_counter() - start)
-    stream = _chain(first, batches)
+    stream = _chain(head, batches)
     try:
         if isinstance(executor, Executor):
             mode, reason = type(executor).__name__, "executor given by the caller"
@@ -214,7 +228,9 @@ def score_batches(
         else:
             if executor not in EXECUTORS:
                 raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
-            mode, reason = choose_mode(model, first, total_rows, workers, executor, job)
+            mode, reason = choose_mode(
+                model, _sample(head), total_rows, workers, executor, job, batch_rows
+            )
             results = _run_mode(mode, model, stream, job, workers, progress)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
@@ -289,8 +305,25 @@ def run_bounded(
     return results
 
 
-def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    yield first
+def _take_rows(batches: Iterator[pa.RecordBatch], rows: int) -> list[pa.RecordBatch]:
+    """The first batches, until they hold `rows` rows (the warehouse may yield small ones)."""
+    head: list[pa.RecordBatch] = []
+    while sum(b.num_rows for b in head) < rows:
+        batch = next(batches, None)
+        if batch is None:
+            break
+        head.append(batch)
+    return head
+
+
+def _sample(head: list[pa.RecordBatch]) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    return pa.Table.from_batches(head).combine_chunks().to_batches()[0]
+
+
+def _chain(head: list[pa.RecordBatch], rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield from head
     yield from rest
 
 

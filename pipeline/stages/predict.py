@@ -74,10 +74,15 @@ def predict_from_data(
             executor=executor,
             workers=workers,
             progress=advance,
+            batch_rows=batch_rows,
         )
-    staging = project.table("predictions__staging")
-    wh.load_jsonl(report.parts, staging, prediction_columns(model))
-    wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
+    wh.replace_rows_from_jsonl(
+        project.table("predictions"),
+        report.parts,
+        prediction_columns(model),
+        "model_id",
+        model.model_id,
+    )
 
     unseen = model.unseen_sql(wh, project.raw_sources(), SCORED_DATASETS, run_id)
     staging = project.table("unseen_categories__staging")

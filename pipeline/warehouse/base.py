@@ -99,6 +99,16 @@ class Warehouse(ABC):
         """Atomically make the rows of `target` with `key = value` exactly the rows of `source`,
         creating `target` from `source`'s schema if needed, then drop `source`."""
 
+    def replace_rows_from_jsonl(
+        self, target: str, paths: Sequence[Path], columns: dict[str, str], key: str, value: str
+    ) -> int:
+        """Atomically make the rows of `target` with `key = value` exactly the rows of the JSON
+        Lines files; returns their number. By default through a staging table."""
+        staging = f"{target}__staging"
+        n = self.load_jsonl(paths, staging, columns)
+        self.replace_rows(target, staging, key, value)
+        return n
+
     @abstractmethod
     def close(self) -> None: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pipeline")
 
+# [warehouse] keys passed to DuckDB as settings: a cap on its memory and threads
+SETTINGS: dict[str, type] = {"memory_limit": str, "threads": int}
+
 
 class DuckDBWarehouse(Warehouse):
     dialect: ClassVar[str] = "duckdb"
@@ -31,7 +34,13 @@ class DuckDBWarehouse(Warehouse):
         "timestamp": "TIMESTAMP",
     }
 
-    def __init__(self, path: Path | str, seed_from: Path | None = None, read_only: bool = False):
+    def __init__(
+        self,
+        path: Path | str,
+        seed_from: Path | None = None,
+        read_only: bool = False,
+        settings: Mapping[str, str | int] | None = None,
+    ):
         self.path = Path(path)
         if str(path) != ":memory:" and not self.path.exists():
             if seed_from is not None and seed_from.exists():
@@ -40,7 +49,7 @@ class DuckDBWarehouse(Warehouse):
             elif read_only:
                 raise WarehouseError(f"warehouse file {self.path} does not exist")
         try:
-            self.con = duckdb.connect(str(path), read_only=read_only)
+            self.con = duckdb.connect(str(path), read_only=read_only, config=dict(settings or {}))
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseError(
@@ -53,9 +62,14 @@ class DuckDBWarehouse(Warehouse):
     def from_config(cls, config: WarehouseConfig) -> DuckDBWarehouse:
         if config.path is None:
             raise ConfigError("[warehouse] type 'duckdb' needs a path")
-        if config.options:
-            raise ConfigError(f"[warehouse] unknown keys for duckdb: {sorted(config.options)}")
-        return cls(config.path, seed_from=config.seed_from)
+        unknown = set(config.options) - set(SETTINGS)
+        if unknown:
+            raise ConfigError(
+                f"[warehouse] unknown keys for duckdb: {sorted(unknown)}; "
+                f"known: path, seed_from, {', '.join(SETTINGS)}"
+            )
+        settings = {k: SETTINGS[k](v) for k, v in config.options.items()}
+        return cls(config.path, seed_from=config.seed_from, settings=settings)
 
     @classmethod
     def in_memory(cls) -> DuckDBWarehouse:
@@ -125,18 +139,37 @@ class DuckDBWarehouse(Warehouse):
     def ensure_schema(self, schema: str) -> None:
         self._run(f"CREATE SCHEMA IF NOT EXISTS {self.quote(check_name(schema))}")
 
+    def _read_jsonl(self, paths: Sequence[Path], columns: dict[str, str]) -> str:
+        """A SELECT over JSON Lines files with an explicit schema: no type guessing."""
+        files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
+        cols = ", ".join(
+            f"{self.literal(c)}: {self.literal(self.type_names[t])}" for c, t in columns.items()
+        )
+        return (
+            f"SELECT * FROM read_json({files}, format = 'newline_delimited', columns = {{{cols}}})"
+        )
+
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:
         check_name(table)
-        files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
-        cols = (
-            "{"
-            + ", ".join(
-                f"{self.literal(c)}: {self.literal(self.type_names[t])}" for c, t in columns.items()
-            )
-            + "}"
-        )
-        select = f"SELECT * FROM read_json({files}, format = 'newline_delimited', columns = {cols})"
-        return self.replace_table(table, select)
+        return self.replace_table(table, self._read_jsonl(paths, columns))
+
+    def replace_rows_from_jsonl(
+        self, target: str, paths: Sequence[Path], columns: dict[str, str], key: str, value: str
+    ) -> int:
+        # one transaction reads the files straight into the target: one write, not two
+        t = self.quote(check_name(target))
+        self.ensure_schema(target.split(".")[0])
+        select = self._read_jsonl(paths, columns)
+        self._run("BEGIN TRANSACTION")
+        try:
+            self._run(f"CREATE TABLE IF NOT EXISTS {t} AS {select} WITH NO DATA")
+            self._run(f"DELETE FROM {t} WHERE {self.quote(key)} = {self.literal(value)}")
+            n = int(self._run(f"INSERT INTO {t} BY NAME {select}")[0][0])  # type: ignore[call-overload]
+            self._run("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK").fetchall()
+            raise
+        return n
 
     def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
         t, s = self.quote(check_name(target)), self.quote(check_name(source))

@@ -1,0 +1,54 @@
+"""Run one pipeline stage in a fresh process and print its wall time and peak RSS as JSON.
+
+Heavy libraries are imported before the clock starts, as they are for the baselines the
+benchmarks compare against; the time is the stage's own work."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import duckdb  # noqa: F401  (imported before timing, like the baselines)
+import pandas  # noqa: F401
+import pyarrow  # noqa: F401
+import sklearn.ensemble
+import sklearn.linear_model  # noqa: F401
+
+from pipeline.ledger import new_run_id
+from pipeline.runner import STAGES
+from pipeline.stages import RunOptions
+
+
+def main() -> None:
+    config, stage = Path(sys.argv[1]), sys.argv[2]
+    executor = sys.argv[3] if len(sys.argv) > 3 else None
+    options = RunOptions(
+        config_path=config,
+        run_id=new_run_id(),
+        models_dir=config.parent / "models",
+        out_dir=config.parent / "runs",
+        quiet=True,
+        executor=executor,
+    )
+    start = time.perf_counter()
+    result = STAGES[stage](options)
+    seconds = time.perf_counter() - start
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": result.rows_out,
+                "mode": result.details.get("mode"),
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "messages": result.messages,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Scoring, side by side in one run: the pipeline's predict stage end to end (warehouse ->
+JSON Lines -> warehouse) against model.predict in one process on arrays already in memory,
+n_jobs=-1 threads (forests), and the 100-row-batch ProcessPoolExecutor recipe (1M rows only).
+Also the predict stage's peak RSS at each size.
+
+    python bench/scoring.py [--sizes 1000000,10000000] [--models rf891,rf100k,hgb,lr]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import REPO, fmt_rows, run_stage, section, timed, write_config
+from pipeline.ledger import new_run_id
+from pipeline.model import TrainedModel, feature_matrix
+from pipeline.project import Project
+from pipeline.runner import run_stages
+from pipeline.stages import RunOptions
+from pipeline.synthetic import generate
+
+MODELS: dict[str, tuple[str, dict[str, Any], str]] = {
+    # name: (estimator, params, training rows: "real" = the 891 Kaggle rows, else synthetic)
+    "rf891": ("sklearn.ensemble.RandomForestClassifier", {"random_state": 0}, "real"),
+    "rf100k": ("sklearn.ensemble.RandomForestClassifier", {"random_state": 0}, "100000"),
+    "hgb": ("sklearn.ensemble.HistGradientBoostingClassifier", {"random_state": 0}, "100000"),
+    "lr": ("sklearn.linear_model.LogisticRegression", {"max_iter": 1000}, "real"),
+}
+
+_MODEL: Any = None  # the naive recipe's global model, inherited by its forked workers
+
+
+def _predict_batch(batch: np.ndarray) -> np.ndarray:
+    return _MODEL.predict(batch)
+
+
+def naive_recipe(estimator: Any, X: np.ndarray) -> None:
+    """The usual blog recipe: 100-row batches, ProcessPoolExecutor(max_workers=8).map."""
+    global _MODEL
+    _MODEL = estimator
+    batches = [X[i : i + 100] for i in range(0, len(X), 100)]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=8, mp_context=ctx) as pool:
+        list(pool.map(_predict_batch, batches))
+
+
+def project(root: Path, name: str, rows: int) -> Path:
+    """A project whose test table has `rows` synthetic rows and whose model is trained."""
+    estimator, params, training = MODELS[name]
+    directory = root / f"{name}-{rows}"
+    directory.mkdir(parents=True)
+    config = write_config(directory, estimator, params, memory_limit="2GB")
+    with Project.open(config) as p:
+        labelled = 891 if training == "real" else int(training)
+        generate(p.warehouse, REPO / "sql", labelled, rows)
+        if training == "real":
+            p.warehouse.execute(
+                f"ATTACH '{REPO / 'warehouse.duckdb.example'}' AS example (READ_ONLY)"
+            )
+            p.warehouse.execute(
+                "CREATE OR REPLACE TABLE raw.titanic_train AS "
+                "SELECT * FROM example.raw.titanic_train"
+            )
+            p.warehouse.execute("DETACH example")
+    options = RunOptions(config, new_run_id(), directory / "models", directory / "runs", quiet=True)
+    run_stages(options, ["preprocess", "train"])
+    return config
+
+
+def in_memory_arrays(config: Path) -> tuple[TrainedModel, np.ndarray]:
+    """The rows the predict stage scores, as a float64 matrix already in memory."""
+    with Project.open(config) as p:
+        model = TrainedModel.load(next((config.parent / "models").iterdir()))
+        sql, _ = model.transform_sql(p.warehouse, p.raw_sources(), ["holdout", "test"])
+        X = feature_matrix(p.warehouse.query_arrow(sql), model.feature_names)
+    return model, X  # X: (n_rows, n_features)
+
+
+def measure(root: Path, name: str, rows: int, naive: bool) -> dict[str, Any]:
+    config = project(root, name, rows)
+    stage = run_stage(config, "predict")
+    model, X = in_memory_arrays(config)
+    estimator = model.estimator
+    out: dict[str, Any] = {
+        "model": name,
+        "rows": int(X.shape[0]),
+        "stage_s": stage["seconds"],
+        "stage_mode": stage["mode"],
+        "stage_rss_mb": stage["rss_mb"],
+        "workers_rss_mb": stage["workers_rss_mb"],
+        "one_process_s": timed(lambda: estimator.predict(X)),
+    }
+    if hasattr(estimator, "n_jobs") and "Forest" in type(estimator).__name__:
+        estimator.n_jobs = -1
+        out["threads_s"] = timed(lambda: estimator.predict(X))
+        estimator.n_jobs = None
+    if naive:
+        out["naive_s"] = timed(lambda: naive_recipe(estimator, X))
+    shutil.rmtree(config.parent)
+    return out
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = (
+        "| model | rows | predict stage (mode) | one process | n_jobs=-1 | 100-row pool | "
+        "stage / one process | naive / stage | stage peak RSS |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for r in results:
+        threads = f"{r['threads_s']:.2f} s" if "threads_s" in r else "n/a"
+        naive = f"{r['naive_s']:.1f} s" if "naive_s" in r else "-"
+        naive_ratio = f"{r['naive_s'] / r['stage_s']:.0f}x" if "naive_s" in r else "-"
+        lines.append(
+            f"| {r['model']} | {fmt_rows(r['rows']) if r['rows'] % 1000 else r['rows']:} | "
+            f"{r['stage_s']:.2f} s ({r['stage_mode']}) | {r['one_process_s']:.2f} s | {threads} | "
+            f"{naive} | {r['stage_s'] / r['one_process_s']:.2f} | {naive_ratio} | "
+            f"{r['stage_rss_mb']:.0f} MB |"
+        )
+    return head + "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"cores: {len(os.sched_getaffinity(0))}")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-scoring-") as tmp:
+        for rows in sizes:
+            for name in args.models.split(","):
+                with section(f"{name} at {fmt_rows(rows)} rows"):
+                    r = measure(Path(tmp), name, rows, naive=rows <= 1_000_000)
+                    print("  ", json.dumps(r), flush=True)
+                    results.append(r)
+    print()
+    print(table(results))
+    for name in args.models.split(","):
+        by_size = {r["rows"]: r for r in results if r["model"] == name}
+        if len(by_size) > 1:
+            small, large = by_size[min(by_size)], by_size[max(by_size)]
+            print(
+                f"{name}: predict stage peak RSS {large['stage_rss_mb']:.0f} MB at "
+                f"{large['rows']:,} rows vs {small['stage_rss_mb']:.0f} MB at {small['rows']:,} "
+                f"rows: {large['stage_rss_mb'] / small['stage_rss_mb']:.2f}x"
+            )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
