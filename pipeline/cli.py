@@ -142,6 +142,27 @@ def sql(
     _guard(go)
 
 
+@app.command()
+def compare(
+    a: str | None = typer.Argument(None, help="The model to compare from [default: older]."),
+    b: str | None = typer.Argument(None, help="The model to compare to [default: newest]."),
+    config: Path = CONFIG,
+    format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+) -> None:
+    """Show how the holdout metrics moved between two models.
+
+    Example: pipeline compare   (the two models evaluated most recently)
+    """
+
+    def go() -> None:
+        from pipeline.query import format_result
+        from pipeline.stages.evaluate import compare_from_path
+
+        typer.echo(format_result(compare_from_path(config, a, b), format.value))
+
+    _guard(go)
+
+
 @app.command("build-example")
 def build_example(
     csv: list[str] = typer.Option(

@@ -87,6 +87,13 @@ class ScoringConfig:
 
 
 @dataclass(frozen=True)
+class EvaluateConfig:
+    slices: tuple[str, ...] = ()  # raw labelled columns to break the metrics down by
+    threshold: float | None = None  # score >= threshold is positive; none: the model's label
+    calibration_bins: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     warehouse: WarehouseConfig
@@ -101,6 +108,7 @@ class Config:
     features: tuple[FeatureConfig, ...]
     model: ModelConfig
     scoring: ScoringConfig
+    evaluate: EvaluateConfig = EvaluateConfig()
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def table(self, name: str) -> str:
@@ -214,6 +222,31 @@ def estimator_params(params: Any, estimator: str, path: Path) -> dict[str, Any]:
     return dict(tables.get(estimator, tables.get(class_name, {})))
 
 
+def _evaluate(raw: Any, path: Path) -> EvaluateConfig:
+    where = f"{path}: [evaluate]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = set(raw) - {"slices", "threshold", "calibration_bins"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    slices = raw.get("slices", [])
+    if not isinstance(slices, list):
+        raise ConfigError(f"{where} slices must be a list of column names")
+    threshold = raw.get("threshold")
+    if threshold is not None and not (
+        isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0
+    ):
+        raise ConfigError(f"{where} threshold must be a number from 0 to 1")
+    bins = raw.get("calibration_bins", 10)
+    if not isinstance(bins, int) or not 1 <= bins <= 1000:
+        raise ConfigError(f"{where} calibration_bins must be a whole number from 1 to 1000")
+    return EvaluateConfig(
+        slices=tuple(check_identifier(c, f"{where} slice") for c in slices),
+        threshold=None if threshold is None else float(threshold),
+        calibration_bins=bins,
+    )
+
+
 def load_config(path: Path | str) -> Config:
     """Read and validate a project config; every name is checked before any SQL is rendered."""
     path = Path(path)
@@ -283,6 +316,8 @@ def load_config(path: Path | str) -> Config:
     if scoring.batch_rows < 1:
         raise ConfigError(f"{path}: [scoring] batch_rows must be positive")
 
+    evaluate = _evaluate(raw.get("evaluate", {}), path)
+
     sql_dir = resolve(raw.get("sql_dir", "sql"))
     assert sql_dir is not None
     return Config(
@@ -299,5 +334,6 @@ def load_config(path: Path | str) -> Config:
         features=features,
         model=ModelConfig(estimator=estimator, params=dict(params)),
         scoring=scoring,
+        evaluate=evaluate,
         raw=raw,
     )

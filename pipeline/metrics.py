@@ -23,6 +23,9 @@ METRIC_TEMPLATES: dict[str, str] = {
 }
 
 
+CURVES_TEMPLATE = "evaluate/curves.sql"
+
+
 def render_metrics(
     templates: Templates,
     task: str,
@@ -35,18 +38,55 @@ def render_metrics(
     label: str,
     positive: Any,
     run_id: str,
+    raw: str = "",
+    slices: tuple[str, ...] = (),
+    threshold: float | None = None,
 ) -> Rendered:
+    """The task's metrics, overall (slice 'all') and per value of each slice column of `raw`."""
     if task not in METRIC_TEMPLATES:
         raise ConfigError(f"no metrics for task {task!r}; known: {', '.join(METRIC_TEMPLATES)}")
     return templates.render(
         METRIC_TEMPLATES[task],
         predictions=predictions,
         labels=labels,
+        raw=raw,
+        slices=list(slices),
         model_id=model_id,
         dataset=dataset,
         id=id,
         label=label,
         positive=positive,
+        threshold=threshold,
+        run_id=run_id,
+    )
+
+
+def render_curves(
+    templates: Templates,
+    *,
+    predictions: str,
+    labels: str,
+    model_id: str,
+    dataset: str,
+    id: str,
+    label: str,
+    positive: Any,
+    run_id: str,
+    bins: int = 10,
+) -> Rendered:
+    """ROC, precision-recall and calibration points of a binary classifier."""
+    return templates.render(
+        CURVES_TEMPLATE,
+        predictions=predictions,
+        labels=labels,
+        raw="",
+        slices=[],
+        model_id=model_id,
+        dataset=dataset,
+        id=id,
+        label=label,
+        positive=positive,
+        bins=bins,
         run_id=run_id,
     )
 
@@ -58,8 +98,10 @@ def metrics_of_arrays(
     prediction: np.ndarray,
     score: np.ndarray | None,
     positive: Any = None,
+    threshold: float | None = None,
 ) -> dict[str, float | None]:
-    """The task's SQL metrics of in-memory labels and predictions. y, prediction, score: (n,)."""
+    """The task's overall SQL metrics of in-memory labels and predictions.
+    y, prediction, score: (n,)."""
     import numpy as np
     import pyarrow as pa
 

@@ -103,7 +103,6 @@ class TrainedModel:
     sql_dir: Path  # the templates this model's preprocessing is rendered from
     config_text: str = ""
     directory: Path | None = field(default=None)
-    _templates: tuple[tuple[str, int], Templates] | None = field(default=None, repr=False)
 
     @property
     def model_id(self) -> str:
@@ -121,11 +120,8 @@ class TrainedModel:
         return plan(self.spec.features, self.stats)
 
     def templates(self, warehouse: Warehouse) -> Templates:
-        """This model's own copy of the SQL, compiled once per warehouse."""
-        key = (str(self.sql_dir), id(warehouse))
-        if self._templates is None or self._templates[0] != key:
-            self._templates = (key, Templates(self.sql_dir, warehouse))
-        return self._templates[1]
+        """This model's own copy of the SQL."""
+        return Templates(self.sql_dir, warehouse)
 
     def transform_sql(
         self, warehouse: Warehouse, sources: list[Source], datasets: list[str] | None

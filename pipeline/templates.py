@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import jinja2
 
@@ -39,10 +39,19 @@ class Rendered:
 class Adapter:
     """`adapter.dispatch(name)` in a template: the macro for this dialect, else the default."""
 
-    def __init__(self, env: jinja2.Environment, dialect: str):
+    def __init__(self, env: jinja2.Environment, dialect: str, root: Path):
         self._env = env
+        self._root = root
         self.dialect = dialect
         self._macros: dict[str, Callable[..., str]] | None = None
+        self._signature: tuple[tuple[str, float], ...] = ()
+
+    def refresh(self) -> None:
+        """Forget the macros when a macro file changed since they were loaded."""
+        files = sorted((self._root / "macros").glob("*.sql"))
+        signature = tuple((p.name, p.stat().st_mtime) for p in files)
+        if signature != self._signature:
+            self._signature, self._macros = signature, None
 
     def _load(self) -> dict[str, Callable[..., str]]:
         if self._macros is None:
@@ -70,9 +79,27 @@ def _is_macro_file(name: str) -> bool:
 
 
 class Templates:
-    """All templates under one directory, rendered for one warehouse's dialect."""
+    """All templates under one directory, rendered for one warehouse's dialect.
 
-    def __init__(self, root: Path, warehouse: Warehouse):
+    Construct through `Templates(root, warehouse)`: one instance (and so one compilation of each
+    template) is shared per directory and warehouse class, since rendering depends on nothing
+    else. Edited files are picked up: Jinja checks each file's modification time."""
+
+    _shared: ClassVar[dict[tuple[str, type], Templates]] = {}
+
+    def __new__(cls, root: Path, warehouse: Warehouse | type[Warehouse]) -> Templates:
+        kind = warehouse if isinstance(warehouse, type) else type(warehouse)
+        key = (str(Path(root).resolve()), kind)
+        if key not in cls._shared:
+            instance = super().__new__(cls)
+            instance._setup(Path(root), kind)
+            cls._shared[key] = instance
+        return cls._shared[key]
+
+    def __init__(self, root: Path, warehouse: Warehouse | type[Warehouse]):
+        pass  # all set up once, in __new__
+
+    def _setup(self, root: Path, warehouse: type[Warehouse]) -> None:
         if not root.is_dir():
             raise TemplateError(f"SQL template directory {root} not found")
         self.root = root
@@ -87,11 +114,13 @@ class Templates:
         )
         self.env.filters["ident"] = warehouse.quote
         self.env.filters["lit"] = warehouse.literal
-        self.env.globals["adapter"] = Adapter(self.env, dialect)
+        self.adapter = Adapter(self.env, dialect, root)
+        self.env.globals["adapter"] = self.adapter
         self.env.globals["dialect"] = dialect
         self.env.globals["types"] = dict(warehouse.type_names)
 
     def render(self, name: str, **context: Any) -> Rendered:
+        self.adapter.refresh()
         try:
             sql = self.env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:

@@ -31,10 +31,11 @@ def _snapshot(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
             "feature_stats",
             "predictions",
             "metrics",
+            "curves",
         ):
             out[table] = con.sql(
                 f"SELECT * EXCLUDE (run_id) FROM pipeline.{table} ORDER BY ALL"
-                if table in ("feature_stats", "predictions", "metrics")
+                if table in ("feature_stats", "predictions", "metrics", "curves")
                 else f"SELECT * FROM pipeline.{table} ORDER BY ALL"
             ).fetchall()
         return out
@@ -73,11 +74,12 @@ def test_fresh_project_runs_end_to_end_twice(repo_copy: Path) -> None:
             config,
             "--format",
             "csv",
-            "SELECT metric, value FROM pipeline.metrics",
+            "SELECT metric, value FROM pipeline.metrics WHERE slice = 'all'",
         ).split()[1:]
     )
     assert float(metrics["accuracy"]) >= 0.78
-    assert set(metrics) == {"rows", "accuracy", "precision", "recall", "f1", "roc_auc"}
+    assert {"rows", "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"} <= set(metrics)
+    assert "report" in first and (repo_copy / "runs").is_dir()
 
     ledger = _pipeline(
         "sql",

@@ -10,7 +10,7 @@ import sqlglot
 from pipeline.config import load_config
 from pipeline.errors import TemplateError
 from pipeline.features import plan, stats_from_rows
-from pipeline.metrics import METRIC_TEMPLATES, render_metrics
+from pipeline.metrics import METRIC_TEMPLATES, render_curves, render_metrics
 from pipeline.preprocessing import (
     Source,
     Spec,
@@ -62,18 +62,19 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "rows_in": 1,
         "rows_out": 2,
     }
+    common = dict(
+        predictions="p.predictions",
+        labels="p.clean",
+        model_id="m",
+        dataset="holdout",
+        id="PassengerId",
+        label="Survived",
+        positive=1,
+        run_id="r",
+    )
     metrics = {
         METRIC_TEMPLATES[task]: render_metrics(
-            t,
-            task,
-            predictions="p.predictions",
-            labels="p.clean",
-            model_id="m",
-            dataset="holdout",
-            id="PassengerId",
-            label="Survived",
-            positive=1,
-            run_id="r",
+            t, task, raw="raw.a", slices=("Pclass", "Sex"), threshold=0.4, **common
         ).sql
         for task in METRIC_TEMPLATES
     }
@@ -86,6 +87,13 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "ledger/create.sql": t.render("ledger/create.sql", table="p.runs").sql,
         "ledger/record.sql": t.render("ledger/record.sql", table="p.runs", row=row).sql,
         "ledger/latest_model.sql": t.render("ledger/latest_model.sql", table="p.runs").sql,
+        "ledger/evaluated_models.sql": t.render(
+            "ledger/evaluated_models.sql", table="p.runs", limit=2
+        ).sql,
+        "evaluate/curves.sql": render_curves(t, bins=10, **common).sql,
+        "evaluate/compare.sql": t.render(
+            "evaluate/compare.sql", metrics="p.metrics", a="m-1", b="m-2", dataset="holdout"
+        ).sql,
         "synthetic/titanic.sql": t.render(
             "synthetic/titanic.sql", rows=10, first_id=1, seed="s", labelled=True
         ).sql,
@@ -96,6 +104,7 @@ TEMPLATE_FILES = sorted(
     p.relative_to(REPO / "sql").as_posix()
     for p in (REPO / "sql").rglob("*.sql")
     if not p.relative_to(REPO / "sql").as_posix().startswith("macros/")
+    and not p.name.startswith("_")  # partials, included by the templates that use them
 )
 
 

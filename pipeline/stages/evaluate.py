@@ -1,50 +1,127 @@
-"""evaluate: holdout predictions joined to their labels -> metrics table. SQL only."""
+"""evaluate: holdout predictions joined to their labels -> metrics (overall and per segment),
+curves and a self-contained HTML report. Every figure is SQL."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import MissingInputError
+from pipeline.config import check_identifier
+from pipeline.errors import ConfigError, MissingInputError
 from pipeline.ledger import StageResult, latest_model_id, recorded
-from pipeline.metrics import render_metrics
+from pipeline.metrics import render_curves, render_metrics
 from pipeline.project import Project
+from pipeline.report import Evaluation, render_report
 from pipeline.stages import RunOptions
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+DATASET = "holdout"
+
+
+def _replace(project: Project, table: str, sql: str, model_id: str) -> list[dict[str, Any]]:
+    """Write one model's rows of an output table atomically and return them."""
+    wh = project.warehouse
+    staging = project.table(f"{table}__staging")
+    wh.replace_table(staging, sql)
+    rows = wh.query_arrow(f"SELECT * FROM {wh.quote(staging)}").to_pylist()
+    wh.replace_rows(project.table(table), staging, "model_id", model_id)
+    return rows
 
 
 def evaluate_from_data(
     project: Project, model_id: str, positive: Any, run_id: str, result: StageResult
-) -> dict[str, float | None]:
-    """Compute the metrics in SQL and replace this model's rows in the metrics table."""
-    wh, cfg = project.warehouse, project.config
+) -> Evaluation:
+    """Compute the metrics and curves in SQL; replace this model's rows in `metrics` and
+    `curves`."""
+    cfg = project.config
     predictions = project.require_table(project.table("predictions"), "predict")
     labels = project.require_table(project.table("clean"), "preprocess")
-    rendered = render_metrics(
-        project.templates,
-        cfg.task,
+    if cfg.evaluate.slices:
+        present = {c for c, _ in project.warehouse.describe(cfg.labelled_table)}
+        missing = [c for c in cfg.evaluate.slices if c not in present]
+        if missing:
+            raise ConfigError(
+                f"[evaluate] slices {missing} are not columns of {cfg.labelled_table}"
+            )
+    common = dict(
         predictions=predictions,
         labels=labels,
         model_id=model_id,
-        dataset="holdout",
+        dataset=DATASET,
         id=cfg.id_column,
         label=cfg.label_column,
         positive=positive,
         run_id=run_id,
     )
-    staging = project.table("metrics__staging")
-    wh.replace_table(staging, rendered.sql)
-    metrics = {
-        r["metric"]: r["value"]
-        for r in wh.query_arrow(f"SELECT metric, value FROM {wh.quote(staging)}").to_pylist()
-    }
-    if not metrics.get("rows"):
-        wh.execute(f"DROP TABLE {wh.quote(staging)}")
+    rendered = render_metrics(
+        project.templates,
+        cfg.task,
+        raw=cfg.labelled_table,
+        slices=cfg.evaluate.slices,
+        threshold=cfg.evaluate.threshold,
+        **common,
+    )
+    rows = _replace(project, "metrics", rendered.sql, model_id)
+    overall = {r["metric"]: r["value"] for r in rows if r["slice"] == "all"}
+    if not overall.get("rows"):
         raise MissingInputError(
-            f"no holdout predictions of model {model_id} in {predictions}: run "
+            f"no {DATASET} predictions of model {model_id} in {predictions}: run "
             "`pipeline run --stage predict` first"
         )
-    wh.replace_rows(project.table("metrics"), staging, "model_id", model_id)
     result.sql_hashes = {rendered.name: rendered.hash}
-    return metrics
+    curves: list[dict[str, Any]] = []
+    if cfg.task == "binary":
+        curves_sql = render_curves(project.templates, bins=cfg.evaluate.calibration_bins, **common)
+        curves = _replace(project, "curves", curves_sql.sql, model_id)
+        result.sql_hashes[curves_sql.name] = curves_sql.hash
+    return Evaluation(
+        run_id=run_id,
+        model_id=model_id,
+        task=cfg.task,
+        dataset=DATASET,
+        metrics=overall,
+        segments=rows,
+        curves=curves,
+    )
+
+
+def compare_from_data(project: Project, a: str | None = None, b: str | None = None) -> pa.Table:
+    """Metrics of model `a` and `b` side by side with the change; by default the two models
+    evaluated most recently (older first)."""
+    from pipeline.ledger import LEDGER_TABLE
+
+    metrics = project.require_table(project.table("metrics"), "evaluate")
+    if a is None or b is None:
+        ledger = project.require_table(project.table(LEDGER_TABLE), "evaluate")
+        sql = project.templates.render("ledger/evaluated_models.sql", table=ledger, limit=2).sql
+        recent = [r["model_id"] for r in project.warehouse.query_arrow(sql).to_pylist()]
+        if len(recent) < 2:
+            raise MissingInputError(
+                "comparing needs two evaluated models: train another (change [model]) and run "
+                "`pipeline run` again, or name two model ids"
+            )
+        b = b or recent[0]
+        a = a or next(m for m in recent if m != b)
+    for model_id in (a, b):
+        check_identifier(model_id.replace("-", "_"), "model id")
+    sql = project.templates.render(
+        "evaluate/compare.sql", metrics=metrics, a=a, b=b, dataset=DATASET
+    ).sql
+    return project.warehouse.query_arrow(sql)
+
+
+def compare_from_path(config_path: Path, a: str | None = None, b: str | None = None) -> pa.Table:
+    with Project.open(config_path) as project:
+        return compare_from_data(project, a, b)
+
+
+HEADLINE = {
+    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
+    "multiclass": ("accuracy", "macro_f1", "weighted_f1"),
+    "regression": ("mae", "rmse", "r2"),
+}
 
 
 def evaluate_from_path(options: RunOptions) -> StageResult:
@@ -60,12 +137,21 @@ def evaluate_from_path(options: RunOptions) -> StageResult:
             )
         model = resolve_model(project, options)
         result.model_id = model.model_id
-        metrics = evaluate_from_data(
+        evaluation = evaluate_from_data(
             project, model.model_id, model.meta["positive_class"], options.run_id, result
         )
+        metrics = dict(evaluation.metrics)
         result.rows_in = int(metrics.pop("rows") or 0)
-        result.rows_out = len(metrics)
+        result.rows_out = len(evaluation.segments)
         result.details["metrics"] = metrics
-        shown = ", ".join(f"{k} {'n/a' if v is None else f'{v:.4f}'}" for k, v in metrics.items())
-        result.messages.append(f"evaluate: holdout ({result.rows_in} rows) {shown}")
+        report = options.out_dir / options.run_id / "report.html"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(render_report(evaluation))
+        result.details["report"] = str(report)
+        shown = ", ".join(
+            f"{k} {'n/a' if metrics.get(k) is None else f'{metrics[k]:.4f}'}"
+            for k in HEADLINE[project.config.task]
+        )
+        result.messages.append(f"evaluate: {DATASET} ({result.rows_in} rows) {shown}")
+        result.messages.append(f"evaluate: report {report}")
     return result

@@ -28,15 +28,17 @@ class Warehouse(ABC):
     #: neutral column types ("string", "int", "float", "timestamp") -> this warehouse's names
     type_names: ClassVar[dict[str, str]]
 
-    def quote(self, name: str) -> str:
+    @classmethod
+    def quote(cls, name: str) -> str:
         """Quote a plain or `schema.table` identifier; the one place identifiers become SQL."""
-        q = self.quote_char
+        q = cls.quote_char
         parts = name.split(".")
         if not all(parts):
             raise ValueError(f"empty part in identifier {name!r}")
         return ".".join(q + p.replace(q, q + q) + q for p in parts)
 
-    def literal(self, value: Any) -> str:
+    @classmethod
+    def literal(cls, value: Any) -> str:
         """Render a Python value as a SQL literal; the one place values are inlined."""
         if value is None:
             return "NULL"
@@ -48,11 +50,12 @@ class Warehouse(ABC):
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError(f"cannot inline non-finite number {value!r} into SQL")
             return repr(value)
-        text = str(value).replace("\\", "\\\\") if self.backslash_escapes else str(value)
+        text = str(value).replace("\\", "\\\\") if cls.backslash_escapes else str(value)
         return "'" + text.replace("'", "''") + "'"
 
-    def column_type(self, neutral: str) -> str:
-        return self.type_names[neutral]
+    @classmethod
+    def column_type(cls, neutral: str) -> str:
+        return cls.type_names[neutral]
 
     @classmethod
     @abstractmethod

@@ -171,11 +171,22 @@ class DuckDBWarehouse(Warehouse):
             raise
         return n
 
+    def _add_missing_columns(self, target: str, source: str) -> None:
+        """A newer pipeline may write more columns than an older run's table has: add them,
+        so earlier rows stay (with NULL there) instead of the write failing."""
+        have = {c for c, _ in self.describe(target)}
+        for column, ctype in self.describe(source):
+            if column not in have:
+                self._run(
+                    f"ALTER TABLE {self.quote(target)} ADD COLUMN {self.quote(column)} {ctype}"
+                )
+
     def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
         t, s = self.quote(check_name(target)), self.quote(check_name(source))
         self._run("BEGIN TRANSACTION")
         try:
             self._run(f"CREATE TABLE IF NOT EXISTS {t} AS SELECT * FROM {s} WHERE FALSE")
+            self._add_missing_columns(target, source)
             self._run(f"DELETE FROM {t} WHERE {self.quote(key)} = {self.literal(value)}")
             self._run(f"INSERT INTO {t} BY NAME SELECT * FROM {s}")
             self._run(f"DROP TABLE {s}")

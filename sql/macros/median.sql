@@ -7,3 +7,20 @@
 {% macro bigquery__median(column, relation) -%}
 (SELECT ANY_VALUE(m) FROM (SELECT PERCENTILE_CONT({{ column | ident }}, 0.5) OVER () AS m FROM {{ relation }}))
 {%- endmacro %}
+
+{#- The median of `expr` per group of `relation`: a query with the group columns and `median`. -#}
+{% macro default__grouped_median(expr, relation, groups) -%}
+SELECT {{ groups | join(', ') }}, quantile_cont({{ expr }}, 0.5) AS median
+FROM {{ relation }}
+GROUP BY {{ groups | join(', ') }}
+{%- endmacro %}
+
+{% macro bigquery__grouped_median(expr, relation, groups) -%}
+SELECT {{ groups | join(', ') }}, ANY_VALUE(m) AS median
+FROM (
+    SELECT {{ groups | join(', ') }},
+           PERCENTILE_CONT({{ expr }}, 0.5) OVER (PARTITION BY {{ groups | join(', ') }}) AS m
+    FROM {{ relation }}
+) AS q
+GROUP BY {{ groups | join(', ') }}
+{%- endmacro %}

@@ -23,7 +23,7 @@ people AS (
         *,
         CASE WHEN u_class < 0.24 THEN 1 WHEN u_class < 0.45 THEN 2 ELSE 3 END AS pclass,
         CASE WHEN u_sex < 0.35 THEN 'female' ELSE 'male' END AS sex,
-        {#- Irwin-Hall: four uniforms summed are close to normal, sd 1 after scaling -#}
+        {# Irwin-Hall: four uniforms summed are close to normal, sd 1 after scaling #}
         round(29.7 + 14.5 * 1.7320508 * (u_a1 + u_a2 + u_a3 + u_a4 - 2.0), 1) AS age_draw,
         exp(0.6 * 1.7320508 * (u_f1 + u_f2 - 1.0)) AS fare_noise
     FROM draws
