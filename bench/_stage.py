@@ -18,7 +18,7 @@ import sklearn.ensemble
 import sklearn.linear_model  # noqa: F401
 
 from pipeline.ledger import new_run_id
-from pipeline.runner import STAGES
+from pipeline.runner import run_stages
 from pipeline.stages import RunOptions
 
 
@@ -34,7 +34,7 @@ def main() -> None:
         executor=executor,
     )
     start = time.perf_counter()
-    result = STAGES[stage](options)
+    result = run_stages(options, [stage])[0]
     seconds = time.perf_counter() - start
     print(
         json.dumps(

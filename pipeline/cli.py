@@ -46,6 +46,7 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    jsonl = "jsonl"
 
 
 CONFIG = typer.Option(Path("pipeline.toml"), "--config", "-c", help="Project config file.")
@@ -159,6 +160,118 @@ def compare(
         from pipeline.stages.evaluate import compare_from_path
 
         typer.echo(format_result(compare_from_path(config, a, b), format.value))
+
+    _guard(go)
+
+
+@app.command()
+def ingest(
+    path: str = typer.Argument(..., help="A CSV, Parquet or JSON Lines file, or a glob of them."),
+    table: str = typer.Option(..., "--table", "-t", help="SCHEMA.NAME of the raw table."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite the table if it exists."),
+    config: Path = CONFIG,
+    warehouse: Path | None = typer.Option(
+        None, help="A DuckDB file to load into instead of --config's warehouse (made if absent)."
+    ),
+) -> None:
+    """Load data files into a raw warehouse table, with types inferred from every row.
+
+    Example: pipeline ingest 'data/sales-*.csv' --table raw.sales
+    """
+
+    def go() -> None:
+        from contextlib import AbstractContextManager
+
+        from pipeline.ingest import ingest as ingest_files
+        from pipeline.warehouse import Warehouse, open_warehouse
+        from pipeline.warehouse.duckdb import DuckDBWarehouse
+
+        opened: AbstractContextManager[Warehouse]
+        if warehouse is not None:
+            warehouse.parent.mkdir(parents=True, exist_ok=True)
+            opened = DuckDBWarehouse(warehouse)
+        else:
+            from pipeline.config import load_config
+
+            opened = open_warehouse(load_config(config).warehouse)
+        with opened as wh:
+            done = ingest_files(wh, path, table, replace)
+        typer.echo(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
+        for name, sql_type in done.columns:
+            typer.echo(f"  {name:<24} {sql_type}")
+
+    _guard(go)
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(..., help="The new project's directory."),
+    from_table: str | None = typer.Option(
+        None, help="SCHEMA.NAME of a labelled table to propose the features from."
+    ),
+    label: str = typer.Option("label", help="The label column."),
+    id: str = typer.Option("id", "--id", help="The id column."),
+    unlabelled: str | None = typer.Option(None, help="SCHEMA.NAME of rows to score."),
+    warehouse: Path | None = typer.Option(
+        None, help="The DuckDB file holding the tables [default: DIRECTORY/warehouse.duckdb]."
+    ),
+    sql: Path | None = typer.Option(
+        None, help="Templates to start from [default: the sql/ of --config's project]."
+    ),
+    config: Path = CONFIG,
+) -> None:
+    """Create a new project: config, SQL templates, models/, README.
+
+    Example: pipeline init churn --from-table raw.customers --id customer_id --label churned
+    """
+
+    def go() -> None:
+        import os
+
+        from pipeline.config import load_config
+        from pipeline.scaffold import init_project
+        from pipeline.warehouse.duckdb import DuckDBWarehouse
+
+        sql_source = sql or (load_config(config).sql_dir if config.exists() else Path("sql"))
+        db = warehouse or directory / "warehouse.duckdb"
+        relative = os.path.relpath(db.resolve(), directory.resolve())
+        if from_table:
+            with DuckDBWarehouse(db) as wh:
+                made = init_project(
+                    directory,
+                    sql_source,
+                    warehouse=wh,
+                    warehouse_path=relative,
+                    from_table=from_table,
+                    unlabelled=unlabelled,
+                    id_column=id,
+                    label=label,
+                )
+        else:
+            made = init_project(
+                directory,
+                sql_source,
+                warehouse_path=relative,
+                unlabelled=unlabelled,
+                id_column=id,
+                label=label,
+            )
+        typer.echo(f"created {made}; next: pipeline run --config {made}")
+
+    _guard(go)
+
+
+@app.command()
+def show(config: Path = CONFIG) -> None:
+    """What the config resolves to: warehouse, tables, features, model, latest runs.
+
+    Example: pipeline show --config examples/titanic_fare/pipeline.toml
+    """
+
+    def go() -> None:
+        from pipeline.show import show_from_path
+
+        typer.echo(show_from_path(config))
 
     _guard(go)
 

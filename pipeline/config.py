@@ -99,7 +99,7 @@ class Config:
     warehouse: WarehouseConfig
     sql_dir: Path
     labelled_table: str
-    unlabelled_table: str
+    unlabelled_table: str | None  # rows to score that have no label; optional
     output_schema: str
     id_column: str
     label_column: str
@@ -109,6 +109,7 @@ class Config:
     model: ModelConfig
     scoring: ScoringConfig
     evaluate: EvaluateConfig = EvaluateConfig()
+    contract: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def table(self, name: str) -> str:
@@ -222,6 +223,38 @@ def estimator_params(params: Any, estimator: str, path: Path) -> dict[str, Any]:
     return dict(tables.get(estimator, tables.get(class_name, {})))
 
 
+CONTRACT_KEYS = {"type", "not_null", "unique", "accepted", "min", "max"}
+
+
+def _contract(raw: Any, path: Path) -> dict[str, dict[str, Any]]:
+    """[contract.<column>] tables: type (int, float, string), not_null, unique, accepted, min,
+    max."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [contract] must hold one table per column")
+    out: dict[str, dict[str, Any]] = {}
+    for column, rules in raw.items():
+        where = f"{path}: [contract.{column}]"
+        check_identifier(column, f"{where} column")
+        if not isinstance(rules, dict):
+            raise ConfigError(f"{where} must be a table of rules")
+        unknown = set(rules) - CONTRACT_KEYS
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown rules {sorted(unknown)}; known: {sorted(CONTRACT_KEYS)}"
+            )
+        if "type" in rules:
+            _choice(rules["type"], ("int", "float", "string"), f"{where} type")
+        if "accepted" in rules and (
+            not isinstance(rules["accepted"], list) or not rules["accepted"]
+        ):
+            raise ConfigError(f"{where} accepted must be a non-empty list")
+        for bound in ("min", "max"):
+            if bound in rules and not isinstance(rules[bound], int | float):
+                raise ConfigError(f"{where} {bound} must be a number")
+        out[column] = dict(rules)
+    return out
+
+
 def _evaluate(raw: Any, path: Path) -> EvaluateConfig:
     where = f"{path}: [evaluate]"
     if not isinstance(raw, dict):
@@ -273,7 +306,9 @@ def load_config(path: Path | str) -> Config:
     tables = _section(raw, "tables", path)
     where = f"{path}: [tables]"
     labelled = check_table_name(_required(tables, "labelled", where), "tables.labelled")
-    unlabelled = check_table_name(_required(tables, "unlabelled", where), "tables.unlabelled")
+    unlabelled = tables.get("unlabelled")
+    if unlabelled is not None:
+        check_table_name(unlabelled, "tables.unlabelled")
     output_schema = check_identifier(_required(tables, "output_schema", where), "output_schema")
 
     columns = _section(raw, "columns", path)
@@ -317,6 +352,7 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: [scoring] batch_rows must be positive")
 
     evaluate = _evaluate(raw.get("evaluate", {}), path)
+    contract = _contract(raw.get("contract", {}), path)
 
     sql_dir = resolve(raw.get("sql_dir", "sql"))
     assert sql_dir is not None
@@ -335,5 +371,6 @@ def load_config(path: Path | str) -> Config:
         model=ModelConfig(estimator=estimator, params=dict(params)),
         scoring=scoring,
         evaluate=evaluate,
+        contract=contract,
         raw=raw,
     )

@@ -41,3 +41,9 @@ class WarehouseError(PipelineError):
     """The warehouse refused a statement or could not be opened."""
 
     exit_code = 7
+
+
+class ScoringError(PipelineError):
+    """A scoring worker died or failed; no predictions of the run were written."""
+
+    exit_code = 8

@@ -79,6 +79,9 @@ def recorded(project: Project, run_id: str, stage: str) -> Iterator[StageResult]
             "config_hash": project.config.hash,
             "git_commit": git_commit(project.config.path.parent),
             "error": None if error is None else f"{type(error).__name__}: {error}",
+            "checks": json.dumps(result.details["contracts"], sort_keys=True)
+            if "contracts" in result.details
+            else None,
         }
         table = project.table(LEDGER_TABLE)
         wh, t = project.warehouse, project.templates

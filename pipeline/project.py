@@ -40,7 +40,14 @@ class Project:
 
     def raw_sources(self) -> list[Source]:
         c = self.config
-        return [Source(c.labelled_table, True, "train"), Source(c.unlabelled_table, False, "test")]
+        sources = [Source(c.labelled_table, True, "train")]
+        if c.unlabelled_table is not None:
+            sources.append(Source(c.unlabelled_table, False, "test"))
+        return sources
+
+    def datasets(self) -> list[str]:
+        """The splits this project has: train and holdout, and test when rows are unlabelled."""
+        return ["train", "holdout"] + (["test"] if self.config.unlabelled_table else [])
 
     def table(self, name: str) -> str:
         return self.config.table(name)
@@ -54,21 +61,24 @@ class Project:
             )
         return name
 
-    def check_raw_columns(self) -> None:
-        """Every configured column exists in the raw tables, before any SQL runs on them."""
+    def check_raw_columns(self, spec: Spec | None = None, named_by: str = "") -> None:
+        """Every column the spec (by default the config's) reads exists in the raw tables,
+        before any SQL runs on them."""
         c = self.config
+        spec = spec or self.spec
+        named_by = named_by or f"named in {c.path}"
         for source in self.raw_sources():
             if not self.warehouse.table_exists(source.table):
                 raise ConfigError(
                     f"raw table {source.table} (named in {c.path}) not found in the warehouse"
                 )
             present = {name for name, _ in self.warehouse.describe(source.table)}
-            wanted = [c.id_column, *(f.column for f in c.features)]
+            wanted = [spec.id, *(f.column for f in spec.features)]
             if source.labelled:
-                wanted.append(c.label_column)
+                wanted.append(spec.label)
             missing = [w for w in wanted if w not in present]
             if missing:
                 raise ConfigError(
                     f"table {source.table} has no column {', '.join(map(repr, missing))} "
-                    f"(named in {c.path}); it has {', '.join(sorted(present))}"
+                    f"({named_by}); it has {', '.join(sorted(present))}"
                 )

@@ -13,7 +13,7 @@ from pipeline.warehouse import open_warehouse
 if TYPE_CHECKING:
     import pyarrow as pa
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "jsonl")
 
 
 def run_query(config_path: Path, sql: str) -> pa.Table:
@@ -28,6 +28,8 @@ def format_result(table: pa.Table, fmt: str = "table", max_rows: int = 100) -> s
         raise ConfigError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     if fmt == "json":
         return json.dumps(table.to_pylist(), default=str, indent=2)
+    if fmt == "jsonl":
+        return "\n".join(json.dumps(row, default=str) for row in table.to_pylist())
     df = table.to_pandas()
     if fmt == "csv":
         return str(df.to_csv(index=False)).rstrip("\n")

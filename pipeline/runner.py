@@ -6,17 +6,18 @@ from collections.abc import Callable
 
 from pipeline.errors import ConfigError
 from pipeline.ledger import StageResult
-from pipeline.stages import RunOptions
-from pipeline.stages.evaluate import evaluate_from_path
-from pipeline.stages.predict import predict_from_path
-from pipeline.stages.preprocess import preprocess_from_path
-from pipeline.stages.train import train_from_path
+from pipeline.project import Project
+from pipeline.stages import RunOptions, StageBody, run_recorded
+from pipeline.stages.evaluate import run_evaluate
+from pipeline.stages.predict import run_predict
+from pipeline.stages.preprocess import run_preprocess
+from pipeline.stages.train import run_train
 
-STAGES: dict[str, Callable[[RunOptions], StageResult]] = {
-    "preprocess": preprocess_from_path,
-    "train": train_from_path,
-    "predict": predict_from_path,
-    "evaluate": evaluate_from_path,
+STAGES: dict[str, StageBody] = {
+    "preprocess": run_preprocess,
+    "train": run_train,
+    "predict": run_predict,
+    "evaluate": run_evaluate,
 }
 
 
@@ -25,15 +26,24 @@ def run_stages(
     stages: list[str] | None = None,
     on_result: Callable[[StageResult], None] | None = None,
 ) -> list[StageResult]:
-    """Run the named stages (all, in order, by default); stops at the first failure."""
+    """Run the named stages (all, in order, by default); stops at the first failure.
+
+    The warehouse stays open, and so locked against other runs, from the first stage to the
+    last: a second `pipeline run` cannot interleave its stages with these."""
     names = stages if stages else list(STAGES)
     unknown = [s for s in names if s not in STAGES]
     if unknown:
         raise ConfigError(f"unknown stage {unknown[0]!r}; stages: {', '.join(STAGES)}")
     results = []
-    for name in names:
-        result = STAGES[name](options)
-        results.append(result)
-        if on_result:
-            on_result(result)
+    with Project.open(options.config_path) as project:
+        if "train" in names:
+            # a config error found by a late stage must not follow writes by an early one
+            from pipeline.stages.train import make_estimator
+
+            make_estimator(project.config.model.estimator, project.config.model.params)
+        for name in names:
+            result = run_recorded(project, options, name, STAGES[name])
+            results.append(result)
+            if on_result:
+                on_result(result)
     return results

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
+    BrokenExecutor,
     Executor,
     Future,
     ProcessPoolExecutor,
@@ -35,6 +36,8 @@ from concurrent.futures import (
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pipeline.errors import ScoringError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -161,6 +164,8 @@ def choose_mode(
         return requested, f"executor {requested!r} requested"
     if workers < 2:
         return "inprocess", "one core"
+    if total_rows <= SAMPLE_ROWS or sample.num_rows < SAMPLE_ROWS:
+        return "inprocess", f"only {total_rows:,} rows: not worth starting workers"
     small, large = sample.slice(0, SAMPLE_ROWS // 5), sample.slice(0, SAMPLE_ROWS)
     with tempfile.TemporaryDirectory() as tmp:
         probe = PartJob(job.run_id, job.model_id, job.model_dir, job.id_column, tmp)
@@ -232,6 +237,12 @@ def score_batches(
                 model, _sample(head), total_rows, workers, executor, job, batch_rows
             )
             results = _run_mode(mode, model, stream, job, workers, progress)
+    except BrokenExecutor as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        raise ScoringError(
+            "a scoring worker died (killed, or out of memory) before its batch was done; "
+            f"nothing of run {job.run_id} was written to the predictions table"
+        ) from exc
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise

@@ -8,6 +8,7 @@ import pytest
 import sqlglot
 
 from pipeline.config import load_config
+from pipeline.contracts import Rule
 from pipeline.errors import TemplateError
 from pipeline.features import plan, stats_from_rows
 from pipeline.metrics import METRIC_TEMPLATES, render_curves, render_metrics
@@ -38,6 +39,24 @@ STATS_ROWS = (
 )
 
 
+RULES = [
+    Rule(column, kind, values, limit).as_context()
+    for column, kind, values, limit in [
+        ("PassengerId", "not_null", (), None),
+        ("PassengerId", "unique", (), None),
+        ("Survived", "accepted", (0, 1), None),
+        ("Sex", "accepted", ("male", "female"), None),
+        ("Age", "min", (), 0.0),
+        ("Age", "max", (), 120.0),
+        ("Fare", "numeric", (), None),
+        ("Fare", "finite", (), None),
+        ("Pclass", "whole", (), None),
+        ("Age", "not_all_null", (), None),
+        ("Survived", "distinct_at_most", (), 2.0),
+    ]
+]
+
+
 def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
     config = load_config(REPO / "pipeline.toml")
     spec = Spec(config.id_column, config.label_column, config.features, 0.2, "s")
@@ -54,6 +73,7 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             "config_hash",
             "git_commit",
             "error",
+            "checks",
         ),
         "x",
     ) | {
@@ -91,6 +111,16 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             "ledger/evaluated_models.sql", table="p.runs", limit=2
         ).sql,
         "evaluate/curves.sql": render_curves(t, bins=10, **common).sql,
+        "ledger/recent_runs.sql": t.render("ledger/recent_runs.sql", table="p.runs", limit=5).sql,
+        "profile/columns.sql": t.render(
+            "profile/columns.sql", table="raw.a", columns=["Age", "Sex"]
+        ).sql,
+        "contracts/check.sql": t.render(
+            "contracts/check.sql", table="raw.a", id="PassengerId", rules=RULES
+        ).sql,
+        "contracts/sample.sql": t.render(
+            "contracts/sample.sql", table="raw.a", id="PassengerId", rule=RULES[3], n=5
+        ).sql,
         "evaluate/compare.sql": t.render(
             "evaluate/compare.sql", metrics="p.metrics", a="m-1", b="m-2", dataset="holdout"
         ).sql,

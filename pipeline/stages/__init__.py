@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.ledger import StageResult
+    from pipeline.project import Project
 
 
 @dataclass(frozen=True)
@@ -21,3 +27,24 @@ class RunOptions:
     executor: str | None = None
     workers: int | None = None
     batch_rows: int | None = None
+
+
+StageBody = Callable[["Project", RunOptions, "StageResult"], None]
+
+
+def run_recorded(project: Project, options: RunOptions, stage: str, body: StageBody) -> StageResult:
+    """Run a stage body on an open project: its writes commit together or not at all, and its
+    ledger row is written afterwards, outside that transaction, whatever the outcome."""
+    from pipeline.ledger import recorded
+
+    with recorded(project, options.run_id, stage) as result, project.warehouse.transaction():
+        body(project, options, result)
+    return result
+
+
+def from_path(stage: str, body: StageBody, options: RunOptions) -> StageResult:
+    """The path layer of one stage: open the project named by the config, run, close."""
+    from pipeline.project import Project
+
+    with Project.open(options.config_path) as project:
+        return run_recorded(project, options, stage, body)

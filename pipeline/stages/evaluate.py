@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import check_identifier
 from pipeline.errors import ConfigError, MissingInputError
-from pipeline.ledger import StageResult, latest_model_id, recorded
+from pipeline.ledger import StageResult, latest_model_id
 from pipeline.metrics import render_curves, render_metrics
 from pipeline.project import Project
 from pipeline.report import Evaluation, render_report
-from pipeline.stages import RunOptions
+from pipeline.stages import RunOptions, from_path
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -124,34 +124,31 @@ HEADLINE = {
 }
 
 
-def evaluate_from_path(options: RunOptions) -> StageResult:
+def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> None:
     from pipeline.stages.predict import resolve_model
 
-    with (
-        Project.open(options.config_path) as project,
-        recorded(project, options.run_id, "evaluate") as result,
-    ):
-        if options.model_dir is None and latest_model_id(project) is None:
-            raise MissingInputError(
-                "no trained model found: run `pipeline run --stage train` first"
-            )
-        model = resolve_model(project, options)
-        result.model_id = model.model_id
-        evaluation = evaluate_from_data(
-            project, model.model_id, model.meta["positive_class"], options.run_id, result
-        )
-        metrics = dict(evaluation.metrics)
-        result.rows_in = int(metrics.pop("rows") or 0)
-        result.rows_out = len(evaluation.segments)
-        result.details["metrics"] = metrics
-        report = options.out_dir / options.run_id / "report.html"
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(render_report(evaluation))
-        result.details["report"] = str(report)
-        shown = ", ".join(
-            f"{k} {'n/a' if metrics.get(k) is None else f'{metrics[k]:.4f}'}"
-            for k in HEADLINE[project.config.task]
-        )
-        result.messages.append(f"evaluate: {DATASET} ({result.rows_in} rows) {shown}")
-        result.messages.append(f"evaluate: report {report}")
-    return result
+    if options.model_dir is None and latest_model_id(project) is None:
+        raise MissingInputError("no trained model found: run `pipeline run --stage train` first")
+    model = resolve_model(project, options)
+    result.model_id = model.model_id
+    evaluation = evaluate_from_data(
+        project, model.model_id, model.meta["positive_class"], options.run_id, result
+    )
+    metrics = dict(evaluation.metrics)
+    result.rows_in = int(metrics.pop("rows") or 0)
+    result.rows_out = len(evaluation.segments)
+    result.details["metrics"] = metrics
+    report = options.out_dir / options.run_id / "report.html"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render_report(evaluation))
+    result.details["report"] = str(report)
+    shown = ", ".join(
+        f"{k} {'n/a' if metrics.get(k) is None else f'{metrics[k]:.4f}'}"
+        for k in HEADLINE[project.config.task]
+    )
+    result.messages.append(f"evaluate: {DATASET} ({result.rows_in} rows) {shown}")
+    result.messages.append(f"evaluate: report {report}")
+
+
+def evaluate_from_path(options: RunOptions) -> StageResult:
+    return from_path("evaluate", run_evaluate, options)

@@ -6,15 +6,19 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from pathlib import Path
 
-from pipeline.errors import MissingInputError
-from pipeline.ledger import StageResult, latest_model_id, recorded
+from pipeline.contracts import enforce
+from pipeline.errors import DataError, MissingInputError, WarehouseError
+from pipeline.ledger import StageResult, latest_model_id
 from pipeline.model import TrainedModel
 from pipeline.progress import progress_bar
 from pipeline.project import Project
 from pipeline.scoring import PartJob, ScoreReport, describe_mode, score_batches
-from pipeline.stages import RunOptions
+from pipeline.stages import RunOptions, from_path
 
-SCORED_DATASETS = ["holdout", "test"]
+
+def scored_datasets(project: Project) -> list[str]:
+    """Every split but train: the holdout, and the unlabelled rows when there are any."""
+    return [d for d in project.datasets() if d != "train"]
 
 
 def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
@@ -60,8 +64,9 @@ def predict_from_data(
     """Score the holdout and test rows and replace this model's rows in `predictions`;
     returns the report and the hashes of the SQL that made the feature rows."""
     wh = project.warehouse
-    project.check_raw_columns()
-    sql, hashes = model.transform_sql(wh, project.raw_sources(), SCORED_DATASETS)
+    project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
+    enforce(project, model.spec, project.raw_sources())
+    sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
     total = wh.count_rows(sql)
     assert model.directory is not None
     job = PartJob(run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir))
@@ -76,62 +81,67 @@ def predict_from_data(
             progress=advance,
             batch_rows=batch_rows,
         )
-    wh.replace_rows_from_jsonl(
-        project.table("predictions"),
-        report.parts,
-        prediction_columns(model),
-        "model_id",
-        model.model_id,
-    )
+    try:
+        wh.replace_rows_from_jsonl(
+            project.table("predictions"),
+            report.parts,
+            prediction_columns(model),
+            "model_id",
+            model.model_id,
+        )
+    except WarehouseError as exc:
+        raise DataError(
+            f"the JSON Lines parts in {parts_dir} do not load into "
+            f"{project.table('predictions')} with its schema {prediction_columns(model)}: {exc}"
+        ) from exc
 
-    unseen = model.unseen_sql(wh, project.raw_sources(), SCORED_DATASETS, run_id)
+    unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
     staging = project.table("unseen_categories__staging")
     wh.replace_table(staging, unseen)
     wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
     return report, hashes
 
 
-def predict_from_path(options: RunOptions) -> StageResult:
-    with (
-        Project.open(options.config_path) as project,
-        recorded(project, options.run_id, "predict") as result,
-    ):
-        model = resolve_model(project, options)
-        result.model_id = model.model_id
-        for name in model.changed_templates(project.config.sql_dir):
-            result.messages.append(
-                f"predict: sql/{name} changed since model {model.model_id} was trained; "
-                "scoring uses the model's own copy (retrain to use the new SQL)"
-            )
-        cfg = project.config.scoring
-        parts_dir = options.out_dir / options.run_id / "predictions"
-        report, result.sql_hashes = predict_from_data(
-            project,
-            model,
-            options.run_id,
-            parts_dir,
-            options.executor or cfg.executor,
-            options.workers if options.workers is not None else cfg.workers,
-            options.batch_rows or cfg.batch_rows,
-            options.quiet,
-        )
-        result.rows_in = result.rows_out = report.rows
-        result.details.update(mode=report.mode, parts=len(report.parts))
-        wh = project.warehouse
-        unseen = wh.query_arrow(
-            "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "
-            f"{wh.quote(project.table('unseen_categories'))} "
-            f"WHERE model_id = {wh.literal(model.model_id)} GROUP BY feature ORDER BY feature"
-        ).to_pylist()
-        result.details["unseen"] = {u["feature"]: int(u["n"]) for u in unseen}
-        for u in unseen:
-            result.messages.append(
-                f"predict: {u['n']} rows had {u['k']} {u['feature']} value(s) the training "
-                f"split never had (scored as unknown; see {project.table('unseen_categories')})"
-            )
+def run_predict(project: Project, options: RunOptions, result: StageResult) -> None:
+    model = resolve_model(project, options)
+    result.model_id = model.model_id
+    for name in model.changed_templates(project.config.sql_dir):
         result.messages.append(
-            f"predict: {report.rows} rows scored {describe_mode(report.mode)} "
-            f"({report.reason}) in {report.seconds:.2f} s -> {parts_dir} -> "
-            f"{project.table('predictions')}"
+            f"predict: sql/{name} changed since model {model.model_id} was trained; "
+            "scoring uses the model's own copy (retrain to use the new SQL)"
         )
-    return result
+    cfg = project.config.scoring
+    parts_dir = options.out_dir / options.run_id / "predictions"
+    report, result.sql_hashes = predict_from_data(
+        project,
+        model,
+        options.run_id,
+        parts_dir,
+        options.executor or cfg.executor,
+        options.workers if options.workers is not None else cfg.workers,
+        options.batch_rows or cfg.batch_rows,
+        options.quiet,
+    )
+    result.rows_in = result.rows_out = report.rows
+    result.details.update(mode=report.mode, parts=len(report.parts))
+    wh = project.warehouse
+    unseen = wh.query_arrow(
+        "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "
+        f"{wh.quote(project.table('unseen_categories'))} "
+        f"WHERE model_id = {wh.literal(model.model_id)} GROUP BY feature ORDER BY feature"
+    ).to_pylist()
+    result.details["unseen"] = {u["feature"]: int(u["n"]) for u in unseen}
+    for u in unseen:
+        result.messages.append(
+            f"predict: {u['n']} rows had {u['k']} {u['feature']} value(s) the training "
+            f"split never had (scored as unknown; see {project.table('unseen_categories')})"
+        )
+    result.messages.append(
+        f"predict: {report.rows} rows scored {describe_mode(report.mode)} "
+        f"({report.reason}) in {report.seconds:.2f} s -> {parts_dir} -> "
+        f"{project.table('predictions')}"
+    )
+
+
+def predict_from_path(options: RunOptions) -> StageResult:
+    return from_path("predict", run_predict, options)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from pipeline.contracts import enforce
 from pipeline.errors import DataError
 from pipeline.features import Stats, plan, stats_from_rows
-from pipeline.ledger import StageResult, recorded
+from pipeline.ledger import StageResult
 from pipeline.preprocessing import clean_sql, features_sql, fit_stats_sql
 from pipeline.project import Project
-from pipeline.stages import RunOptions
-
-DATASETS = ("train", "holdout", "test")
+from pipeline.stages import RunOptions, from_path
 
 
 def read_stats(project: Project) -> Stats:
@@ -23,6 +22,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     """Build every preprocess table in the warehouse; returns the frozen statistics."""
     wh, t, spec = project.warehouse, project.templates, project.spec
     project.check_raw_columns()
+    result.details["contracts"] = enforce(project, spec, project.raw_sources()).summary()
     wh.ensure_schema(project.config.output_schema)
 
     clean_table = project.table("clean")
@@ -46,7 +46,8 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     plans = plan(spec.features, stats)
 
     hashes = {clean.name: clean.hash, stats_rendered.name: stats_rendered.hash}
-    for dataset in DATASETS:
+    datasets = project.datasets()
+    for dataset in datasets:
         rendered = features_sql(
             t, spec, plans, wh.quote(clean_table), [dataset], with_label=dataset != "test"
         )
@@ -57,16 +58,15 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     result.sql_hashes = hashes
     result.messages.append(
         "preprocess: "
-        + ", ".join(f"{d} {result.details[d]}" for d in DATASETS)
+        + ", ".join(f"{d} {result.details[d]}" for d in datasets)
         + f" rows (from {result.rows_in} raw rows)"
     )
     return stats
 
 
+def run_preprocess(project: Project, options: RunOptions, result: StageResult) -> None:
+    preprocess_from_data(project, options.run_id, result)
+
+
 def preprocess_from_path(options: RunOptions) -> StageResult:
-    with (
-        Project.open(options.config_path) as project,
-        recorded(project, options.run_id, "preprocess") as result,
-    ):
-        preprocess_from_data(project, options.run_id, result)
-    return result
+    return from_path("preprocess", run_preprocess, options)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError, DataError
 from pipeline.features import Stats, feature_names, plan
-from pipeline.ledger import StageResult, recorded
+from pipeline.ledger import StageResult
 from pipeline.metrics import metrics_of_arrays
 from pipeline.model import TrainedModel, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
-from pipeline.stages import RunOptions
+from pipeline.stages import RunOptions, from_path
 from pipeline.stages.preprocess import read_stats
 
 if TYPE_CHECKING:
@@ -139,41 +139,38 @@ def train_from_data(
     )
 
 
+def run_train(project: Project, options: RunOptions, result: StageResult) -> None:
+    wh, cfg = project.warehouse, project.config
+    table = project.require_table(project.table("features_train"), "preprocess")
+    features = wh.query_arrow(f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}")
+    template_hashes = project.templates.source_hashes()
+    provenance = {
+        "run_id": options.run_id,
+        "config_hash": cfg.hash,
+        "template_hashes": template_hashes,
+    }
+    model = train_from_data(
+        features,
+        read_stats(project),
+        project.spec,
+        cfg.model.estimator,
+        cfg.model.params,
+        cfg.task,
+        cfg.sql_dir,
+        cfg.path.read_text(),
+        provenance,
+    )
+    path = model.save(options.models_dir)
+    result.rows_in = features.num_rows
+    result.rows_out = 1
+    result.model_id = model.model_id
+    result.sql_hashes = template_hashes
+    result.details["model_dir"] = str(path)
+    result.messages.append(
+        f"train: {cfg.model.estimator.rpartition('.')[2]} on {features.num_rows} rows x "
+        f"{len(model.feature_names)} features -> {path}"
+    )
+
+
 def train_from_path(options: RunOptions) -> StageResult:
-    with (
-        Project.open(options.config_path) as project,
-        recorded(project, options.run_id, "train") as result,
-    ):
-        wh, cfg = project.warehouse, project.config
-        table = project.require_table(project.table("features_train"), "preprocess")
-        features = wh.query_arrow(
-            f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}"
-        )
-        template_hashes = project.templates.source_hashes()
-        provenance = {
-            "run_id": options.run_id,
-            "config_hash": cfg.hash,
-            "template_hashes": template_hashes,
-        }
-        model = train_from_data(
-            features,
-            read_stats(project),
-            project.spec,
-            cfg.model.estimator,
-            cfg.model.params,
-            cfg.task,
-            cfg.sql_dir,
-            cfg.path.read_text(),
-            provenance,
-        )
-        path = model.save(options.models_dir)
-        result.rows_in = features.num_rows
-        result.rows_out = 1
-        result.model_id = model.model_id
-        result.sql_hashes = template_hashes
-        result.details["model_dir"] = str(path)
-        result.messages.append(
-            f"train: {cfg.model.estimator.rpartition('.')[2]} on {features.num_rows} rows x "
-            f"{len(model.feature_names)} features -> {path}"
-        )
-    return result
+    return from_path("train", run_train, options)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -102,6 +103,11 @@ class Warehouse(ABC):
         """Atomically make the rows of `target` with `key = value` exactly the rows of `source`,
         creating `target` from `source`'s schema if needed, then drop `source`."""
 
+    @abstractmethod
+    def ingest_files(self, paths: Sequence[Path], file_format: str, table: str) -> int:
+        """Create or replace `table` from data files (csv, parquet or jsonl) with types
+        inferred from all their rows; returns the row count."""
+
     def replace_rows_from_jsonl(
         self, target: str, paths: Sequence[Path], columns: dict[str, str], key: str, value: str
     ) -> int:
@@ -111,6 +117,11 @@ class Warehouse(ABC):
         n = self.load_jsonl(paths, staging, columns)
         self.replace_rows(target, staging, key, value)
         return n
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside commit together or not at all. Re-entrant: an inner use joins the
+        outer transaction."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -42,6 +43,7 @@ class DuckDBWarehouse(Warehouse):
         settings: Mapping[str, str | int] | None = None,
     ):
         self.path = Path(path)
+        self._in_transaction = False
         if str(path) != ":memory:" and not self.path.exists():
             if seed_from is not None and seed_from.exists():
                 shutil.copyfile(seed_from, self.path)
@@ -74,6 +76,22 @@ class DuckDBWarehouse(Warehouse):
     @classmethod
     def in_memory(cls) -> DuckDBWarehouse:
         return cls(":memory:")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self._run("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            self.con.execute("ROLLBACK").fetchall()
+            raise
+        self._in_transaction = False
+        self._run("COMMIT")
 
     def register(self, name: str, data: object) -> None:
         """Expose a DataFrame or Arrow table as a view, without copying it."""
@@ -149,6 +167,17 @@ class DuckDBWarehouse(Warehouse):
             f"SELECT * FROM read_json({files}, format = 'newline_delimited', columns = {{{cols}}})"
         )
 
+    READERS: ClassVar[dict[str, str]] = {
+        "csv": "read_csv({files}, header = true, sample_size = -1)",
+        "parquet": "read_parquet({files})",
+        "jsonl": "read_json({files}, format = 'newline_delimited', sample_size = -1)",
+    }
+
+    def ingest_files(self, paths: Sequence[Path], file_format: str, table: str) -> int:
+        files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
+        select = "SELECT * FROM " + self.READERS[file_format].format(files=files)
+        return self.replace_table(check_name(table), select)
+
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:
         check_name(table)
         return self.replace_table(table, self._read_jsonl(paths, columns))
@@ -160,15 +189,10 @@ class DuckDBWarehouse(Warehouse):
         t = self.quote(check_name(target))
         self.ensure_schema(target.split(".")[0])
         select = self._read_jsonl(paths, columns)
-        self._run("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self._run(f"CREATE TABLE IF NOT EXISTS {t} AS {select} WITH NO DATA")
             self._run(f"DELETE FROM {t} WHERE {self.quote(key)} = {self.literal(value)}")
             n = int(self._run(f"INSERT INTO {t} BY NAME {select}")[0][0])  # type: ignore[call-overload]
-            self._run("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK").fetchall()
-            raise
         return n
 
     def _add_missing_columns(self, target: str, source: str) -> None:
@@ -183,17 +207,12 @@ class DuckDBWarehouse(Warehouse):
 
     def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
         t, s = self.quote(check_name(target)), self.quote(check_name(source))
-        self._run("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             self._run(f"CREATE TABLE IF NOT EXISTS {t} AS SELECT * FROM {s} WHERE FALSE")
             self._add_missing_columns(target, source)
             self._run(f"DELETE FROM {t} WHERE {self.quote(key)} = {self.literal(value)}")
             self._run(f"INSERT INTO {t} BY NAME SELECT * FROM {s}")
             self._run(f"DROP TABLE {s}")
-            self._run("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK").fetchall()
-            raise
 
     def close(self) -> None:
         self.con.close()

@@ -11,5 +11,8 @@ CREATE TABLE IF NOT EXISTS {{ table | ident }} (
     model_id {{ types.string }},
     config_hash {{ types.string }},
     git_commit {{ types.string }},
-    error {{ types.string }}
-)
+    error {{ types.string }},
+    checks {{ types.string }}
+);
+{# ledgers written before a column existed gain it #}
+ALTER TABLE {{ table | ident }} ADD COLUMN IF NOT EXISTS checks {{ types.string }}

@@ -1,5 +1,8 @@
 {#- Append one finished stage run. Values go through the `lit` escaping filter. -#}
-INSERT INTO {{ table | ident }} VALUES (
+INSERT INTO {{ table | ident }} (
+    run_id, stage, started_at, ended_at, status, rows_in, rows_out, sql_hashes, model_id,
+    config_hash, git_commit, error, checks
+) VALUES (
     {{ row.run_id | lit }},
     {{ row.stage | lit }},
     CAST({{ row.started_at | lit }} AS {{ types.timestamp }}),
@@ -11,5 +14,6 @@ INSERT INTO {{ table | ident }} VALUES (
     {{ row.model_id | lit }},
     {{ row.config_hash | lit }},
     {{ row.git_commit | lit }},
-    {{ row.error | lit }}
+    {{ row.error | lit }},
+    {{ row.checks | lit }}
 )

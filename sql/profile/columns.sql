@@ -1,0 +1,15 @@
+{#- Per column of a table: rows, nulls and distinct values; `pipeline init --from-table`
+    proposes features from these and the column types.
+
+    context: table, columns (names)                                                        -#}
+{% for c in columns %}
+{% if not loop.first %}
+UNION ALL
+{% endif %}
+SELECT
+    {{ c | lit }} AS column_name,
+    count(*) AS row_count,
+    count(*) - count({{ c | ident }}) AS nulls,
+    count(DISTINCT {{ c | ident }}) AS distinct_values
+FROM {{ table | ident }}
+{% endfor %}
