@@ -13,7 +13,9 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,20 +39,36 @@ MODELS: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 _MODEL: Any = None  # the naive recipe's global model, inherited by its forked workers
+NAIVE_LIMIT_S = 400.0
 
 
 def _predict_batch(batch: np.ndarray) -> np.ndarray:
     return _MODEL.predict(batch)
 
 
-def naive_recipe(estimator: Any, X: np.ndarray) -> None:
+def _naive_recipe(estimator: Any, X: np.ndarray) -> None:
     """The usual blog recipe: 100-row batches, ProcessPoolExecutor(max_workers=8).map."""
     global _MODEL
+    os.setsid()  # its own process group, so a hung recipe can be killed whole
     _MODEL = estimator
     batches = [X[i : i + 100] for i in range(0, len(X), 100)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=8, mp_context=ctx) as pool:
         list(pool.map(_predict_batch, batches))
+
+
+def naive_recipe(estimator: Any, X: np.ndarray, limit: float) -> float | None:
+    """Seconds the recipe took, or None when it had not finished after `limit` seconds: forked
+    after the parent used GNU OpenMP (HistGradientBoosting), its workers deadlock."""
+    child = multiprocessing.get_context("fork").Process(target=_naive_recipe, args=(estimator, X))
+    start = time.perf_counter()
+    child.start()
+    child.join(limit)
+    if child.is_alive():
+        os.killpg(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        child.join()
+        return None
+    return time.perf_counter() - start if child.exitcode == 0 else None
 
 
 def project(root: Path, name: str, rows: int) -> Path:
@@ -104,7 +122,7 @@ def measure(root: Path, name: str, rows: int, naive: bool) -> dict[str, Any]:
         out["threads_s"] = timed(lambda: estimator.predict(X))
         estimator.n_jobs = None
     if naive:
-        out["naive_s"] = timed(lambda: naive_recipe(estimator, X))
+        out["naive_s"] = naive_recipe(estimator, X, NAIVE_LIMIT_S)
     shutil.rmtree(config.parent)
     return out
 
@@ -118,8 +136,15 @@ def table(results: list[dict[str, Any]]) -> str:
     lines = []
     for r in results:
         threads = f"{r['threads_s']:.2f} s" if "threads_s" in r else "n/a"
-        naive = f"{r['naive_s']:.1f} s" if "naive_s" in r else "-"
-        naive_ratio = f"{r['naive_s'] / r['stage_s']:.0f}x" if "naive_s" in r else "-"
+        naive, naive_ratio = "-", "-"
+        if "naive_s" in r:
+            n = r["naive_s"]
+            naive = f"{n:.1f} s" if n is not None else f"hung (> {NAIVE_LIMIT_S:.0f} s)"
+            naive_ratio = (
+                f"{n / r['stage_s']:.0f}x"
+                if n is not None
+                else f"> {NAIVE_LIMIT_S / r['stage_s']:.0f}x"
+            )
         lines.append(
             f"| {r['model']} | {fmt_rows(r['rows']) if r['rows'] % 1000 else r['rows']:} | "
             f"{r['stage_s']:.2f} s ({r['stage_mode']}) | {r['one_process_s']:.2f} s | {threads} | "
