@@ -160,7 +160,7 @@ class TrainedModel:
             features = wh.query_arrow(sql)
         X = feature_matrix(features, self.feature_names)
         labels, score = self.predict_arrays(X)
-        out = pd.DataFrame({self.spec.id: features.column(self.spec.id).to_pandas()})
+        out = pd.DataFrame({self.spec.id: column(features, self.spec.id).to_pandas()})
         out["prediction"] = labels
         out["score"] = score
         return out
@@ -235,16 +235,29 @@ class TrainedModel:
         return sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
 
 
+def column(table: Any, name: str) -> Any:
+    """An Arrow column by name, matched without regard to case when no exact match exists: SQL
+    identifiers are case-insensitive (BigQuery, and DuckDB too), and an engine may return a
+    name in another case than the alias that made it."""
+    if name in table.column_names:
+        return table.column(name)
+    folded = [c for c in table.column_names if c.lower() == name.lower()]
+    if len(folded) != 1:
+        raise ModelIntegrityError(f"rows lack the column {name!r}; they have {table.column_names}")
+    return table.column(folded[0])
+
+
 def feature_matrix(table: Any, names: list[str]) -> np.ndarray:
     """Arrow columns to a C-ordered float64 matrix. X: (n_rows, n_features)."""
     import numpy as np
 
-    missing = [n for n in names if n not in table.column_names]
+    present = {c.lower() for c in table.column_names}
+    missing = [n for n in names if n.lower() not in present]
     if missing:
         raise ModelIntegrityError(f"feature rows lack the model's columns {missing}")
     X = np.empty((table.num_rows, len(names)), dtype=np.float64)
     for j, name in enumerate(names):
-        X[:, j] = table.column(name).to_numpy(zero_copy_only=False)
+        X[:, j] = column(table, name).to_numpy(zero_copy_only=False)
     return X
 
 

@@ -109,7 +109,7 @@ def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str, int
     import pyarrow as pa
 
     from pipeline.jsonl import write_jsonl
-    from pipeline.model import feature_matrix
+    from pipeline.model import column, feature_matrix
 
     model = model_for(job.model_dir)
     X = feature_matrix(batch, model.feature_names)  # X: (n_rows, n_features)
@@ -117,8 +117,8 @@ def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str, int
     n = batch.num_rows
     path = os.path.join(job.out_dir, f"part-{part:06d}.jsonl")
     columns = {
-        job.id_column: batch.column(job.id_column),
-        "dataset": batch.column("dataset"),
+        job.id_column: column(batch, job.id_column),
+        "dataset": column(batch, "dataset"),
         "prediction": labels,
         "score": score if score is not None else pa.nulls(n, pa.float64()),
     }
@@ -156,10 +156,13 @@ def choose_mode(
     job: PartJob,
     batch_rows: int,
 ) -> tuple[str, str]:
-    """Workers only when the scoring they take over costs more than moving rows to them.
+    """The fastest of one process, threads and worker processes, by timing the whole task
+    (features to JSON Lines) on a sample in this process.
 
-    Times the whole task (features to JSON Lines) on a sample in this process, then compares
-    one process against `workers` processes plus their start-up and the transfer of every row."""
+    Two sample sizes separate a task's per-call cost from its per-row cost. Threads are timed
+    too, on the sample split in two: scikit-learn's trees and BLAS release the GIL, and threads
+    move no rows; a model that holds the GIL shows no gain there. Processes cost their start-up
+    and the transfer of every row."""
     if requested != "auto":
         return requested, f"executor {requested!r} requested"
     if workers < 2:
@@ -167,32 +170,34 @@ def choose_mode(
     if total_rows <= SAMPLE_ROWS or sample.num_rows < SAMPLE_ROWS:
         return "inprocess", f"only {total_rows:,} rows: not worth starting workers"
     small, large = sample.slice(0, SAMPLE_ROWS // 5), sample.slice(0, SAMPLE_ROWS)
-    with tempfile.TemporaryDirectory() as tmp:
+    halves = [large.slice(0, SAMPLE_ROWS // 2), large.slice(SAMPLE_ROWS // 2)]
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pair:
         probe = PartJob(job.run_id, job.model_id, job.model_dir, job.id_column, tmp)
         _MODELS[job.model_dir] = model
         score_part(small, 0, probe)  # warm caches
         t_small = _best_time(lambda: score_part(small, 1, probe))
         t_large = _best_time(lambda: score_part(large, 2, probe))
-    # a task costs per_call + per_row * rows; two sample sizes separate the two
+        t_pair = _best_time(
+            lambda: list(pair.map(lambda i: score_part(halves[i], 3 + i, probe), (0, 1)))
+        )
+    # a task costs per_call + per_row * rows
     per_row = max(t_large - t_small, 0.0) / max(large.num_rows - small.num_rows, 1)
     per_call = max(t_small - per_row * small.num_rows, 0.0)
     calls = max(total_rows // max(batch_rows, 1), 1)
     one = per_row * total_rows + per_call * calls
+    # two threads ran the sample `gain` times faster than one; more threads scale alike
+    gain = max(t_large / max(t_pair, 1e-9), 1.0)
+    threads = one / max(1.0, (gain - 1.0) * (workers - 1) + 1.0)
     bytes_per_row = large.nbytes / max(large.num_rows, 1)
-    many = (
+    processes = (
         one / workers
         + WORKER_START_SECONDS * workers
         + TRANSFER_SECONDS_PER_BYTE * bytes_per_row * total_rows
     )
-    if many < one:
-        return "process", (
-            f"~{one:.2f} s in one process vs ~{many:.2f} s on {workers} workers "
-            f"for {total_rows:,} rows"
-        )
-    return "inprocess", (
-        f"~{one:.2f} s in one process beats ~{many:.2f} s on {workers} workers "
-        f"for {total_rows:,} rows: moving rows to workers would cost more than scoring them"
-    )
+    estimates = {"inprocess": one, "thread": threads, "process": processes}
+    mode = min(estimates, key=lambda m: estimates[m])
+    shown = ", ".join(f"{describe_mode(m)} ~{t:.2f} s" for m, t in estimates.items())
+    return mode, f"{shown} for {total_rows:,} rows on {workers} cores"
 
 
 def _best_time(fn: Callable[[], object], repeat: int = 2) -> float:
@@ -222,6 +227,7 @@ def score_batches(
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     workers = workers or default_workers()
+    batches = (b for b in batches if b.num_rows)  # a warehouse may send an empty first page
     head = _take_rows(batches, SAMPLE_ROWS)
     if not head:
         return ScoreReport(0, [], "inprocess", "no rows to score", time.perf_counter() - start)

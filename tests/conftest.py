@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +77,70 @@ def repo_copy(tmp_path: Path) -> Path:
         shutil.copy(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "sql", tmp_path / "sql")
     return tmp_path
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A BigQuery emulator on loopback for the whole session; yields its REST endpoint."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    pytest.importorskip("bqemulator", reason="the emulator is a dev dependency")
+    home = tmp_path_factory.mktemp("bqemulator")
+    rest, grpc = _free_port(), _free_port()
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home)}
+    # its log goes to a file: an unread pipe fills up and the emulator stops answering
+    log = (home / "emulator.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "tests" / "bq_emulator.py"),
+            "start",
+            "--rest-host",
+            "127.0.0.1",
+            "--rest-port",
+            str(rest),
+            "--grpc-host",
+            "127.0.0.1",
+            "--grpc-port",
+            str(grpc),
+            "--project",
+            "test-proj",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    endpoint = f"http://127.0.0.1:{rest}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{endpoint}/healthz", timeout=1):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                output = (home / "emulator.log").read_text()
+                raise RuntimeError(
+                    f"the BigQuery emulator did not start:\n{output[-3000:]}"
+                ) from None
+            time.sleep(0.2)
+    yield endpoint
+    log.close()
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -14,7 +14,7 @@ from pipeline.errors import ConfigError, DataError
 from pipeline.features import Stats, feature_names, plan
 from pipeline.ledger import StageResult
 from pipeline.metrics import metrics_of_arrays
-from pipeline.model import TrainedModel, feature_matrix, predict_arrays
+from pipeline.model import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
 from pipeline.stages import RunOptions, from_path
@@ -94,7 +94,7 @@ def train_from_data(
     X = feature_matrix(features, names)  # X: (n_rows, n_features)
     if X.shape[0] == 0:
         raise DataError("features_train has no rows: nothing to train on")
-    label = features.column(spec.label)
+    label = column(features, spec.label)
     if label.null_count:
         raise DataError(f"label column {spec.label!r} has {label.null_count} null values in train")
     y = label.to_numpy(zero_copy_only=False)  # y: (n_rows,)
@@ -124,7 +124,7 @@ def train_from_data(
         "spec": spec.to_dict(),
         "feature_names": names,
         "label_type": _neutral_type(label.type),
-        "id_type": _neutral_type(features.column(spec.id).type),
+        "id_type": _neutral_type(column(features, spec.id).type),
         "classes": classes,
         "positive_class": positive,
         "train_metrics": train_metrics,

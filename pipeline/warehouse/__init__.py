@@ -12,6 +12,7 @@ from pipeline.warehouse.base import Warehouse
 # type in the config -> "module:Class"; an unknown type fails loudly with the known ones
 REGISTRY: dict[str, str] = {
     "duckdb": "pipeline.warehouse.duckdb:DuckDBWarehouse",
+    "bigquery": "pipeline.warehouse.bigquery:BigQueryWarehouse",
 }
 
 

@@ -10,7 +10,7 @@
 UNION ALL
 {% endif %}
 SELECT
-    {{ id | ident }},
+    {{ id | ident }} AS {{ id | ident }},
 {% if label is not none %}
     {{ (label | ident) if src.labelled else 'NULL' }} AS {{ label | ident }},
 {% endif %}

@@ -17,9 +17,9 @@
              frequency -> the category's share of training rows; unknown is 0              -#}
 {% set in_list = adapter.dispatch('in_list') %}
 SELECT
-    {{ id | ident }},
+    {{ id | ident }} AS {{ id | ident }},
 {% if label is not none %}
-    {{ label | ident }},
+    {{ label | ident }} AS {{ label | ident }},
 {% endif %}
 {% for p in plans %}
 {% set raw = p.column | ident %}
