@@ -5,12 +5,17 @@ prints {"seconds": ..., "rss_mb": ..., "rows": ...}."""
 
 from __future__ import annotations
 
-import json
-import resource
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find bench/
+
+import json
 import time
 
 import pandas as pd
+
+from bench.common import peak_rss_mb
 
 
 def recipe(path: str) -> pd.DataFrame:
@@ -29,7 +34,7 @@ def main() -> None:
     start = time.perf_counter()
     out = recipe(sys.argv[1])
     seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "rss_mb": rss, "rows": len(out)}))
 
 

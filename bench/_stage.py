@@ -5,11 +5,13 @@ benchmarks compare against; the time is the stage's own work."""
 
 from __future__ import annotations
 
-import json
-import resource
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find bench/
+
+import json
+import time
 
 import duckdb  # noqa: F401  (imported before timing, like the baselines)
 import pandas  # noqa: F401
@@ -17,6 +19,7 @@ import pyarrow  # noqa: F401
 import sklearn.ensemble
 import sklearn.linear_model  # noqa: F401
 
+from bench.common import peak_rss_mb
 from pipeline.ledger import new_run_id
 from pipeline.runner import run_stages
 from pipeline.stages import RunOptions
@@ -42,8 +45,7 @@ def main() -> None:
                 "seconds": seconds,
                 "rows": result.rows_out,
                 "mode": result.details.get("mode"),
-                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "rss_mb": peak_rss_mb(),
                 "messages": result.messages,
             }
         )

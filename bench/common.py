@@ -49,6 +49,15 @@ def run_stage(config: Path, stage: str, executor: str | None = None) -> dict[str
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident set (VmHWM). Not ru_maxrss: Linux carries that across
+    fork and exec, so a subprocess would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()

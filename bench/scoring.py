@@ -114,7 +114,6 @@ def measure(root: Path, name: str, rows: int, naive: bool) -> dict[str, Any]:
         "stage_s": stage["seconds"],
         "stage_mode": stage["mode"],
         "stage_rss_mb": stage["rss_mb"],
-        "workers_rss_mb": stage["workers_rss_mb"],
         "one_process_s": timed(lambda: estimator.predict(X)),
     }
     if hasattr(estimator, "n_jobs") and "Forest" in type(estimator).__name__:

@@ -6,6 +6,7 @@ one implementation."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,18 +27,24 @@ METRIC_TEMPLATES: dict[str, str] = {
 CURVES_TEMPLATE = "evaluate/curves.sql"
 
 
+@dataclass(frozen=True)
+class Judged:
+    """Which model's predictions of which dataset to judge against which labels."""
+
+    predictions: str  # table
+    labels: str  # the clean table: id, label, dataset
+    model_id: str
+    dataset: str
+    id: str
+    label: str
+    positive: Any  # the class whose probability is the score (binary tasks)
+    run_id: str
+
+
 def render_metrics(
     templates: Templates,
     task: str,
-    *,
-    predictions: str,
-    labels: str,
-    model_id: str,
-    dataset: str,
-    id: str,
-    label: str,
-    positive: Any,
-    run_id: str,
+    judged: Judged,
     raw: str = "",
     slices: tuple[str, ...] = (),
     threshold: float | None = None,
@@ -46,49 +53,13 @@ def render_metrics(
     if task not in METRIC_TEMPLATES:
         raise ConfigError(f"no metrics for task {task!r}; known: {', '.join(METRIC_TEMPLATES)}")
     return templates.render(
-        METRIC_TEMPLATES[task],
-        predictions=predictions,
-        labels=labels,
-        raw=raw,
-        slices=list(slices),
-        model_id=model_id,
-        dataset=dataset,
-        id=id,
-        label=label,
-        positive=positive,
-        threshold=threshold,
-        run_id=run_id,
+        METRIC_TEMPLATES[task], raw=raw, slices=list(slices), threshold=threshold, **vars(judged)
     )
 
 
-def render_curves(
-    templates: Templates,
-    *,
-    predictions: str,
-    labels: str,
-    model_id: str,
-    dataset: str,
-    id: str,
-    label: str,
-    positive: Any,
-    run_id: str,
-    bins: int = 10,
-) -> Rendered:
+def render_curves(templates: Templates, judged: Judged, bins: int = 10) -> Rendered:
     """ROC, precision-recall and calibration points of a binary classifier."""
-    return templates.render(
-        CURVES_TEMPLATE,
-        predictions=predictions,
-        labels=labels,
-        raw="",
-        slices=[],
-        model_id=model_id,
-        dataset=dataset,
-        id=id,
-        label=label,
-        positive=positive,
-        bins=bins,
-        run_id=run_id,
-    )
+    return templates.render(CURVES_TEMPLATE, raw="", slices=[], bins=bins, **vars(judged))
 
 
 def metrics_of_arrays(
@@ -129,16 +100,6 @@ def metrics_of_arrays(
         )
         wh.replace_table("m.labels", "SELECT * FROM l")
         wh.replace_table("m.predictions", "SELECT * FROM p")
-        sql = render_metrics(
-            Templates(sql_dir, wh),
-            task,
-            predictions="m.predictions",
-            labels="m.labels",
-            model_id="m",
-            dataset="d",
-            id="id",
-            label="label",
-            positive=positive,
-            run_id="",
-        ).sql
+        judged = Judged("m.predictions", "m.labels", "m", "d", "id", "label", positive, "")
+        sql = render_metrics(Templates(sql_dir, wh), task, judged, threshold=threshold).sql
         return {r["metric"]: r["value"] for r in wh.query_arrow(sql).to_pylist()}

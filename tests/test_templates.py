@@ -11,7 +11,7 @@ from pipeline.config import load_config
 from pipeline.contracts import Rule
 from pipeline.errors import TemplateError
 from pipeline.features import plan, stats_from_rows
-from pipeline.metrics import METRIC_TEMPLATES, render_curves, render_metrics
+from pipeline.metrics import METRIC_TEMPLATES, Judged, render_curves, render_metrics
 from pipeline.preprocessing import (
     Source,
     Spec,
@@ -82,19 +82,10 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "rows_in": 1,
         "rows_out": 2,
     }
-    common = dict(
-        predictions="p.predictions",
-        labels="p.clean",
-        model_id="m",
-        dataset="holdout",
-        id="PassengerId",
-        label="Survived",
-        positive=1,
-        run_id="r",
-    )
+    judged = Judged("p.predictions", "p.clean", "m", "holdout", "PassengerId", "Survived", 1, "r")
     metrics = {
         METRIC_TEMPLATES[task]: render_metrics(
-            t, task, raw="raw.a", slices=("Pclass", "Sex"), threshold=0.4, **common
+            t, task, judged, raw="raw.a", slices=("Pclass", "Sex"), threshold=0.4
         ).sql
         for task in METRIC_TEMPLATES
     }
@@ -110,7 +101,7 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "ledger/evaluated_models.sql": t.render(
             "ledger/evaluated_models.sql", table="p.runs", limit=2
         ).sql,
-        "evaluate/curves.sql": render_curves(t, bins=10, **common).sql,
+        "evaluate/curves.sql": render_curves(t, judged, bins=10).sql,
         "ledger/recent_runs.sql": t.render("ledger/recent_runs.sql", table="p.runs", limit=5).sql,
         "profile/columns.sql": t.render(
             "profile/columns.sql", table="raw.a", columns=["Age", "Sex"]

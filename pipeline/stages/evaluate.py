@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import check_identifier
 from pipeline.errors import ConfigError, MissingInputError
 from pipeline.ledger import StageResult, latest_model_id
-from pipeline.metrics import render_curves, render_metrics
+from pipeline.metrics import Judged, render_curves, render_metrics
 from pipeline.project import Project
 from pipeline.report import Evaluation, render_report
 from pipeline.stages import RunOptions, from_path
@@ -45,23 +45,16 @@ def evaluate_from_data(
             raise ConfigError(
                 f"[evaluate] slices {missing} are not columns of {cfg.labelled_table}"
             )
-    common = dict(
-        predictions=predictions,
-        labels=labels,
-        model_id=model_id,
-        dataset=DATASET,
-        id=cfg.id_column,
-        label=cfg.label_column,
-        positive=positive,
-        run_id=run_id,
+    judged = Judged(
+        predictions, labels, model_id, DATASET, cfg.id_column, cfg.label_column, positive, run_id
     )
     rendered = render_metrics(
         project.templates,
         cfg.task,
+        judged,
         raw=cfg.labelled_table,
         slices=cfg.evaluate.slices,
         threshold=cfg.evaluate.threshold,
-        **common,
     )
     rows = _replace(project, "metrics", rendered.sql, model_id)
     overall = {r["metric"]: r["value"] for r in rows if r["slice"] == "all"}
@@ -73,7 +66,7 @@ def evaluate_from_data(
     result.sql_hashes = {rendered.name: rendered.hash}
     curves: list[dict[str, Any]] = []
     if cfg.task == "binary":
-        curves_sql = render_curves(project.templates, bins=cfg.evaluate.calibration_bins, **common)
+        curves_sql = render_curves(project.templates, judged, bins=cfg.evaluate.calibration_bins)
         curves = _replace(project, "curves", curves_sql.sql, model_id)
         result.sql_hashes[curves_sql.name] = curves_sql.hash
     return Evaluation(
