@@ -27,9 +27,8 @@ def test_rendered_sql_parses_as_bigquery(name: str) -> None:
         assert statement is not None
 
 
-def bigquery_config(duckdb_config: Path, endpoint: str, suffix: str) -> Path:
-    """The same project with only [warehouse] changed (and dataset names kept apart per test,
-    since the emulator is shared)."""
+def bigquery_config(duckdb_config: Path, endpoint: str) -> Path:
+    """The same project with only [warehouse] changed."""
     text = duckdb_config.read_text()
     section = re.search(r"(?ms)^\[warehouse\]\n.*?(?=^\[)", text)
     assert section
@@ -43,8 +42,6 @@ def bigquery_config(duckdb_config: Path, endpoint: str, suffix: str) -> Path:
         "timeout = 60\n\n"
     )
     changed = text.replace(section.group(0), warehouse)
-    changed = changed.replace('"raw.titanic_', f'"raw{suffix}.titanic_')
-    changed = changed.replace('output_schema = "pipeline"', f'output_schema = "pipeline{suffix}"')
     path = duckdb_config.parent / "bigquery.toml"
     path.write_text(changed)
     diff = [
@@ -89,7 +86,7 @@ def test_pipeline_parity_duckdb_and_bigquery(
 
     # the same raw rows, moved as JSON Lines into the emulator by `pipeline ingest` (the
     # emulator's Parquet load cannot autodetect a schema: an emulator bug, not BigQuery's)
-    config = bigquery_config(local.config_path, bigquery_emulator, "_parity")
+    config = bigquery_config(local.config_path, bigquery_emulator)
     con = duckdb.connect(str(local.config_path.parent / "warehouse.duckdb"), read_only=True)
     for table in ("titanic_train", "titanic_test"):
         con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
@@ -102,23 +99,32 @@ def test_pipeline_parity_duckdb_and_bigquery(
                 "ingest",
                 str(tmp_path / f"{table}.jsonl"),
                 "--table",
-                f"raw_parity.{table}",
+                f"raw.{table}",
                 "-c",
                 str(config),
             ],
         )
         assert out.exit_code == 0, out.output
 
-    remote = local.__class__(
-        **{
-            **local.__dict__,
-            "config_path": config,
-            "models_dir": tmp_path / "bq-models",
-            "out_dir": tmp_path / "bq-runs",
-        }
+    out = runner.invoke(
+        app,
+        [
+            "run",
+            "-c",
+            str(config),
+            "--models-dir",
+            str(tmp_path / "bq-models"),
+            "--out",
+            str(tmp_path / "bq-runs"),
+        ],
     )
-    results = run_stages(remote, None)
-    assert results[1].model_id == run_stages(local, ["train"])[0].model_id  # same model
+    assert out.exit_code == 0, out.output
+    for stage in ("preprocess:", "train:", "predict:", "evaluate:"):
+        assert stage in out.output
+    # the same model: its id hashes the estimator, statistics, training rows and SQL
+    assert sorted(p.name for p in (tmp_path / "bq-models").iterdir()) == sorted(
+        p.name for p in local.models_dir.iterdir()
+    )
 
     for table, key in (
         ("features_train", "*"),
@@ -130,14 +136,14 @@ def test_pipeline_parity_duckdb_and_bigquery(
         ("curves", "curve, x, y, threshold, n"),
     ):
         here = _rows(local.config_path, f"SELECT {key} FROM pipeline.{table}")
-        there = _rows(config, f"SELECT {key} FROM pipeline_parity.{table}")
+        there = _rows(config, f"SELECT {key} FROM pipeline.{table}")
         _close(here, there)
 
     out = runner.invoke(
         app,
         [
             "sql",
-            "SELECT dataset, count(*) AS n FROM pipeline_parity.predictions "
+            "SELECT dataset, count(*) AS n FROM pipeline.predictions "
             "GROUP BY dataset ORDER BY dataset",
             "-c",
             str(config),
