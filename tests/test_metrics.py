@@ -183,13 +183,15 @@ def test_titanic_holdout_metrics_and_curves_equal_sklearn(titanic_project: Optio
 
     fpr, tpr, _ = skm.roc_curve(y, score, drop_intermediate=False)
     roc = sorted((x, yv) for c, x, yv, _, _ in curves if c == "roc")
-    assert roc == pytest.approx(sorted(zip(fpr, tpr, strict=True)), abs=1e-12)
+    np.testing.assert_allclose(roc, sorted(zip(fpr, tpr, strict=True)), rtol=0, atol=1e-12)
     precision, recall, thresholds = skm.precision_recall_curve(y, score)
     pr = sorted((t, x, yv) for c, x, yv, t, _ in curves if c == "pr")
     want = sorted(zip(thresholds, recall[:-1], precision[:-1], strict=True))
-    assert pr == pytest.approx(want, abs=1e-12)
+    np.testing.assert_allclose(pr, want, rtol=0, atol=1e-12)
     from sklearn.calibration import calibration_curve
 
     prob_true, prob_pred = calibration_curve(y, score, n_bins=10)
     cal = sorted((x, yv) for c, x, yv, _, _ in curves if c == "calibration")
-    assert cal == pytest.approx(sorted(zip(prob_pred, prob_true, strict=True)), abs=1e-12)
+    np.testing.assert_allclose(
+        cal, sorted(zip(prob_pred, prob_true, strict=True)), rtol=0, atol=1e-12
+    )
