@@ -71,12 +71,15 @@ def naive_recipe(estimator: Any, X: np.ndarray, limit: float) -> float | None:
     return time.perf_counter() - start if child.exitcode == 0 else None
 
 
+MEMORY_LIMIT = "2GB"  # DuckDB's cap in the benchmark projects (--memory-limit)
+
+
 def project(root: Path, name: str, rows: int) -> Path:
     """A project whose test table has `rows` synthetic rows and whose model is trained."""
     estimator, params, training = MODELS[name]
     directory = root / f"{name}-{rows}"
     directory.mkdir(parents=True)
-    config = write_config(directory, estimator, params, memory_limit="2GB")
+    config = write_config(directory, estimator, params, memory_limit=MEMORY_LIMIT)
     with Project.open(config) as p:
         labelled = 891 if training == "real" else int(training)
         generate(p.warehouse, REPO / "sql", labelled, rows)
@@ -158,7 +161,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB's memory cap")
     args = parser.parse_args()
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = args.memory_limit
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"cores: {len(os.sched_getaffinity(0))}")
     results = []
