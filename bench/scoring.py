@@ -74,6 +74,11 @@ def naive_recipe(estimator: Any, X: np.ndarray, limit: float) -> float | None:
 MEMORY_LIMIT = "2GB"  # DuckDB's cap in the benchmark projects (--memory-limit)
 
 
+def set_memory_limit(limit: str) -> None:
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = limit
+
+
 def project(root: Path, name: str, rows: int) -> Path:
     """A project whose test table has `rows` synthetic rows and whose model is trained."""
     estimator, params, training = MODELS[name]
@@ -163,8 +168,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB's memory cap")
     args = parser.parse_args()
-    global MEMORY_LIMIT
-    MEMORY_LIMIT = args.memory_limit
+    set_memory_limit(args.memory_limit)
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"cores: {len(os.sched_getaffinity(0))}")
     results = []
