@@ -205,16 +205,23 @@ class TrainedModel:
         self.sql_dir = target / "sql"
         return target
 
+    @staticmethod
+    def read_meta(model_dir: Path | str) -> dict[str, Any]:
+        """model.json of a verified model directory, without unpickling the estimator."""
+        model_dir = Path(model_dir)
+        if not model_dir.is_dir():
+            raise ModelIntegrityError(f"model directory {model_dir} not found")
+        verify_manifest(model_dir)
+        meta: dict[str, Any] = json.loads((model_dir / "model.json").read_text())
+        return meta
+
     @classmethod
     def load(cls, model_dir: Path | str) -> TrainedModel:
         """Verify the manifest, then unpickle."""
         import joblib
 
         model_dir = Path(model_dir)
-        if not model_dir.is_dir():
-            raise ModelIntegrityError(f"model directory {model_dir} not found")
-        verify_manifest(model_dir)
-        meta = json.loads((model_dir / "model.json").read_text())
+        meta = cls.read_meta(model_dir)
         stats = json.loads((model_dir / "stats.json").read_text())
         estimator = joblib.load(model_dir / "model.joblib")
         return cls(

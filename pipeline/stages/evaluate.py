@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import check_identifier
 from pipeline.errors import ConfigError, MissingInputError
-from pipeline.ledger import StageResult, latest_model_id
+from pipeline.ledger import StageResult
 from pipeline.metrics import Judged, render_curves, render_metrics
 from pipeline.project import Project
 from pipeline.report import Evaluation, render_report
@@ -118,14 +118,14 @@ HEADLINE = {
 
 
 def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> None:
-    from pipeline.stages.predict import resolve_model
+    from pipeline.model import TrainedModel
+    from pipeline.stages.predict import resolve_model_dir
 
-    if options.model_dir is None and latest_model_id(project) is None:
-        raise MissingInputError("no trained model found: run `pipeline run --stage train` first")
-    model = resolve_model(project, options)
-    result.model_id = model.model_id
+    # the metrics need the model's id and positive class, not the estimator: no unpickling
+    meta = TrainedModel.read_meta(resolve_model_dir(project, options))
+    result.model_id = meta["model_id"]
     evaluation = evaluate_from_data(
-        project, model.model_id, model.meta["positive_class"], options.run_id, result
+        project, meta["model_id"], meta["positive_class"], options.run_id, result
     )
     metrics = dict(evaluation.metrics)
     result.rows_in = int(metrics.pop("rows") or 0)

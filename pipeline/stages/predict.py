@@ -21,7 +21,7 @@ def scored_datasets(project: Project) -> list[str]:
     return [d for d in project.datasets() if d != "train"]
 
 
-def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
+def resolve_model_dir(project: Project, options: RunOptions) -> Path:
     """The model named on the command line, else the newest one trained in this warehouse."""
     model_dir = options.model_dir
     if model_dir is None:
@@ -35,7 +35,11 @@ def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
         raise MissingInputError(
             f"model directory {model_dir} not found: run `pipeline run --stage train` first"
         )
-    return TrainedModel.load(model_dir)
+    return Path(model_dir)
+
+
+def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
+    return TrainedModel.load(resolve_model_dir(project, options))
 
 
 def prediction_columns(model: TrainedModel) -> dict[str, str]:

@@ -55,10 +55,6 @@ class Warehouse(ABC):
         return "'" + text.replace("'", "''") + "'"
 
     @classmethod
-    def column_type(cls, neutral: str) -> str:
-        return cls.type_names[neutral]
-
-    @classmethod
     @abstractmethod
     def from_config(cls, config: WarehouseConfig) -> Warehouse:
         """Build from the [warehouse] section; each implementation reads its own keys."""
