@@ -40,6 +40,8 @@ class ExecutorName(StrEnum):
     process = "process"
     thread = "thread"
     inprocess = "inprocess"
+    dask = "dask"
+    warehouse = "warehouse"
 
 
 class Format(StrEnum):
@@ -88,7 +90,12 @@ def run(
         None, help="Score or evaluate this model directory instead of the newest one."
     ),
     executor: ExecutorName | None = typer.Option(
-        None, help="How predict scores: auto picks in-process or worker processes by timing."
+        None,
+        help="How predict scores: auto picks in-process, threads or worker processes by "
+        "timing; dask scores on the cluster at --scheduler; warehouse runs the model as SQL.",
+    ),
+    scheduler: str | None = typer.Option(
+        None, help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786."
     ),
     workers: int | None = typer.Option(None, min=1, help="Scoring workers [default: cores]."),
     batch_rows: int | None = typer.Option(None, min=1, help="Rows per scoring batch."),
@@ -116,6 +123,7 @@ def run(
             executor=executor.value if executor else None,
             workers=workers,
             batch_rows=batch_rows,
+            scheduler=scheduler,
         )
         typer.echo(f"run {options.run_id}")
         stages = None if stage is Stage.all else [stage.value]

@@ -23,7 +23,8 @@ ENCODERS = ("onehot", "ordinal", "frequency")
 SCALERS = ("none", "standard", "minmax")
 FEATURE_TYPES = ("numeric", "categorical")
 TASKS = ("binary", "multiclass", "regression")
-EXECUTORS = ("auto", "process", "thread", "inprocess")
+# how predict scores: on this machine, on a Dask cluster, or as compiled SQL in the warehouse
+EXECUTORS = ("auto", "process", "thread", "inprocess", "dask", "warehouse")
 
 
 def check_identifier(name: str, what: str) -> str:
@@ -84,6 +85,7 @@ class ScoringConfig:
     executor: str
     workers: int
     batch_rows: int
+    scheduler: str | None = None  # a Dask scheduler address, for executor "dask"
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,7 @@ def load_config(path: Path | str) -> Config:
         ),
         workers=int(scoring_raw.get("workers", 0)),
         batch_rows=int(scoring_raw.get("batch_rows", 50_000)),
+        scheduler=str(scoring_raw["scheduler"]) if "scheduler" in scoring_raw else None,
     )
     if scoring.batch_rows < 1:
         raise ConfigError(f"{path}: [scoring] batch_rows must be positive")

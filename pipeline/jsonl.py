@@ -41,14 +41,18 @@ def _json_values(column: pa.Array) -> pa.Array:
     return pc.cast(pc.fill_null(text, "null"), pa.large_string())
 
 
-def write_jsonl(path: Path | str, columns: Mapping[str, Any], constants: Mapping[str, Any]) -> int:
-    """Write one JSON object per row: `constants` (same for every row) first, then `columns`
-    (Arrow arrays or numpy arrays of equal length). Returns the number of rows."""
+def encode_jsonl(
+    columns: Mapping[str, Any], constants: Mapping[str, Any]
+) -> tuple[memoryview, int]:
+    """One JSON object per row: `constants` (same for every row) first, then `columns` (Arrow
+    or numpy arrays of equal length). Returns a view of the text (no copy) and the row count."""
     arrays = {
         k: v if isinstance(v, pa.Array | pa.ChunkedArray) else pa.array(v)
         for k, v in columns.items()
     }
     n = len(next(iter(arrays.values()))) if arrays else 0
+    if not n:
+        return memoryview(b""), 0
     pieces: list[Any] = []
     prefix = "{" + "".join(f"{json.dumps(k)}:{json.dumps(v)}," for k, v in constants.items())
     for i, (name, array) in enumerate(arrays.items()):
@@ -59,11 +63,16 @@ def write_jsonl(path: Path | str, columns: Mapping[str, Any], constants: Mapping
         )
         pieces.append(_json_values(array))
     pieces.append(pa.scalar("}\n", pa.large_string()))
+    separator = pa.scalar("", pa.large_string())
+    lines = pc.binary_join_element_wise(*pieces, separator)  # (n_rows,) strings
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, stop = offsets[lines.offset], offsets[lines.offset + n]
+    return memoryview(lines.buffers()[2])[start:stop], n
+
+
+def write_jsonl(path: Path | str, columns: Mapping[str, Any], constants: Mapping[str, Any]) -> int:
+    """`encode_jsonl` into a file. Returns the number of rows."""
+    data, n = encode_jsonl(columns, constants)
     with open(path, "wb") as f:
-        if n:
-            separator = pa.scalar("", pa.large_string())
-            lines = pc.binary_join_element_wise(*pieces, separator)  # (n_rows,) strings
-            offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-            start, stop = offsets[lines.offset], offsets[lines.offset + n]
-            f.write(memoryview(lines.buffers()[2])[start:stop])
+        f.write(data)
     return n

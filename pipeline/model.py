@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from pipeline.model_sql import CompiledModel
     from pipeline.warehouse.base import Warehouse
 
 MANIFEST = "manifest.json"
@@ -144,6 +145,37 @@ class TrainedModel:
             run_id,
             self.model_id,
         ).sql
+
+    def in_warehouse_sql(
+        self,
+        warehouse: Warehouse,
+        templates: Templates,
+        sources: list[Source],
+        datasets: list[str],
+        run_id: str,
+        prediction_type: str,
+    ) -> tuple[str, dict[str, str], CompiledModel]:
+        """The warehouse-side twin of `predict`: this model's frozen preprocessing and its
+        estimator compiled to SQL, as one query that yields the predictions table's rows.
+        `templates` holds the wrapping query (sql/predict/in_warehouse.sql)."""
+        from pipeline.model_sql import compile_estimator
+
+        features, hashes = self.transform_sql(warehouse, sources, datasets)
+        compiled = compile_estimator(
+            self.estimator, self.feature_names, warehouse.quote, warehouse.literal
+        )
+        rendered = templates.render(
+            "predict/in_warehouse.sql",
+            features=features,
+            id=self.spec.id,
+            layers=compiled.layers,
+            prediction=compiled.prediction,
+            score=compiled.score,
+            prediction_type=prediction_type,
+            run_id=run_id,
+            model_id=self.model_id,
+        )
+        return rendered.sql, {**hashes, rendered.name: rendered.hash}, compiled
 
     def predict_arrays(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         return predict_arrays(self.estimator, X)

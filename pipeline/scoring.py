@@ -33,7 +33,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +44,10 @@ if TYPE_CHECKING:
 
     from pipeline.model import TrainedModel
 
-EXECUTORS = ("auto", "process", "thread", "inprocess")
+#: modes that score Arrow batches in Python on this machine
+LOCAL_EXECUTORS = ("auto", "process", "thread", "inprocess")
+#: every `--executor`: local modes, a Dask cluster, and the warehouse itself (compiled SQL)
+EXECUTORS = (*LOCAL_EXECUTORS, "dask", "warehouse")
 #: rows timed before choosing between in-process and worker scoring
 SAMPLE_ROWS = 5_000
 #: moving a batch to a worker and back, per byte of feature data (pickle + pipe, measured here)
@@ -62,6 +65,9 @@ class PartJob:
     model_dir: str
     id_column: str
     out_dir: str
+    scored_by: str = ""  # the predictions table's `scored_by` value
+    #: return the part's bytes instead of writing it: for workers that do not share this disk
+    ship: bool = False
 
 
 @dataclass
@@ -92,6 +98,17 @@ def init_worker(model_dir: str, limit: bool = True) -> None:
     model_for(model_dir)
 
 
+def register_model(model_dir: str, model: TrainedModel) -> None:
+    """Make `model` the one tasks naming `model_dir` use in this process."""
+    with _LOCK:
+        _MODELS[model_dir] = model
+
+
+def forget_model(model_dir: str) -> None:
+    with _LOCK:
+        _MODELS.pop(model_dir, None)
+
+
 def model_for(model_dir: str) -> TrainedModel:
     model = _MODELS.get(model_dir)
     if model is None:
@@ -104,26 +121,36 @@ def model_for(model_dir: str) -> TrainedModel:
     return model
 
 
-def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str, int]:
-    """Score one batch and write it as one JSON Lines file; returns (path, rows)."""
+def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str | bytes, int]:
+    """Score one batch into one JSON Lines part; returns (path, rows), or (the part's bytes,
+    rows) when the job ships results back to the parent."""
     import pyarrow as pa
 
-    from pipeline.jsonl import write_jsonl
+    from pipeline.jsonl import encode_jsonl
     from pipeline.model import column, feature_matrix
 
     model = model_for(job.model_dir)
     X = feature_matrix(batch, model.feature_names)  # X: (n_rows, n_features)
     labels, score = model.predict_arrays(X)  # (n_rows,), (n_rows,) or None
     n = batch.num_rows
-    path = os.path.join(job.out_dir, f"part-{part:06d}.jsonl")
     columns = {
         job.id_column: column(batch, job.id_column),
         "dataset": column(batch, "dataset"),
         "prediction": labels,
         "score": score if score is not None else pa.nulls(n, pa.float64()),
     }
-    write_jsonl(path, columns, {"run_id": job.run_id, "model_id": job.model_id})
-    return path, n
+    constants = {"run_id": job.run_id, "model_id": job.model_id, "scored_by": job.scored_by}
+    data, _ = encode_jsonl(columns, constants)
+    if job.ship:
+        return data.tobytes(), n
+    return write_part(job.out_dir, part, data), n
+
+
+def write_part(out_dir: str, part: int, data: bytes | memoryview) -> str:
+    path = os.path.join(out_dir, f"part-{part:06d}.jsonl")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
 
 
 # --- in the parent ---------------------------------------------------------------------------
@@ -172,7 +199,7 @@ def choose_mode(
     small, large = sample.slice(0, SAMPLE_ROWS // 5), sample.slice(0, SAMPLE_ROWS)
     halves = [large.slice(0, SAMPLE_ROWS // 2), large.slice(SAMPLE_ROWS // 2)]
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pair:
-        probe = PartJob(job.run_id, job.model_id, job.model_dir, job.id_column, tmp)
+        probe = replace(job, out_dir=tmp, ship=False)
         _MODELS[job.model_dir] = model
         score_part(small, 0, probe)  # warm caches
         t_small = _best_time(lambda: score_part(small, 1, probe))
@@ -218,10 +245,12 @@ def score_batches(
     workers: int = 0,
     progress: Callable[[int], None] | None = None,
     batch_rows: int = 50_000,
+    scored_by: str | None = None,
 ) -> ScoreReport:
     """Score every batch into part files under job.out_dir (emptied first).
 
-    `executor` is a mode name or any concurrent.futures.Executor (a Dask client's, say)."""
+    `executor` is a mode name or any concurrent.futures.Executor (a Dask client's, say);
+    `scored_by` names a given executor in the predictions table (default: its class name)."""
     start = time.perf_counter()
     out = Path(job.out_dir)
     shutil.rmtree(out, ignore_errors=True)
@@ -234,14 +263,17 @@ def score_batches(
     stream = _chain(head, batches)
     try:
         if isinstance(executor, Executor):
-            mode, reason = type(executor).__name__, "executor given by the caller"
+            mode, reason = scored_by or type(executor).__name__, "executor given by the caller"
+            job = replace(job, scored_by=mode)
             results = run_bounded(executor, stream, job, 2 * workers, progress)
         else:
-            if executor not in EXECUTORS:
-                raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
+            if executor not in LOCAL_EXECUTORS:
+                known = ", ".join(LOCAL_EXECUTORS)
+                raise ValueError(f"unknown executor {executor!r}; known: {known}")
             mode, reason = choose_mode(
                 model, _sample(head), total_rows, workers, executor, job, batch_rows
             )
+            job = replace(job, scored_by=mode)
             results = _run_mode(mode, model, stream, job, workers, progress)
     except BrokenExecutor as exc:
         shutil.rmtree(out, ignore_errors=True)
@@ -274,7 +306,8 @@ def _run_mode(
         _MODELS[job.model_dir] = model
         results = []
         for i, batch in enumerate(stream):
-            results.append(score_part(batch, i, job))
+            path, n = score_part(batch, i, job)
+            results.append((str(path), n))
             if progress:
                 progress(batch.num_rows)
         return results
@@ -296,13 +329,17 @@ def run_bounded(
     progress: Callable[[int], None] | None = None,
 ) -> list[tuple[str, int]]:
     """Submit batches to any Executor with at most max_in_flight pending; the next batch is
-    read from the warehouse while the workers score, so I/O hides behind the work."""
-    pending: set[Future[tuple[str, int]]] = set()
+    read from the warehouse while the workers score, so I/O hides behind the work. Parts a
+    worker ships back (`job.ship`) are written here."""
+    parts: dict[Future[tuple[str | bytes, int]], int] = {}
+    pending: set[Future[tuple[str | bytes, int]]] = set()
     results: list[tuple[str, int]] = []
 
-    def collect(done: set[Future[tuple[str, int]]]) -> None:
+    def collect(done: set[Future[tuple[str | bytes, int]]]) -> None:
         for future in done:
-            path, n = future.result()
+            payload, n = future.result()
+            part = parts.pop(future)
+            path = payload if isinstance(payload, str) else write_part(job.out_dir, part, payload)
             results.append((path, n))
             if progress:
                 progress(n)
@@ -312,7 +349,9 @@ def run_bounded(
             if len(pending) >= max_in_flight:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
-            pending.add(pool.submit(score_part, batch, i, job))
+            future = pool.submit(score_part, batch, i, job)
+            parts[future] = i
+            pending.add(future)
         done, pending = wait(pending)
         collect(done)
     except BaseException:
@@ -349,4 +388,6 @@ def describe_mode(mode: str) -> str:
         "inprocess": "in-process",
         "process": "in worker processes",
         "thread": "in threads",
+        "dask": "on the Dask cluster",
+        "warehouse": "in the warehouse, as SQL",
     }.get(mode, f"on {mode}")

@@ -51,7 +51,7 @@ def bigquery_config(duckdb_config: Path, endpoint: str) -> Path:
     ]
     assert all(
         re.match(
-            r"[+-](type|path|project|location|endpoint|anonymous|timeout|labelled|"
+            r"[+-](type|path|seed_from|project|location|endpoint|anonymous|timeout|labelled|"
             r"unlabelled|output_schema) = |[+-]$|[+-]#",
             line,
         )

@@ -118,7 +118,33 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "synthetic/titanic.sql": t.render(
             "synthetic/titanic.sql", rows=10, first_id=1, seed="s", labelled=True
         ).sql,
+        "predict/in_warehouse.sql": _in_warehouse(t, wh),
     }
+
+
+def _in_warehouse(t: Templates, wh: DuckDBWarehouse) -> str:
+    """A small multiclass boosting model compiled to SQL: trees, sums, softmax and argmax."""
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from pipeline.model_sql import compile_estimator
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 2))  # X: (n_rows, n_features)
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)  # three classes
+    model = HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, y)
+    compiled = compile_estimator(model, ["Age", "Fare"], wh.quote, wh.literal)
+    return t.render(
+        "predict/in_warehouse.sql",
+        features="SELECT * FROM raw.a",
+        id="PassengerId",
+        layers=compiled.layers,
+        prediction=compiled.prediction,
+        score=compiled.score,
+        prediction_type="BIGINT",
+        run_id="r",
+        model_id="m",
+    ).sql
 
 
 TEMPLATE_FILES = sorted(

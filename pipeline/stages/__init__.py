@@ -27,6 +27,7 @@ class RunOptions:
     executor: str | None = None
     workers: int | None = None
     batch_rows: int | None = None
+    scheduler: str | None = None  # Dask scheduler address, for executor "dask"
 
 
 StageBody = Callable[["Project", RunOptions, "StageResult"], None]

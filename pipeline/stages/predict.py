@@ -3,11 +3,15 @@ part files -> one atomic replace of this model's rows in the predictions table."
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.contracts import enforce
-from pipeline.errors import DataError, MissingInputError, WarehouseError
+from pipeline.errors import ConfigError, DataError, MissingInputError, WarehouseError
 from pipeline.ledger import StageResult, latest_model_id
 from pipeline.model import TrainedModel
 from pipeline.progress import progress_bar
@@ -43,7 +47,7 @@ def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
 
 
 def prediction_columns(model: TrainedModel) -> dict[str, str]:
-    """The predictions table's schema, in neutral types."""
+    """The predictions table's schema, in neutral types, whichever way the rows were scored."""
     spec = model.spec
     return {
         "run_id": "string",
@@ -52,38 +56,57 @@ def prediction_columns(model: TrainedModel) -> dict[str, str]:
         "dataset": "string",
         "prediction": "float" if model.meta["task"] == "regression" else model.meta["label_type"],
         "score": "float",
+        "scored_by": "string",  # inprocess, thread, process, dask or warehouse
     }
 
 
-def predict_from_data(
+@contextmanager
+def scoring_executor(
+    name: str | Executor, scheduler: str | None, model: TrainedModel, workers: int
+) -> Iterator[tuple[str | Executor, int]]:
+    """The executor for a mode name and its worker count; for "dask", a cluster's executor
+    whose workers were sent the model."""
+    if name != "dask":
+        yield name, workers
+        return
+    if not scheduler:
+        raise ConfigError(
+            "--executor dask needs --scheduler tcp://HOST:PORT (or [scoring] scheduler)"
+        )
+    from pipeline.cluster import dask_executor
+
+    with dask_executor(scheduler, model) as (executor, threads):
+        yield executor, workers or threads
+
+
+def score_in_python(
     project: Project,
     model: TrainedModel,
-    run_id: str,
-    parts_dir: Path,
+    features_sql: str,
+    job: PartJob,
     executor: str | Executor,
     workers: int,
     batch_rows: int,
-    quiet: bool = True,
-) -> tuple[ScoreReport, dict[str, str]]:
-    """Score the holdout and test rows and replace this model's rows in `predictions`;
-    returns the report and the hashes of the SQL that made the feature rows."""
+    scheduler: str | None,
+    quiet: bool,
+) -> ScoreReport:
+    """Stream the feature rows out, score them on `executor`, load the parts back."""
     wh = project.warehouse
-    project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
-    enforce(project, model.spec, project.raw_sources())
-    sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
-    total = wh.count_rows(sql)
-    assert model.directory is not None
-    job = PartJob(run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir))
-    with progress_bar(total, "predict", quiet) as advance:
+    total = wh.count_rows(features_sql)
+    with (
+        scoring_executor(executor, scheduler, model, workers) as (pool, workers),
+        progress_bar(total, "predict", quiet) as advance,
+    ):
         report = score_batches(
             model,
-            wh.stream_batches(sql, batch_rows),
+            wh.stream_batches(features_sql, batch_rows),
             total,
-            job,
-            executor=executor,
+            replace(job, ship=executor == "dask"),
+            executor=pool,
             workers=workers,
             progress=advance,
             batch_rows=batch_rows,
+            scored_by="dask" if executor == "dask" else None,
         )
     try:
         wh.replace_rows_from_jsonl(
@@ -95,9 +118,66 @@ def predict_from_data(
         )
     except WarehouseError as exc:
         raise DataError(
-            f"the JSON Lines parts in {parts_dir} do not load into "
+            f"the JSON Lines parts in {job.out_dir} do not load into "
             f"{project.table('predictions')} with its schema {prediction_columns(model)}: {exc}"
         ) from exc
+    return report
+
+
+def score_in_warehouse(
+    project: Project, model: TrainedModel, run_id: str
+) -> tuple[ScoreReport, dict[str, str]]:
+    """The model compiled to one SQL query that the warehouse runs: no row leaves it."""
+    start = time.perf_counter()
+    wh = project.warehouse
+    prediction_type = wh.type_names[prediction_columns(model)["prediction"]]
+    sql, hashes, compiled = model.in_warehouse_sql(
+        wh,
+        project.templates,
+        project.raw_sources(),
+        scored_datasets(project),
+        run_id,
+        prediction_type,
+    )
+    staging = project.table("predictions__staging")
+    with wh.wide_queries():
+        rows = wh.replace_table(staging, sql)
+    wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
+    reason = (
+        f"{compiled.estimator} compiled to {len(sql):,} characters of SQL, "
+        f"{compiled.columns:,} expressions in {len(compiled.layers)} layers"
+    )
+    return ScoreReport(rows, [], "warehouse", reason, time.perf_counter() - start), hashes
+
+
+def predict_from_data(
+    project: Project,
+    model: TrainedModel,
+    run_id: str,
+    parts_dir: Path,
+    executor: str | Executor,
+    workers: int,
+    batch_rows: int,
+    quiet: bool = True,
+    scheduler: str | None = None,
+) -> tuple[ScoreReport, dict[str, str]]:
+    """Score the holdout and test rows and replace this model's rows in `predictions`;
+    returns the report and the hashes of the SQL that made them.
+
+    `executor` is a local mode (auto, process, thread, inprocess), "dask" (with `scheduler`),
+    "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor."""
+    wh = project.warehouse
+    project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
+    enforce(project, model.spec, project.raw_sources())
+    if executor == "warehouse":
+        report, hashes = score_in_warehouse(project, model, run_id)
+    else:
+        sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
+        assert model.directory is not None
+        job = PartJob(run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir))
+        report = score_in_python(
+            project, model, sql, job, executor, workers, batch_rows, scheduler, quiet
+        )
 
     unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
     staging = project.table("unseen_categories__staging")
@@ -125,6 +205,7 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         options.workers if options.workers is not None else cfg.workers,
         options.batch_rows or cfg.batch_rows,
         options.quiet,
+        options.scheduler or cfg.scheduler,
     )
     result.rows_in = result.rows_out = report.rows
     result.details.update(mode=report.mode, parts=len(report.parts))
@@ -140,10 +221,10 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
             f"predict: {u['n']} rows had {u['k']} {u['feature']} value(s) the training "
             f"split never had (scored as unknown; see {project.table('unseen_categories')})"
         )
+    via = f"{parts_dir} -> " if report.parts else ""
     result.messages.append(
         f"predict: {report.rows} rows scored {describe_mode(report.mode)} "
-        f"({report.reason}) in {report.seconds:.2f} s -> {parts_dir} -> "
-        f"{project.table('predictions')}"
+        f"({report.reason}) in {report.seconds:.2f} s -> {via}{project.table('predictions')}"
     )
 
 

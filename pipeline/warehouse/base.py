@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -113,6 +113,12 @@ class Warehouse(ABC):
         n = self.load_jsonl(paths, staging, columns)
         self.replace_rows(target, staging, key, value)
         return n
+
+    @contextmanager
+    def wide_queries(self) -> Iterator[None]:
+        """Plan the queries inside for very many expressions (a model compiled to SQL). A
+        warehouse whose planner needs different settings for them says so here."""
+        yield
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

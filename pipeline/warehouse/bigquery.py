@@ -176,9 +176,9 @@ class BigQueryWarehouse(Warehouse):
         t, s = self.quote(target), self.quote(source)
         if not self.table_exists(target):
             self._job(f"CREATE TABLE {t} AS SELECT * FROM {s} WHERE FALSE")
-        have = {c for c, _ in self.describe(target)}
+        have = {c.lower() for c, _ in self.describe(target)}  # names are case-insensitive
         for column, ctype in self.describe(source):
-            if column not in have:
+            if column.lower() not in have:
                 self._job(f"ALTER TABLE {t} ADD COLUMN {self.quote(column)} {ctype}")
         names = [self.quote(c) for c, _ in self.describe(source)]
         # one DML statement, so atomic: the key's old rows go and the new ones come together

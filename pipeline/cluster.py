@@ -1,0 +1,114 @@
+"""Scoring on a Dask cluster: the same tasks as local workers, run by `distributed`.
+
+`Client.get_executor()` is a `concurrent.futures.Executor`, so the bounded streaming loop in
+`pipeline.scoring` drives a cluster exactly as it drives a local process pool. What differs is
+that a remote worker shares neither this machine's disk nor its memory:
+
+- the model directory travels once, inside a worker plugin, which writes it under each worker's
+  local directory, verifies its manifest, loads it, and does the same for workers that join
+  later;
+- each task returns its JSON Lines part as bytes, which this process writes (`PartJob.ship`), so
+  the load into the warehouse is the same as after local scoring.
+
+Workers must have this package installed (`pip install .[dask]` on the cluster's image).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import ConfigError, ScoringError
+
+if TYPE_CHECKING:
+    from pipeline.model import TrainedModel
+
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:  # the optional extra is missing; dask_executor says so
+    WorkerPlugin = object  # type: ignore[misc,assignment]
+
+
+def model_files(model_dir: Path) -> dict[str, bytes]:
+    """Every file of a model directory, by its path relative to the directory."""
+    return {
+        p.relative_to(model_dir).as_posix(): p.read_bytes()
+        for p in sorted(model_dir.rglob("*"))
+        if p.is_file()
+    }
+
+
+class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
+    """Installs one model directory on a worker and registers it under the parent's path, so
+    `scoring.score_part` finds it as it would in a forked worker."""
+
+    def __init__(self, parent_dir: str, model_id: str, files: dict[str, bytes]):
+        self.parent_dir = parent_dir
+        self.model_id = model_id
+        self.files = files
+        self._target: Path | None = None
+
+    def setup(self, worker: Any) -> None:
+        from pipeline.model import TrainedModel
+        from pipeline.scoring import register_model
+
+        root = Path(worker.local_directory) / "pipeline-models"
+        root.mkdir(parents=True, exist_ok=True)
+        target = root / self.model_id
+        if not target.is_dir():
+            tmp = Path(tempfile.mkdtemp(prefix=f".{self.model_id}.", dir=root))
+            for rel, data in self.files.items():
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / rel).write_bytes(data)
+            tmp.rename(target)
+        self._target = target
+        register_model(self.parent_dir, TrainedModel.load(target))  # verifies the manifest
+
+    def teardown(self, worker: Any) -> None:
+        from pipeline.scoring import forget_model
+
+        forget_model(self.parent_dir)
+        if self._target is not None:
+            shutil.rmtree(self._target, ignore_errors=True)
+
+
+@contextmanager
+def dask_executor(
+    scheduler: str, model: TrainedModel, timeout: float = 10.0
+) -> Iterator[tuple[Executor, int]]:
+    """An executor on the cluster at `scheduler` whose workers hold `model`, and the number
+    of worker threads; the model is removed from the workers afterwards."""
+    try:
+        from distributed import Client
+        from distributed.scheduler import KilledWorker
+    except ImportError as exc:
+        raise ConfigError(
+            "--executor dask needs Dask's distributed package: pip install '.[dask]'"
+        ) from exc
+    assert model.directory is not None, "dask scoring needs a saved model directory"
+    try:
+        client = Client(scheduler, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ScoringError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    name = f"pipeline-model-{model.model_id}"
+    try:
+        threads = sum(client.nthreads().values())
+        if not threads:
+            raise ScoringError(f"the Dask cluster at {scheduler} has no workers")
+        plugin = ShipModel(str(model.directory), model.model_id, model_files(model.directory))
+        client.register_plugin(plugin, name=name)
+        try:
+            yield client.get_executor(pure=False), threads
+        except KilledWorker as exc:
+            raise ScoringError(
+                f"a Dask worker died while scoring (killed, or out of memory): {exc}"
+            ) from exc
+        finally:
+            client.unregister_worker_plugin(name)
+    finally:
+        client.close()
