@@ -38,12 +38,14 @@ def write_config(directory: Path, estimator: str, params: dict[str, Any], **ware
     return path
 
 
-def run_stage(config: Path, stage: str, executor: str | None = None) -> dict[str, Any]:
+def run_stage(
+    config: Path, stage: str, executor: str | None = None, timeout: float | None = None
+) -> dict[str, Any]:
     """One stage in a fresh process: its wall time, peak RSS, chosen scoring mode."""
     args = [sys.executable, str(REPO / "bench" / "_stage.py"), str(config), stage]
     if executor:
         args.append(executor)
-    out = subprocess.run(args, capture_output=True, text=True, check=False)
+    out = subprocess.run(args, capture_output=True, text=True, check=False, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"{stage} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

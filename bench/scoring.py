@@ -1,6 +1,7 @@
 """Scoring, side by side in one run: the pipeline's predict stage end to end (warehouse ->
 JSON Lines -> warehouse) against model.predict in one process on arrays already in memory,
-n_jobs=-1 threads (forests), and the 100-row-batch ProcessPoolExecutor recipe (1M rows only).
+n_jobs=-1 threads (forests), the 100-row-batch ProcessPoolExecutor recipe (1M rows only), and
+the predict stage scoring in the warehouse (`--executor warehouse`: the model compiled to SQL).
 Also the predict stage's peak RSS at each size.
 
     python bench/scoring.py [--sizes 1000000,10000000] [--models rf891,rf100k,hgb,lr]
@@ -14,6 +15,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +42,9 @@ MODELS: dict[str, tuple[str, dict[str, Any], str]] = {
 
 _MODEL: Any = None  # the naive recipe's global model, inherited by its forked workers
 NAIVE_LIMIT_S = 400.0
+#: in-warehouse scoring is skipped for a model whose SQL is larger than this
+WAREHOUSE_MAX_SQL_MB = 30.0
+WAREHOUSE_LIMIT_S = 900.0
 
 
 def _predict_batch(batch: np.ndarray) -> np.ndarray:
@@ -130,8 +135,59 @@ def measure(root: Path, name: str, rows: int, naive: bool) -> dict[str, Any]:
         estimator.n_jobs = None
     if naive:
         out["naive_s"] = naive_recipe(estimator, X, NAIVE_LIMIT_S)
+    out.update(in_warehouse(config, model))
     shutil.rmtree(config.parent)
     return out
+
+
+def in_warehouse(config: Path, model: TrainedModel) -> dict[str, Any]:
+    """The predict stage with the model compiled to SQL, when its SQL is of a practical size."""
+    from pipeline.model_sql import compile_estimator, leaf_count
+    from pipeline.warehouse.duckdb import DuckDBWarehouse as W
+
+    start = time.perf_counter()
+    compiled = compile_estimator(model.estimator, model.feature_names, W.quote, W.literal)
+    chars = sum(len(e) for layer in compiled.layers for _, e in layer.new)
+    out: dict[str, Any] = {
+        "sql_mb": chars / 1e6,
+        "leaves": leaf_count(model.estimator),
+        "compile_s": time.perf_counter() - start,
+    }
+    if out["sql_mb"] > WAREHOUSE_MAX_SQL_MB:
+        out["warehouse_s"] = None
+        return out
+    try:
+        stage = run_stage(config, "predict", "warehouse", timeout=WAREHOUSE_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        out["warehouse_s"] = None
+        return out
+    out["warehouse_s"] = stage["seconds"]
+    out["warehouse_rss_mb"] = stage["rss_mb"]
+    return out
+
+
+def warehouse_table(results: list[dict[str, Any]]) -> str:
+    head = (
+        "| model | rows | leaves | SQL | in-warehouse stage | Python stage | one process | "
+        "in-warehouse / Python stage | in-warehouse / one process |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for r in results:
+        w = r.get("warehouse_s")
+        if w is None:
+            why = "SQL too large" if r["sql_mb"] > WAREHOUSE_MAX_SQL_MB else "timed out"
+            shown, ratio_stage, ratio_one = f"skipped ({why})", "-", "-"
+        else:
+            shown = f"{w:.2f} s"
+            ratio_stage = f"{w / r['stage_s']:.2f}"
+            ratio_one = f"{w / r['one_process_s']:.2f}"
+        lines.append(
+            f"| {r['model']} | {fmt_rows(r['rows']) if r['rows'] % 1000 else r['rows']} | "
+            f"{r['leaves']:,} | {r['sql_mb']:.2f} MB | {shown} | {r['stage_s']:.2f} s | "
+            f"{r['one_process_s']:.2f} s | {ratio_stage} | {ratio_one} |"
+        )
+    return head + "\n".join(lines)
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -167,6 +223,9 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB's memory cap")
+    parser.add_argument(
+        "--no-naive", action="store_true", help="skip the 100-row-batch recipe (minutes)"
+    )
     args = parser.parse_args()
     set_memory_limit(args.memory_limit)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -176,11 +235,14 @@ def main() -> None:
         for rows in sizes:
             for name in args.models.split(","):
                 with section(f"{name} at {fmt_rows(rows)} rows"):
-                    r = measure(Path(tmp), name, rows, naive=rows <= 1_000_000)
+                    naive = rows <= 1_000_000 and not args.no_naive
+                    r = measure(Path(tmp), name, rows, naive=naive)
                     print("  ", json.dumps(r), flush=True)
                     results.append(r)
     print()
     print(table(results))
+    print()
+    print(warehouse_table(results))
     for name in args.models.split(","):
         by_size = {r["rows"]: r for r in results if r["model"] == name}
         if len(by_size) > 1:

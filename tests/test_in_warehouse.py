@@ -136,3 +136,24 @@ def _checksum(options: RunOptions) -> list[tuple[object, ...]]:
         ).fetchall()
     finally:
         con.close()
+
+
+def test_sql_longer_than_the_warehouse_accepts_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BigQuery takes at most 1,024 KB of query text: a larger compiled model is refused with
+    its size, before anything is written (here DuckDB is given a small limit to show it)."""
+    from pipeline.warehouse.duckdb import DuckDBWarehouse
+
+    options = _options_factory(titanic_config(tmp_path, ESTIMATORS["RandomForestClassifier"][0]))
+    run_stages(options(executor="inprocess"), None)
+    before = _checksum(options())
+    monkeypatch.setattr(DuckDBWarehouse, "max_query_bytes", 100_000)
+    out = CliRunner().invoke(
+        app,
+        ["run", "--stage", "predict", "--executor", "warehouse", "-c", str(options().config_path)],
+    )
+    assert out.exit_code == 8, out.output
+    assert "RandomForestClassifier compiles to" in out.output
+    assert "more than the 100,000 the duckdb warehouse accepts in one query" in out.output
+    assert _checksum(options()) == before

@@ -11,7 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.contracts import enforce
-from pipeline.errors import ConfigError, DataError, MissingInputError, WarehouseError
+from pipeline.errors import (
+    ConfigError,
+    DataError,
+    MissingInputError,
+    ScoringError,
+    WarehouseError,
+)
 from pipeline.ledger import StageResult, latest_model_id
 from pipeline.model import TrainedModel
 from pipeline.progress import progress_bar
@@ -139,6 +145,13 @@ def score_in_warehouse(
         run_id,
         prediction_type,
     )
+    size, limit = len(sql.encode()), wh.max_query_bytes
+    if limit is not None and size > limit:
+        raise ScoringError(
+            f"{compiled.estimator} compiles to {size:,} bytes of SQL, more than the "
+            f"{limit:,} the {wh.dialect} warehouse accepts in one query: score it in Python "
+            "(--executor auto, process or dask), or train a smaller ensemble"
+        )
     staging = project.table("predictions__staging")
     with wh.wide_queries():
         rows = wh.replace_table(staging, sql)

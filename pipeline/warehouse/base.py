@@ -28,6 +28,8 @@ class Warehouse(ABC):
     backslash_escapes: ClassVar[bool] = False
     #: neutral column types ("string", "int", "float", "timestamp") -> this warehouse's names
     type_names: ClassVar[dict[str, str]]
+    #: the longest query text the warehouse accepts, in bytes (None: no documented limit)
+    max_query_bytes: ClassVar[int | None] = None
 
     @classmethod
     def quote(cls, name: str) -> str:

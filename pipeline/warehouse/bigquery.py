@@ -41,6 +41,8 @@ class BigQueryWarehouse(Warehouse):
         "bool": "BOOL",
         "timestamp": "TIMESTAMP",
     }
+    #: BigQuery's quotas page: an unresolved GoogleSQL query is at most 1,024 KB
+    max_query_bytes: ClassVar[int | None] = 1024 * 1024
     #: neutral type names of the load-job schema fields
     FIELD_TYPES: ClassVar[dict[str, str]] = {
         "string": "STRING",
