@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from bench.common import REPO, section
-from pipeline.model_sql import compile_estimator, leaf_count
+from pipeline.model_sql import compile_estimator, leaf_count, scoring_query
 from pipeline.templates import Templates
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
@@ -67,21 +67,8 @@ def measure(name: str, params: dict[str, Any], X_train: Any, y: Any, X: Any) -> 
         columns = {f: X[:, j] for j, f in enumerate(features)}
         ids = {"id": np.arange(len(X)), "dataset": ["test"] * len(X)}
         wh.register("rows", pa.table({**ids, **columns}))
-        sql = (
-            Templates(REPO / "sql", wh)
-            .render(
-                "predict/in_warehouse.sql",
-                features="SELECT * FROM rows",
-                id="id",
-                layers=compiled.layers,
-                prediction=compiled.prediction,
-                score=compiled.score,
-                prediction_type="BIGINT",
-                run_id="r",
-                model_id="m",
-            )
-            .sql
-        )
+        templates = Templates(REPO / "sql", wh)
+        sql = scoring_query(templates, compiled, "SELECT * FROM rows", "id", "BIGINT", "r", "m").sql
         out["sql_mb"] = len(sql.encode()) / 1e6
         if out["sql_mb"] > MAX_SQL_MB:
             return out

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +109,8 @@ def dask_executor(
                 f"a Dask worker died while scoring (killed, or out of memory): {exc}"
             ) from exc
         finally:
-            client.unregister_worker_plugin(name)
+            # a cluster that went away mid-run must not hide the error that says so
+            with suppress(Exception):
+                client.unregister_worker_plugin(name)
     finally:
         client.close()

@@ -158,22 +158,14 @@ class TrainedModel:
         """The warehouse-side twin of `predict`: this model's frozen preprocessing and its
         estimator compiled to SQL, as one query that yields the predictions table's rows.
         `templates` holds the wrapping query (sql/predict/in_warehouse.sql)."""
-        from pipeline.model_sql import compile_estimator
+        from pipeline.model_sql import compile_estimator, scoring_query
 
         features, hashes = self.transform_sql(warehouse, sources, datasets)
         compiled = compile_estimator(
             self.estimator, self.feature_names, warehouse.quote, warehouse.literal
         )
-        rendered = templates.render(
-            "predict/in_warehouse.sql",
-            features=features,
-            id=self.spec.id,
-            layers=compiled.layers,
-            prediction=compiled.prediction,
-            score=compiled.score,
-            prediction_type=prediction_type,
-            run_id=run_id,
-            model_id=self.model_id,
+        rendered = scoring_query(
+            templates, compiled, features, self.spec.id, prediction_type, run_id, self.model_id
         )
         return rendered.sql, {**hashes, rendered.name: rendered.hash}, compiled
 

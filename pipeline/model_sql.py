@@ -33,6 +33,8 @@ from pipeline.errors import ScoringError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pipeline.templates import Rendered, Templates
+
 #: terms per expression in a running sum; DuckDB refuses expressions nested 1,000 deep
 SUM_CHUNK = 200
 
@@ -397,3 +399,27 @@ def leaf_count(estimator: Any) -> int:
     trees: Any = getattr(estimator, "estimators_", [estimator])
     flat = trees.ravel() if hasattr(trees, "ravel") else trees
     return sum(int(t.tree_.n_leaves) for t in flat if hasattr(t, "tree_"))
+
+
+def scoring_query(
+    templates: Templates,
+    compiled: CompiledModel,
+    features: str,
+    id_column: str,
+    prediction_type: str,
+    run_id: str,
+    model_id: str,
+) -> Rendered:
+    """The predictions table's rows for the rows of `features` (SQL yielding the id, dataset
+    and feature columns), scored by the compiled model."""
+    return templates.render(
+        "predict/in_warehouse.sql",
+        features=features,
+        id=id_column,
+        layers=compiled.layers,
+        prediction=compiled.prediction,
+        score=compiled.score,
+        prediction_type=prediction_type,
+        run_id=run_id,
+        model_id=model_id,
+    )

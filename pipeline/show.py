@@ -23,7 +23,8 @@ def describe_project(project: Project, runs: int = 5) -> str:
         f"split      {c.split.holdout_fraction:g} holdout, salt {c.split.salt!r}",
         f"model      {c.model.estimator} {c.model.params}",
         f"scoring    executor {c.scoring.executor}, workers {c.scoring.workers or 'one per core'}, "
-        f"batch rows {c.scoring.batch_rows:,}",
+        f"batch rows {c.scoring.batch_rows:,}"
+        + (f", scheduler {c.scoring.scheduler}" if c.scoring.scheduler else ""),
         "",
         "features",
     ]

@@ -15,7 +15,14 @@ from sklearn import ensemble, linear_model, tree
 
 from pipeline.errors import ScoringError
 from pipeline.model import predict_arrays
-from pipeline.model_sql import SUM_CHUNK, compile_estimator, float32_bound, leaf_count, num
+from pipeline.model_sql import (
+    SUM_CHUNK,
+    compile_estimator,
+    float32_bound,
+    leaf_count,
+    num,
+    scoring_query,
+)
 from pipeline.templates import Templates
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
@@ -48,21 +55,10 @@ def sql_predict(estimator, X: np.ndarray, label_type: str = "BIGINT") -> tuple[l
         ).to_pandas()
         wh.register("rows", table)
         compiled = compile_estimator(estimator, FEATURES, wh.quote, wh.literal)
-        sql = (
-            Templates(SQL, wh)
-            .render(
-                "predict/in_warehouse.sql",
-                features="SELECT * FROM rows",
-                id="id",
-                layers=compiled.layers,
-                prediction=compiled.prediction,
-                score=compiled.score,
-                prediction_type=label_type,
-                run_id="r",
-                model_id="m",
-            )
-            .sql
-        )
+        templates = Templates(SQL, wh)
+        sql = scoring_query(
+            templates, compiled, "SELECT * FROM rows", "id", label_type, "r", "m"
+        ).sql
         out = wh.query_arrow(f"SELECT * FROM ({sql}) AS s ORDER BY id")
     assert out.column("scored_by").to_pylist() == ["warehouse"] * len(X)
     score = out.column("score").to_numpy(zero_copy_only=False)

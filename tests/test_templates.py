@@ -127,24 +127,14 @@ def _in_warehouse(t: Templates, wh: DuckDBWarehouse) -> str:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from pipeline.model_sql import compile_estimator
+    from pipeline.model_sql import compile_estimator, scoring_query
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(90, 2))  # X: (n_rows, n_features)
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)  # three classes
     model = HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, y)
     compiled = compile_estimator(model, ["Age", "Fare"], wh.quote, wh.literal)
-    return t.render(
-        "predict/in_warehouse.sql",
-        features="SELECT * FROM raw.a",
-        id="PassengerId",
-        layers=compiled.layers,
-        prediction=compiled.prediction,
-        score=compiled.score,
-        prediction_type="BIGINT",
-        run_id="r",
-        model_id="m",
-    ).sql
+    return scoring_query(t, compiled, "SELECT * FROM raw.a", "PassengerId", "BIGINT", "r", "m").sql
 
 
 TEMPLATE_FILES = sorted(
