@@ -246,6 +246,7 @@ def score_batches(
     progress: Callable[[int], None] | None = None,
     batch_rows: int = 50_000,
     scored_by: str | None = None,
+    reason: str = "executor given by the caller",
 ) -> ScoreReport:
     """Score every batch into part files under job.out_dir (emptied first).
 
@@ -263,7 +264,7 @@ def score_batches(
     stream = _chain(head, batches)
     try:
         if isinstance(executor, Executor):
-            mode, reason = scored_by or type(executor).__name__, "executor given by the caller"
+            mode = scored_by or type(executor).__name__
             job = replace(job, scored_by=mode)
             results = run_bounded(executor, stream, job, 2 * workers, progress)
         else:

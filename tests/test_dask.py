@@ -38,7 +38,10 @@ def test_dask_cluster_scores_as_local_processes_do(synthetic_project: OptionsFac
         args += ["--executor", "dask", "--scheduler", cluster.scheduler_address]
         out = CliRunner().invoke(app, args)
         assert out.exit_code == 0, out.output
-        assert "scored on the Dask cluster" in out.output
+        assert (
+            f"scored on the Dask cluster (2 worker threads at {cluster.scheduler_address})"
+            in out.output
+        )
         # the model was taken off the workers afterwards
         assert not [p for p in cluster.scheduler.worker_plugins if p.startswith("pipeline-")]
         # and, while scoring, each worker held its own verified copy, not the parent's path

@@ -113,6 +113,11 @@ def score_in_python(
             progress=advance,
             batch_rows=batch_rows,
             scored_by="dask" if executor == "dask" else None,
+            reason=(
+                f"{workers} worker threads at {scheduler}"
+                if executor == "dask"
+                else "executor given by the caller"
+            ),
         )
     try:
         wh.replace_rows_from_jsonl(
