@@ -368,6 +368,21 @@ COMPILERS: dict[str, Callable[[_Builder, Any, list[str] | None], tuple[str, str]
 }
 
 
+def check_compilable(
+    estimator: Any,
+) -> Callable[[_Builder, Any, list[str] | None], tuple[str, str]]:
+    """The compiler for this kind of estimator, or a ScoringError naming it: checked before
+    training too, so `pipeline run --executor warehouse` fails before its first write."""
+    name = type(estimator).__name__
+    compiler = COMPILERS.get(name)
+    if compiler is None:
+        raise ScoringError(
+            f"{name} cannot be compiled to SQL (compiled: {', '.join(sorted(COMPILERS))}); "
+            "score it in Python with --executor auto, process, thread or dask"
+        )
+    return compiler
+
+
 def compile_estimator(
     estimator: Any,
     features: list[str],
@@ -376,12 +391,7 @@ def compile_estimator(
 ) -> CompiledModel:
     """The estimator as SQL over columns named `features`, matching `model.predict_arrays`."""
     name = type(estimator).__name__
-    compiler = COMPILERS.get(name)
-    if compiler is None:
-        raise ScoringError(
-            f"{name} cannot be compiled to SQL (compiled: {', '.join(sorted(COMPILERS))}); "
-            "score it in Python with --executor auto, process, thread or dask"
-        )
+    compiler = check_compilable(estimator)
     if getattr(estimator, "n_outputs_", 1) != 1:
         raise ScoringError(f"{name} with several outputs is not compiled to SQL")
     classes = None

@@ -40,7 +40,12 @@ def run_stages(
             # a config error found by a late stage must not follow writes by an early one
             from pipeline.stages.train import make_estimator
 
-            make_estimator(project.config.model.estimator, project.config.model.params)
+            estimator = make_estimator(project.config.model.estimator, project.config.model.params)
+            executor = options.executor or project.config.scoring.executor
+            if "predict" in names and executor == "warehouse":
+                from pipeline.model_sql import check_compilable
+
+                check_compilable(estimator)
         for name in names:
             result = run_recorded(project, options, name, STAGES[name])
             results.append(result)

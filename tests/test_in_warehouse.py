@@ -157,3 +157,21 @@ def test_sql_longer_than_the_warehouse_accepts_is_refused(
     assert "RandomForestClassifier compiles to" in out.output
     assert "more than the 100,000 the duckdb warehouse accepts in one query" in out.output
     assert _checksum(options()) == before
+
+
+def test_a_whole_run_in_the_warehouse_refuses_an_uncompilable_model_before_writing(
+    tmp_path: Path,
+) -> None:
+    options = _options_factory(titanic_config(tmp_path, "sklearn.neighbors.KNeighborsClassifier"))
+    out = CliRunner().invoke(
+        app, ["run", "--executor", "warehouse", "-c", str(options().config_path)]
+    )
+    assert out.exit_code == 8, out.output
+    assert "KNeighborsClassifier cannot be compiled to SQL" in out.output
+    assert "preprocess:" not in out.output
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+    finally:
+        con.close()
+    assert "pipeline" not in schemas  # nothing written, not even the ledger's schema
