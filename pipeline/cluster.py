@@ -18,12 +18,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError, ScoringError
+from pipeline.scoring import Placement
 
 if TYPE_CHECKING:
     from pipeline.model import TrainedModel
@@ -80,9 +80,9 @@ class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
 @contextmanager
 def dask_executor(
     scheduler: str, model: TrainedModel, timeout: float = 10.0
-) -> Iterator[tuple[Executor, int]]:
-    """An executor on the cluster at `scheduler` whose workers hold `model`, and the number
-    of worker threads; the model is removed from the workers afterwards."""
+) -> Iterator[Placement]:
+    """An executor on the cluster at `scheduler` whose workers hold `model`, as many tasks at
+    once as it has worker threads; the model is removed from the workers afterwards."""
     try:
         from distributed import Client
         from distributed.scheduler import KilledWorker
@@ -103,7 +103,13 @@ def dask_executor(
         plugin = ShipModel(str(model.directory), model.model_id, model_files(model.directory))
         client.register_plugin(plugin, name=name)
         try:
-            yield client.get_executor(pure=False), threads
+            yield Placement(
+                client.get_executor(pure=False),
+                threads,
+                scored_by="dask",
+                reason=f"{threads} worker threads at {scheduler}",
+                ship=True,
+            )
         except KilledWorker as exc:
             raise ScoringError(
                 f"a Dask worker died while scoring (killed, or out of memory): {exc}"

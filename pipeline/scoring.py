@@ -70,6 +70,19 @@ class PartJob:
     ship: bool = False
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where scoring tasks run: a mode name or an Executor, how many at once, what the
+    predictions table calls it and why, and whether tasks ship their parts back as bytes
+    (workers that do not share this disk)."""
+
+    executor: str | Executor
+    workers: int
+    scored_by: str | None = None
+    reason: str = "executor given by the caller"
+    ship: bool = False
+
+
 @dataclass
 class ScoreReport:
     rows: int

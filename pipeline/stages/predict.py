@@ -22,7 +22,7 @@ from pipeline.ledger import StageResult, latest_model_id
 from pipeline.model import TrainedModel
 from pipeline.progress import progress_bar
 from pipeline.project import Project
-from pipeline.scoring import PartJob, ScoreReport, describe_mode, score_batches
+from pipeline.scoring import PartJob, Placement, ScoreReport, describe_mode, score_batches
 from pipeline.stages import RunOptions, from_path
 
 
@@ -67,13 +67,13 @@ def prediction_columns(model: TrainedModel) -> dict[str, str]:
 
 
 @contextmanager
-def scoring_executor(
-    name: str | Executor, scheduler: str | None, model: TrainedModel, workers: int
-) -> Iterator[tuple[str | Executor, int]]:
-    """The executor for a mode name and its worker count; for "dask", a cluster's executor
-    whose workers were sent the model."""
-    if name != "dask":
-        yield name, workers
+def placement(
+    executor: str | Executor, scheduler: str | None, model: TrainedModel, workers: int
+) -> Iterator[Placement]:
+    """Where the scoring tasks run: this machine for a mode name or a given Executor, or, for
+    "dask", the cluster at `scheduler` with the model shipped to its workers."""
+    if executor != "dask":
+        yield Placement(executor, workers)
         return
     if not scheduler:
         raise ConfigError(
@@ -81,8 +81,8 @@ def scoring_executor(
         )
     from pipeline.cluster import dask_executor
 
-    with dask_executor(scheduler, model) as (executor, threads):
-        yield executor, workers or threads
+    with dask_executor(scheduler, model) as cluster:
+        yield replace(cluster, workers=workers or cluster.workers)
 
 
 def score_in_python(
@@ -100,24 +100,20 @@ def score_in_python(
     wh = project.warehouse
     total = wh.count_rows(features_sql)
     with (
-        scoring_executor(executor, scheduler, model, workers) as (pool, workers),
+        placement(executor, scheduler, model, workers) as where,
         progress_bar(total, "predict", quiet) as advance,
     ):
         report = score_batches(
             model,
             wh.stream_batches(features_sql, batch_rows),
             total,
-            replace(job, ship=executor == "dask"),
-            executor=pool,
-            workers=workers,
+            replace(job, ship=where.ship),
+            executor=where.executor,
+            workers=where.workers,
             progress=advance,
             batch_rows=batch_rows,
-            scored_by="dask" if executor == "dask" else None,
-            reason=(
-                f"{workers} worker threads at {scheduler}"
-                if executor == "dask"
-                else "executor given by the caller"
-            ),
+            scored_by=where.scored_by,
+            reason=where.reason,
         )
     try:
         wh.replace_rows_from_jsonl(
