@@ -1,10 +1,10 @@
 """Compile a trained estimator to SQL, so the warehouse scores rows where they are.
 
-Why our own compiler rather than `orbital` (scikit-learn to SQL through sqlglot): orbital goes
-through an ONNX export (skl2onnx, onnx) and pins its own sqlglot, and ONNX trees hold float32
-thresholds, so its probabilities drift from scikit-learn's. Here the estimator's own arrays are
-read and the arithmetic follows scikit-learn's order, so labels match exactly and probabilities
-to the last few bits:
+Why our own compiler rather than `orbital` (scikit-learn to SQL through ibis): orbital goes
+through an ONNX export (skl2onnx, onnx), whose trees hold float32 thresholds and leaf weights
+and compare the unrounded feature with them, so rows near a split and probabilities drift from
+scikit-learn's. Here the estimator's own arrays are read and the arithmetic follows
+scikit-learn's order, so labels match exactly and probabilities to the last few bits:
 
 - scikit-learn's trees (forests, extra trees, classic gradient boosting) cast X to float32 and
   test `float32(x) <= threshold`. BigQuery has no float32, so each threshold becomes the largest
