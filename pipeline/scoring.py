@@ -44,10 +44,9 @@ if TYPE_CHECKING:
 
     from pipeline.model import TrainedModel
 
-#: modes that score Arrow batches in Python on this machine
+#: modes that score Arrow batches in Python on this machine (every `--executor` is listed
+#: in pipeline.config.EXECUTORS; "dask" and "warehouse" are placed by the predict stage)
 LOCAL_EXECUTORS = ("auto", "process", "thread", "inprocess")
-#: every `--executor`: local modes, a Dask cluster, and the warehouse itself (compiled SQL)
-EXECUTORS = (*LOCAL_EXECUTORS, "dask", "warehouse")
 #: rows timed before choosing between in-process and worker scoring
 SAMPLE_ROWS = 5_000
 #: moving a batch to a worker and back, per byte of feature data (pickle + pipe, measured here)
