@@ -1,4 +1,4 @@
-"""The example warehouse opens with the pinned DuckDB and equals the CSVs row for row."""
+"""The example warehouse opens with the declared DuckDB and equals the CSVs row for row."""
 
 from __future__ import annotations
 
@@ -24,9 +24,14 @@ def _read(path: Path, table: str) -> pd.DataFrame:
         con.close()
 
 
-def test_duckdb_is_the_pinned_version() -> None:
-    pinned = re.search(r'"duckdb==([^"]+)"', (REPO / "pyproject.toml").read_text())
-    assert pinned and metadata.version("duckdb") == pinned.group(1)
+def test_duckdb_is_in_the_declared_range() -> None:
+    """A range, not one patch release: 2.0.0 loses rows of a GROUP BY after a load in the same
+    connection (tests/test_warehouse_load.py), and a later 2.x must still install."""
+    declared = re.search(r'"duckdb>=([0-9.]+),<([0-9]+)"', (REPO / "pyproject.toml").read_text())
+    assert declared, "pyproject.toml declares duckdb as a range >=X,<Y"
+    have = tuple(int(x) for x in metadata.version("duckdb").split(".")[:3])
+    low = tuple(int(x) for x in declared.group(1).split("."))
+    assert low <= have < (int(declared.group(2)),)
 
 
 @pytest.mark.parametrize(
