@@ -29,7 +29,7 @@ runner = CliRunner()
 DOCUMENTED = {0, 2, 3, 4, 5, 6, 7, 8}
 
 NAMES = ["f_a", "f_b", "f_c", "f_d", "dataset", "score", "f_a__missing", "Select", "x y", "ä"]
-ESTIMATORS = {
+ESTIMATORS: dict[str, list[str]] = {
     "binary": ["sklearn.tree.DecisionTreeClassifier", "sklearn.linear_model.LogisticRegression"],
     "multiclass": ["sklearn.tree.DecisionTreeClassifier"],
     "regression": ["sklearn.tree.DecisionTreeRegressor", "sklearn.linear_model.Ridge"],
@@ -87,7 +87,9 @@ def cases(draw: Any) -> dict[str, Any]:
             feature["impute"] = draw(st.sampled_from(["median", "mean", "mode", "none"]))
             feature["scale"] = draw(st.sampled_from(["none", "standard", "minmax"]))
             if draw(st.booleans()):
-                feature["clip"] = draw(st.sampled_from(["train_range", [0.0, 1.0], [-1e308, 1e308]]))
+                feature["clip"] = draw(
+                    st.sampled_from(["train_range", [0.0, 1.0], [-1e308, 1e308]])
+                )
         else:
             feature["impute"] = draw(st.sampled_from(["mode", "constant", "none"]))
             feature["encode"] = draw(st.sampled_from(["onehot", "ordinal", "frequency"]))
@@ -96,10 +98,13 @@ def cases(draw: Any) -> dict[str, Any]:
                 feature["fill_value"] = draw(st.sampled_from(["z", "a", "O'x"]))
         feature["missing_indicator"] = draw(st.booleans())
         features.append(feature)
-    estimators = ESTIMATORS[task] + [draw(st.sampled_from(sum(ESTIMATORS.values(), [])))]
+    anything = [e for names in ESTIMATORS.values() for e in names]  # sometimes the wrong kind
+    estimators = ESTIMATORS[task] + [draw(st.sampled_from(anything))]
     return {
         "task": task,
-        "train": pa.table({"id": pa.array(ids[:n], pa.int64()), "label": pa.array(labels), **train_cols}),
+        "train": pa.table(
+            {"id": pa.array(ids[:n], pa.int64()), "label": pa.array(labels), **train_cols}
+        ),
         "test": pa.table({"id": pa.array(ids[n:], pa.int64()), **test_cols}),
         "features": features,
         "holdout": draw(st.sampled_from([0.2, 0.5, 0.01, 0.99])),
