@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from pipeline.warehouse.base import Warehouse
 
 MANIFEST = "manifest.json"
+#: the view predict(df) registers its rows as
+SERVING_VIEW = "input_rows"
 # the templates a model needs to replay its preprocessing
 SQL_PARTS = ("preprocess", "macros")
 
@@ -104,6 +107,18 @@ class TrainedModel:
     sql_dir: Path  # the templates this model's preprocessing is rendered from
     config_text: str = ""
     directory: Path | None = field(default=None)
+    #: predict(df)'s in-memory DuckDB and rendered SQL, made on first use
+    _serving: tuple[Any, str] | None = field(default=None, repr=False, compare=False)
+    _serving_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A connection and a lock do not travel to other processes; they are remade there."""
+        state = dict(self.__dict__)
+        state["_serving"], state["_serving_lock"] = None, None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _serving_lock=threading.Lock())
 
     @property
     def model_id(self) -> str:
@@ -173,16 +188,26 @@ class TrainedModel:
         return predict_arrays(self.estimator, X)
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Raw rows in, predictions out: the frozen SQL preprocessing, then the estimator."""
+        """Raw rows in, predictions out: the frozen SQL preprocessing, then the estimator.
+
+        One in-memory DuckDB and the rendered SQL are kept for the model's life: opening a
+        database and rendering the templates cost several times a one-row forest predict."""
         import pandas as pd
 
-        from pipeline.warehouse.duckdb import DuckDBWarehouse
+        with self._serving_lock:
+            if self._serving is None:
+                from pipeline.warehouse.duckdb import DuckDBWarehouse
 
-        with DuckDBWarehouse.in_memory() as wh:
-            wh.register("input_rows", df)
-            sql, _ = self.transform_sql(wh, [Source("input_rows", False, "input")], None)
-            features = wh.query_arrow(sql)
-        X = feature_matrix(features, self.feature_names)
+                wh = DuckDBWarehouse.in_memory()
+                sql, _ = self.transform_sql(wh, [Source(SERVING_VIEW, False, "input")], None)
+                self._serving = (wh, sql)
+            wh, sql = self._serving
+            wh.register(SERVING_VIEW, df)
+            try:
+                features = wh.query_arrow(sql)
+            finally:
+                wh.unregister(SERVING_VIEW)
+        X = feature_matrix(features, self.feature_names)  # X: (n_rows, n_features)
         labels, score = self.predict_arrays(X)
         out = pd.DataFrame({self.spec.id: column(features, self.spec.id).to_pandas()})
         out["prediction"] = labels

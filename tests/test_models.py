@@ -49,6 +49,17 @@ def test_one_call_predict_on_the_raw_csv_equals_the_warehouse(
         one = model.predict(raw.iloc[[i]])
         assert one["score"].tolist() == [batch["score"][i]]
 
+    # calls share one in-memory database and the SQL rendered once; a copy of the model made
+    # by pickling (as another process gets it) makes its own
+    serving = model._serving
+    model.predict(raw.iloc[[3]])
+    assert serving is not None and model._serving is serving
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy._serving is None
+    assert copy.predict(raw.iloc[[152]])["score"].tolist() == [batch["score"][152]]
+
 
 def test_tampered_model_is_refused_before_unpickling(
     titanic_project: OptionsFactory, monkeypatch: pytest.MonkeyPatch

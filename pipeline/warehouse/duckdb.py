@@ -111,6 +111,9 @@ class DuckDBWarehouse(Warehouse):
         """Expose a DataFrame or Arrow table as a view, without copying it."""
         self.con.register(name, data)
 
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
     def _run(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
         """Execute and drain: DuckDB 2 refuses new work while a result is unread."""
         try:
