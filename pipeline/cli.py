@@ -316,5 +316,19 @@ def build_example(
     _guard(go)
 
 
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of pipeline.toml, for editors that check the file as you type.
+
+    Example: pipeline config-schema > pipeline.schema.json
+    (then `#:schema ./pipeline.schema.json` as the first line of pipeline.toml)
+    """
+    import json
+
+    from pipeline.config import config_schema as schema
+
+    typer.echo(json.dumps(schema(), indent=2))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
