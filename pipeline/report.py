@@ -251,7 +251,8 @@ def class_confusion_chart(rows: list[dict[str, Any]]) -> str:
     off = 80
     side = off + len(classes) * size + 16
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{max(side, 260)}" height="{side + 18}" '
+        'role="img" '
         f'aria-label="confusion matrix" class="confusion">',
         f'<text x="{side / 2}" y="18" text-anchor="middle" class="title">Confusion matrix</text>',
         f'<text x="{off + len(classes) * size / 2}" y="{off - 30}" text-anchor="middle">'
@@ -282,6 +283,7 @@ def class_confusion_chart(rows: list[dict[str, Any]]) -> str:
                 f'<text x="{x + size / 2}" y="{y + size / 2 + font / 3}" text-anchor="middle" '
                 f'style="font-size:{font}px;fill:{ink}" class="cell">{n:,}</text>'
             )
+    parts.append(f'<text x="{off}" y="{side + 8}">rows; shade: share of the actual class</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
