@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import typer
 
 from pipeline.errors import PipelineError
+from pipeline.vocabulary import Executor
 
 app = typer.Typer(
     help="SQL-first, warehouse-backed ML: SQL does the data work, Python fits and scores.",
@@ -35,15 +36,6 @@ class Stage(StrEnum):
     evaluate = "evaluate"
 
 
-class ExecutorName(StrEnum):
-    auto = "auto"
-    process = "process"
-    thread = "thread"
-    inprocess = "inprocess"
-    dask = "dask"
-    warehouse = "warehouse"
-
-
 class Format(StrEnum):
     table = "table"
     csv = "csv"
@@ -52,6 +44,10 @@ class Format(StrEnum):
 
 
 CONFIG = typer.Option(Path("pipeline.toml"), "--config", "-c", help="Project config file.")
+QUIET = typer.Option(False, "--quiet", "-q", help="Print only the results: no warnings.")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print debugging detail.")
+# Results go to stdout; warnings and progress go through logging to stderr.
+log = logging.getLogger("pipeline")
 
 
 def _guard(fn: Callable[[], T]) -> T:
@@ -63,17 +59,53 @@ def _guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(exc.exit_code) from None
 
 
-def _logging(quiet: bool) -> None:
+class _Formatter(logging.Formatter):
+    """`warning: ...` for what needs a look; `pipeline: ...` for what is only news."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = "pipeline" if record.levelno == logging.INFO else record.levelname.lower()
+        return f"{prefix}: {record.getMessage()}"
+
+
+def _logging(quiet: bool, verbose: bool = False) -> None:
+    """-q hides warnings (errors still show); -v adds debugging detail."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("pipeline: %(message)s"))
-    log = logging.getLogger("pipeline")
+    handler.setFormatter(_Formatter())
     log.handlers[:] = [handler]
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    log.propagate = False
+    log.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
 def _print_messages(result: Any) -> None:
+    """A stage's results to stdout; its warnings (unseen categories, changed templates) through
+    logging to stderr, so `> out.txt` keeps the results clean and -q hides the warnings."""
+    for warning in getattr(result, "warnings", ()):
+        log.warning(warning)
     for message in result.messages:
         typer.echo(message)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"pipeline {version('sql-first-pipeline')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+            typer.echo("pipeline (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
+) -> None:
+    """SQL-first, warehouse-backed ML: SQL does the data work, Python fits and scores."""
+    _logging(quiet, verbose)
 
 
 @app.command()
@@ -81,37 +113,51 @@ def run(
     stage: Stage = typer.Option(Stage.all, "--stage", "-s", help="One stage, or all in order."),
     config: Path = CONFIG,
     models_dir: Path | None = typer.Option(
-        None, help="Where model directories go [default: models/ beside the config]."
+        None, help="Where model directories go.", show_default="models/ beside the config"
     ),
     out: Path | None = typer.Option(
-        None, help="Where each run's files go [default: runs/ beside the config]."
+        None, help="Where each run's files go.", show_default="runs/ beside the config"
     ),
     model_dir: Path | None = typer.Option(
-        None, help="Score or evaluate this model directory instead of the newest one."
+        None, help="Score or evaluate this model directory.", show_default="the newest model"
     ),
-    executor: ExecutorName | None = typer.Option(
+    executor: Executor | None = typer.Option(
         None,
         help="How predict scores: auto picks in-process, threads or worker processes by "
         "timing; dask scores on the cluster at --scheduler; warehouse runs the model as SQL.",
+        show_default="[scoring] executor of the config",
     ),
     scheduler: str | None = typer.Option(
-        None, help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786."
+        None,
+        help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786.",
+        show_default="[scoring] scheduler of the config",
     ),
-    workers: int | None = typer.Option(None, min=1, help="Scoring workers [default: cores]."),
-    batch_rows: int | None = typer.Option(None, min=1, help="Rows per scoring batch."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the results."),
+    workers: int | None = typer.Option(
+        None, min=1, help="Scoring workers.", show_default="[scoring] workers of the config"
+    ),
+    batch_rows: int | None = typer.Option(
+        None,
+        min=1,
+        help="Rows per scoring batch.",
+        show_default="[scoring] batch_rows of the config",
+    ),
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
 ) -> None:
     """Run the pipeline: preprocess, train, predict, evaluate.
 
     Example: pipeline run --stage preprocess --config pipeline.toml
     """
-    _logging(quiet)
+    if quiet or verbose:  # as a command option too: `pipeline run -q` reads naturally
+        _logging(quiet, verbose)
 
     def go() -> Any:
+        from pipeline.config import load_config
         from pipeline.ledger import new_run_id
         from pipeline.runner import run_stages
         from pipeline.stages import RunOptions
 
+        load_config(config)  # a broken config fails before a run id is handed out
         base = config.resolve().parent
         options = RunOptions(
             config_path=config,
@@ -119,12 +165,13 @@ def run(
             models_dir=models_dir or base / "models",
             out_dir=out or base / "runs",
             model_dir=model_dir,
-            quiet=quiet,
+            quiet=quiet or log.getEffectiveLevel() > logging.WARNING,
             executor=executor.value if executor else None,
             workers=workers,
             batch_rows=batch_rows,
             scheduler=scheduler,
         )
+        log.debug("run options: %s", options)
         typer.echo(f"run {options.run_id}")
         stages = None if stage is Stage.all else [stage.value]
         return run_stages(options, stages, on_result=_print_messages)
@@ -153,8 +200,12 @@ def sql(
 
 @app.command()
 def compare(
-    a: str | None = typer.Argument(None, help="The model to compare from [default: older]."),
-    b: str | None = typer.Argument(None, help="The model to compare to [default: newest]."),
+    a: str | None = typer.Argument(
+        None, help="The model to compare from.", show_default="the older of the last two"
+    ),
+    b: str | None = typer.Argument(
+        None, help="The model to compare to.", show_default="the newest evaluated"
+    ),
     config: Path = CONFIG,
     format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
 ) -> None:
@@ -179,7 +230,9 @@ def ingest(
     replace: bool = typer.Option(False, "--replace", help="Overwrite the table if it exists."),
     config: Path = CONFIG,
     warehouse: Path | None = typer.Option(
-        None, help="A DuckDB file to load into instead of --config's warehouse (made if absent)."
+        None,
+        help="A DuckDB file to load into instead of --config's warehouse (made if absent).",
+        show_default="--config's warehouse",
     ),
 ) -> None:
     """Load data files into a raw warehouse table, with types inferred from every row.
@@ -215,16 +268,22 @@ def ingest(
 def init(
     directory: Path = typer.Argument(..., help="The new project's directory."),
     from_table: str | None = typer.Option(
-        None, help="SCHEMA.NAME of a labelled table to propose the features from."
+        None,
+        help="SCHEMA.NAME of a labelled table to propose the features from.",
+        show_default="none: a config to fill in",
     ),
     label: str = typer.Option("label", help="The label column."),
     id: str = typer.Option("id", "--id", help="The id column."),
-    unlabelled: str | None = typer.Option(None, help="SCHEMA.NAME of rows to score."),
+    unlabelled: str | None = typer.Option(
+        None, help="SCHEMA.NAME of rows to score.", show_default="none"
+    ),
     warehouse: Path | None = typer.Option(
-        None, help="The DuckDB file holding the tables [default: DIRECTORY/warehouse.duckdb]."
+        None,
+        help="The DuckDB file holding the tables.",
+        show_default="DIRECTORY/warehouse.duckdb",
     ),
     sql: Path | None = typer.Option(
-        None, help="Templates to start from [default: the sql/ of --config's project]."
+        None, help="Templates to start from.", show_default="the sql/ of --config's project"
     ),
     config: Path = CONFIG,
 ) -> None:
@@ -289,7 +348,8 @@ def build_example(
     csv: list[str] = typer.Option(
         None,
         "--csv",
-        help="SCHEMA.TABLE=PATH, once per table [default: the two Titanic CSVs in data/titanic/].",
+        help="SCHEMA.TABLE=PATH, once per table.",
+        show_default="the two Titanic CSVs in data/titanic/",
     ),
     out: Path = typer.Option(Path("warehouse.duckdb.example"), help="The DuckDB file to write."),
 ) -> None:
@@ -314,6 +374,20 @@ def build_example(
             typer.echo(f"{out}: {name} {n} rows")
 
     _guard(go)
+
+
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of pipeline.toml, for editors that check the file as you type.
+
+    Example: pipeline config-schema > pipeline.schema.json
+    (then `#:schema ./pipeline.schema.json` as the first line of pipeline.toml)
+    """
+    import json
+
+    from pipeline.config import config_schema as schema
+
+    typer.echo(json.dumps(schema(), indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

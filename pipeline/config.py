@@ -1,30 +1,67 @@
 """Typed project configuration, loaded from TOML and validated before any SQL runs.
 
+The file's shape is one pydantic model (`Config`): every section refuses keys it does not know,
+values keep the types TOML gave them (no "4" for 4), and any mistake becomes one line naming the
+file, the section and the key. The same model publishes the JSON Schema editors validate with
+(`pipeline config-schema`).
+
 Relative paths inside the file are resolved against the file's own directory, so a project
 directory moves as one piece and the working directory never changes what a run reads.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
+import types
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Union
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 
 from pipeline.errors import ConfigError
+from pipeline.vocabulary import (
+    ContractType,
+    Encoder,
+    Executor,
+    FeatureType,
+    Imputer,
+    OnTypeChange,
+    Scaler,
+    Task,
+)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DOTTED = re.compile(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+_PACKAGE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
-IMPUTERS = ("none", "median", "mean", "mode", "constant")
-ENCODERS = ("onehot", "ordinal", "frequency")
-SCALERS = ("none", "standard", "minmax")
-FEATURE_TYPES = ("numeric", "categorical")
-TASKS = ("binary", "multiclass", "regression")
-# how predict scores: on this machine, on a Dask cluster, or as compiled SQL in the warehouse
-EXECUTORS = ("auto", "process", "thread", "inprocess", "dask", "warehouse")
+# the vocabularies as tuples, for code that lists them
+IMPUTERS = tuple(Imputer)
+ENCODERS = tuple(Encoder)
+SCALERS = tuple(Scaler)
+FEATURE_TYPES = tuple(FeatureType)
+TASKS = tuple(Task)
+EXECUTORS = tuple(Executor)
 
 
 def check_identifier(name: str, what: str) -> str:
@@ -47,72 +84,382 @@ def check_table_name(name: str, what: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class WarehouseConfig:
-    type: str
-    path: Path | None = None
-    seed_from: Path | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+# --- value types ----------------------------------------------------------------------------
+# Validators raise ValueError; `_one_line` turns pydantic's report into a ConfigError.
 
 
-@dataclass(frozen=True)
-class FeatureConfig:
-    column: str
-    type: str
-    impute: str
-    encode: str | None = None
-    scale: str = "none"
-    fill_value: float | str | None = None
-    missing_indicator: bool = False
-    min_count: int = 0  # categories seen fewer times in train are folded into one rare bucket
-    clip: str | list[float] | None = None  # "train_range" or [low, high]
+def _toml(value: Any) -> str:
+    """A value as the user wrote it in TOML, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "a table"
+    return str(value)
 
 
-@dataclass(frozen=True)
-class SplitConfig:
-    holdout_fraction: float
-    salt: str
+def _as_value_error(check: Any) -> Any:
+    def validate(value: str) -> str:
+        try:
+            check(value, "")
+        except ConfigError as exc:
+            raise ValueError(str(exc).strip()) from None
+        return value
+
+    return validate
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    estimator: str
-    params: dict[str, Any]
+def _resolve(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base")
+    return (base / value).resolve() if base is not None else value
 
 
-@dataclass(frozen=True)
-class ScoringConfig:
-    executor: str
-    workers: int
-    batch_rows: int
-    scheduler: str | None = None  # a Dask scheduler address, for executor "dask"
+def _nonempty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
 
 
-@dataclass(frozen=True)
-class EvaluateConfig:
-    slices: tuple[str, ...] = ()  # raw labelled columns to break the metrics down by
-    threshold: float | None = None  # score >= threshold is positive; none: the model's label
-    calibration_bins: int = 10
+def _dotted(value: str) -> str:
+    if not _DOTTED.match(value):
+        raise ValueError(f"{_toml(value)} must be a dotted path, e.g. sklearn.linear_model.Ridge")
+    return value
 
 
-@dataclass(frozen=True)
-class Config:
-    path: Path
+def _package(value: str) -> str:
+    if not _PACKAGE.match(value):
+        raise ValueError(f"{_toml(value)} is not a plain package name (e.g. xgboost)")
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{_toml(value)} is not a number")
+    return float(value)
+
+
+def _scalar(value: Any) -> Any:
+    if not isinstance(value, int | float | str | bool):
+        raise ValueError(f"{_toml(value)} is not a number, a string or true/false")
+    return value
+
+
+def _clip(value: Any) -> Any:
+    if value == "train_range":
+        return "train_range"
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value)
+        and value[0] <= value[1]
+    ):
+        return [float(x) for x in value]
+    raise ValueError(f'{_toml(value)} is not "train_range" or [low, high]')
+
+
+Identifier = Annotated[StrictStr, AfterValidator(_as_value_error(check_identifier))]
+TableName = Annotated[StrictStr, AfterValidator(_as_value_error(check_table_name))]
+ConfigPath = Annotated[Path, AfterValidator(_resolve)]
+NonEmpty = Annotated[StrictStr, AfterValidator(_nonempty)]
+# TOML's 1 is a fine float; "1" and true are not. Before, so Field ranges still apply (and
+# when a range is in the Annotated, it goes before the validator, or the schema misses it).
+Number = Annotated[float, BeforeValidator(_number)]
+# Any: a number keeps its own type (accepted = [0, 1] matches integers)
+Scalar = Annotated[Any, PlainValidator(_scalar, json_schema_input_type=float | str | bool)]
+Clip = Annotated[
+    Any,
+    PlainValidator(_clip, json_schema_input_type=Literal["train_range"] | list[float]),
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- [warehouse]: one model per engine, chosen by `type` -----------------------------------
+
+
+class _Connection(_Section):
+    @property
+    def options(self) -> dict[str, Any]:
+        """The engine's own settings, as the warehouse class takes them."""
+        skip = {"type", "path", "seed_from"}
+        return {k: v for k, v in self.model_dump().items() if k not in skip and v is not None}
+
+
+class DuckDBConnection(_Connection):
+    """The embedded default: one DuckDB file."""
+
+    type: Literal["duckdb"]
+    path: ConfigPath
+    seed_from: ConfigPath | None = Field(
+        default=None, description="copied to `path` by the first run when `path` does not exist yet"
+    )
+    memory_limit: StrictStr | None = Field(default=None, description='DuckDB setting, e.g. "4GB"')
+    threads: StrictInt | None = Field(default=None, ge=1, description="DuckDB setting")
+
+
+class BigQueryConnection(_Connection):
+    """A BigQuery project; schemas in the templates are its datasets."""
+
+    type: Literal["bigquery"]
+    project: NonEmpty
+    location: StrictStr | None = Field(default=None, description='default "US"')
+    endpoint: StrictStr | None = Field(
+        default=None, description="another API endpoint (an emulator)"
+    )
+    anonymous: StrictBool | None = Field(default=None, description="no credentials (an emulator)")
+    timeout: Annotated[float, Field(gt=0), BeforeValidator(_number)] | None = Field(
+        default=None, description="seconds per job; default 300"
+    )
+
+    @property
+    def path(self) -> None:
+        return None
+
+    @property
+    def seed_from(self) -> None:
+        return None
+
+
+WarehouseConfig = Annotated[DuckDBConnection | BigQueryConnection, Field(discriminator="type")]
+
+
+# --- the other sections ---------------------------------------------------------------------
+
+
+class TablesConfig(_Section):
+    labelled: TableName = Field(description="has the label; split into train and holdout")
+    unlabelled: TableName | None = Field(default=None, description="scored only")
+    output_schema: Identifier = Field(description="every table the pipeline writes goes here")
+
+
+class ColumnsConfig(_Section):
+    id: Identifier
+    label: Identifier
+    task: Task = Task.binary
+
+
+class SplitConfig(_Section):
+    holdout_fraction: Number = Field(default=0.2, gt=0, lt=1)
+    salt: StrictStr = Field(default="split-v1", description="change it to draw a different split")
+
+
+class FeatureConfig(_Section):
+    column: Identifier
+    type: FeatureType
+    impute: Imputer = Field(
+        default=Imputer.median, description="default: median for numeric, mode for categorical"
+    )
+    encode: Encoder | None = Field(default=None, description="categorical only; default onehot")
+    scale: Scaler = Scaler.none
+    fill_value: Scalar | None = Field(default=None, description="for impute = constant")
+    missing_indicator: StrictBool = False
+    min_count: StrictInt = Field(
+        default=0,
+        ge=0,
+        description="categories seen fewer times in train fold into one rare bucket",
+    )
+    clip: Clip | None = Field(
+        default=None, description='"train_range" or [low, high]; numeric only'
+    )
+    max_categories: StrictInt = Field(
+        default=100, ge=1, description="categorical only: most categories kept"
+    )
+    name: NonEmpty | None = Field(default=None, description="output name of the column")
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        # positional like the dataclass it replaced: FeatureConfig("size", "numeric", "median")
+        data.update(zip(type(self).model_fields, args, strict=False))
+        super().__init__(**data)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_by_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") in tuple(FeatureType):
+            categorical = data["type"] == FeatureType.categorical
+            defaults = {"impute": "mode" if categorical else "median"}
+            if categorical:
+                defaults["encode"] = "onehot"
+            data = {**defaults, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _fits_the_type(self) -> FeatureConfig:
+        numeric = self.type == FeatureType.numeric
+        if not numeric and self.impute in (Imputer.median, Imputer.mean):
+            raise ValueError(f'impute "{self.impute}" needs a numeric column')
+        if self.impute == Imputer.constant and self.fill_value is None:
+            raise ValueError('impute "constant" needs fill_value')
+        for key in ("encode", "min_count", "max_categories"):
+            if numeric and getattr(self, key) != type(self).model_fields[key].default:
+                raise ValueError(f"{key} applies to categorical columns only")
+        if not numeric and self.scale != Scaler.none:
+            raise ValueError("scale applies to numeric columns only")
+        if not numeric and self.clip is not None:
+            raise ValueError("clip applies to numeric columns only")
+        return self
+
+
+def _select_params(params: dict[str, Any], estimator: str) -> dict[str, Any]:
+    tables = {k: v for k, v in params.items() if isinstance(v, dict)}
+    if not tables:
+        return dict(params)
+    if len(tables) != len(params):
+        raise ValueError("[model.params] mixes plain parameters with per-estimator tables")
+    class_name = estimator.rpartition(".")[2]
+    return dict(tables.get(estimator, tables.get(class_name, {})))
+
+
+def estimator_params(params: Any, estimator: str, path: Path) -> dict[str, Any]:
+    """[model.params] is either the parameters themselves, or one table per estimator class
+    ([model.params.RandomForestClassifier], ...), so switching models changes one line."""
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: [model.params] must be a table")
+    try:
+        return _select_params(params, estimator)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+class ModelConfig(_Section):
+    estimator: Annotated[StrictStr, AfterValidator(_dotted)] = Field(
+        description="any scikit-learn estimator by dotted path"
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the estimator's parameters, or one table per estimator class",
+    )
+    packages: list[Annotated[StrictStr, AfterValidator(_package)]] = Field(
+        default_factory=list, description="packages the model needs to load"
+    )
+    signing_key: ConfigPath | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chosen_params(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("params"), dict)
+            and isinstance(data.get("estimator"), str)
+        ):
+            data = {**data, "params": _select_params(data["params"], data["estimator"])}
+        return data
+
+
+class ScoringConfig(_Section):
+    executor: Executor = Executor.auto
+    workers: StrictInt = Field(default=0, ge=0, description="0: one per core")
+    batch_rows: StrictInt = Field(default=50_000, ge=1)
+    scheduler: StrictStr | None = Field(
+        default=None, description='Dask scheduler, for executor "dask"'
+    )
+    on_type_change: OnTypeChange = OnTypeChange.refuse
+
+
+class EvaluateConfig(_Section):
+    slices: tuple[Identifier, ...] = Field(
+        default=(), description="raw labelled columns to break the metrics down by"
+    )
+    threshold: Annotated[float, Field(ge=0, le=1), BeforeValidator(_number)] | None = Field(
+        default=None,
+        description="score >= threshold is positive; unset: the model's label",
+    )
+    calibration_bins: StrictInt = Field(default=10, ge=1, le=1000)
+
+
+class ContractRules(_Section):
+    type: ContractType | None = None
+    not_null: StrictBool = False
+    unique: StrictBool = False
+    accepted: list[Scalar] | None = Field(default=None, min_length=1)
+    min: Number | None = None
+    max: Number | None = None
+
+
+# --- the whole file -------------------------------------------------------------------------
+
+
+class Config(_Section):
+    """A project's pipeline.toml."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="pipeline.toml",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    sql_dir: ConfigPath = Field(default=Path("sql"), validate_default=True)
     warehouse: WarehouseConfig
-    sql_dir: Path
-    labelled_table: str
-    unlabelled_table: str | None  # rows to score that have no label; optional
-    output_schema: str
-    id_column: str
-    label_column: str
-    task: str
+    tables: TablesConfig
+    columns: ColumnsConfig
     split: SplitConfig
-    features: tuple[FeatureConfig, ...]
+    features: tuple[FeatureConfig, ...] = Field(min_length=1)
     model: ModelConfig
-    scoring: ScoringConfig
+    scoring: ScoringConfig = ScoringConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
-    contract: dict[str, dict[str, Any]] = field(default_factory=dict)
-    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    contract_rules: dict[Identifier, ContractRules] = Field(
+        default_factory=dict, alias="contract", description="rules per raw column"
+    )
+
+    _path: Path = PrivateAttr(Path("pipeline.toml"))
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _features_are_distinct(self) -> Config:
+        seen: set[str] = set()
+        for f in self.features:
+            if f.column in seen:
+                raise ValueError(f"[[features]] {f.column!r} is listed twice")
+            if f.column in (self.columns.id, self.columns.label):
+                raise ValueError(f"[[features]] {f.column!r} is also the id or label column")
+            seen.add(f.column)
+        return self
+
+    # the flat names the rest of the code reads
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self._raw
+
+    @property
+    def labelled_table(self) -> str:
+        return self.tables.labelled
+
+    @property
+    def unlabelled_table(self) -> str | None:
+        return self.tables.unlabelled
+
+    @property
+    def output_schema(self) -> str:
+        return self.tables.output_schema
+
+    @property
+    def id_column(self) -> str:
+        return self.columns.id
+
+    @property
+    def label_column(self) -> str:
+        return self.columns.label
+
+    @property
+    def task(self) -> Task:
+        return self.columns.task
+
+    @property
+    def contract(self) -> dict[str, dict[str, Any]]:
+        """[contract.<column>] rules as plain dicts, only the rules given."""
+        return {
+            column: rules.model_dump(mode="json", exclude_none=True)
+            for column, rules in self.contract_rules.items()
+        }
 
     def table(self, name: str) -> str:
         """The fully qualified name of a table this pipeline writes."""
@@ -126,160 +473,185 @@ class Config:
 
     def feature_spec(self) -> list[dict[str, Any]]:
         """Plain dicts the SQL templates render from."""
-        return [asdict(f) for f in self.features]
+        return [f.model_dump(mode="json") for f in self.features]
 
 
-def _section(raw: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
-    value = raw.get(name)
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: missing section [{name}]")
-    return value
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of pipeline.toml, for editors (taplo, Even Better TOML)."""
+    return Config.model_json_schema(by_alias=True)
 
 
-def _required(section: dict[str, Any], key: str, where: str) -> Any:
-    if key not in section:
-        raise ConfigError(f"{where}: missing key {key!r}")
-    return section[key]
+# --- one line per mistake -------------------------------------------------------------------
+
+_SECTIONS = ("warehouse", "tables", "columns", "split", "model", "scoring", "evaluate")
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "list": "a list",
+    "tuple": "a list",
+    "dict": "a table",
+    "model": "a table",
+    "model_attributes": "a table",
+    "path": "a string",
+}
 
 
-def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
-    if value not in allowed:
-        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(allowed)}")
-    return str(value)
+def _strip(annotation: Any) -> Any:
+    """Optional[X] -> X; Annotated[X, ...] -> X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin in (Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) == 1:
+                annotation = members[0]
+                continue
+        return annotation
 
 
-def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
-    where = f"{path}: features[{index}]"
-    column = check_identifier(_required(raw, "column", where), f"{where} column")
-    where = f"{path}: feature {column!r}"
-    ftype = _choice(_required(raw, "type", where), FEATURE_TYPES, f"{where} type")
-    default_impute = "median" if ftype == "numeric" else "mode"
-    impute = _choice(raw.get("impute", default_impute), IMPUTERS, f"{where} impute")
-    if ftype == "categorical" and impute in ("median", "mean"):
-        raise ConfigError(f"{where}: impute {impute!r} needs a numeric column")
-    encode = None
-    if ftype == "categorical":
-        encode = _choice(raw.get("encode", "onehot"), ENCODERS, f"{where} encode")
-    scale = _choice(raw.get("scale", "none"), SCALERS, f"{where} scale")
-    if ftype == "categorical" and scale != "none":
-        raise ConfigError(f"{where}: scale applies to numeric columns only")
-    fill_value = raw.get("fill_value")
-    if impute == "constant" and fill_value is None:
-        raise ConfigError(f"{where}: impute 'constant' needs fill_value")
-    min_count = raw.get("min_count", 0)
-    if not isinstance(min_count, int) or min_count < 0:
-        raise ConfigError(f"{where}: min_count must be a whole number >= 0")
-    if min_count and ftype != "categorical":
-        raise ConfigError(f"{where}: min_count applies to categorical columns only")
-    clip = raw.get("clip")
-    if clip is not None:
-        if ftype != "numeric":
-            raise ConfigError(f"{where}: clip applies to numeric columns only")
-        ok_list = (
-            isinstance(clip, list)
-            and len(clip) == 2
-            and all(isinstance(x, int | float) for x in clip)
-            and clip[0] <= clip[1]
-        )
-        if clip != "train_range" and not ok_list:
-            raise ConfigError(f'{where}: clip must be "train_range" or [low, high]')
-    unknown = set(raw) - {
-        "column",
-        "type",
-        "impute",
-        "encode",
-        "scale",
-        "fill_value",
-        "missing_indicator",
-        "min_count",
-        "clip",
-    }
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
-    return FeatureConfig(
-        column=column,
-        type=ftype,
-        impute=impute,
-        encode=encode,
-        scale=scale,
-        fill_value=fill_value,
-        missing_indicator=bool(raw.get("missing_indicator", False)),
-        min_count=min_count,
-        clip=[float(x) for x in clip] if isinstance(clip, list) else clip,
-    )
+def _walk(loc: tuple[int | str, ...]) -> tuple[list[int | str], Any, FieldInfo | None]:
+    """Follow an error location through the model: the location as the user sees it (union
+    tags dropped), the model class holding the last key, and that key's field."""
+    shown: list[int | str] = []
+    node: Any = Config
+    holder: Any = None
+    field: FieldInfo | None = None
+    for item in loc:
+        node = _strip(node)
+        if typing.get_origin(node) in (Union, types.UnionType):
+            tagged = {
+                typing.get_args(m.model_fields["type"].annotation)[0]: m
+                for m in typing.get_args(node)
+                if isinstance(m, type) and issubclass(m, BaseModel) and "type" in m.model_fields
+            }
+            if item in tagged:
+                node = tagged[item]
+                continue
+        shown.append(item)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            holder = node
+            by_alias = {(f.alias or name): f for name, f in node.model_fields.items()}
+            field = by_alias.get(str(item))
+            node = field.annotation if field is not None else None
+        elif typing.get_origin(node) in (list, tuple, dict):
+            node = typing.get_args(node)[-1 if typing.get_origin(node) is dict else 0]
+        else:
+            node = None
+    return shown, holder, field
 
 
-def estimator_params(params: Any, estimator: str, path: Path) -> dict[str, Any]:
-    """[model.params] is either the parameters themselves, or one table per estimator class
-    ([model.params.RandomForestClassifier], ...), so switching models changes one line."""
-    if not isinstance(params, dict):
-        raise ConfigError(f"{path}: [model.params] must be a table")
-    tables = {k: v for k, v in params.items() if isinstance(v, dict)}
-    if not tables:
-        return dict(params)
-    if len(tables) != len(params):
-        raise ConfigError(
-            f"{path}: [model.params] mixes plain parameters with per-estimator tables"
-        )
-    class_name = estimator.rpartition(".")[2]
-    return dict(tables.get(estimator, tables.get(class_name, {})))
+def _constraints(annotation: Any) -> list[Any]:
+    """Range markers inside an annotation: Optional[Annotated[float, Field(ge=0), ...]]."""
+    found: list[Any] = []
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, FieldInfo):
+            found += arg.metadata
+        elif isinstance(arg, Ge | Gt | Le | Lt):
+            found.append(arg)
+        else:
+            found += _constraints(arg)
+    return found
 
 
-CONTRACT_KEYS = {"type", "not_null", "unique", "accepted", "min", "max"}
+def _bounds(field: FieldInfo | None) -> str:
+    """The range a number field allows, in words."""
+    meta = [*field.metadata, *_constraints(field.annotation)] if field else []
+    low = next((m for m in meta if isinstance(m, Ge | Gt)), None)
+    high = next((m for m in meta if isinstance(m, Le | Lt)), None)
+    lo = f"{low.ge} or more" if isinstance(low, Ge) else f"more than {low.gt}" if low else ""
+    hi = f"{high.le} or less" if isinstance(high, Le) else f"less than {high.lt}" if high else ""
+    if isinstance(low, Ge) and isinstance(high, Le):
+        return f"from {low.ge} to {high.le}"
+    if isinstance(low, Gt) and isinstance(high, Lt):
+        return f"between {low.gt} and {high.lt}"
+    return " and ".join(p for p in (lo, hi) if p)
 
 
-def _contract(raw: Any, path: Path) -> dict[str, dict[str, Any]]:
-    """[contract.<column>] tables: type (int, float, string), not_null, unique, accepted, min,
-    max."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: [contract] must hold one table per column")
-    out: dict[str, dict[str, Any]] = {}
-    for column, rules in raw.items():
-        where = f"{path}: [contract.{column}]"
-        check_identifier(column, f"{where} column")
-        if not isinstance(rules, dict):
-            raise ConfigError(f"{where} must be a table of rules")
-        unknown = set(rules) - CONTRACT_KEYS
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown rules {sorted(unknown)}; known: {sorted(CONTRACT_KEYS)}"
-            )
-        if "type" in rules:
-            _choice(rules["type"], ("int", "float", "string"), f"{where} type")
-        if "accepted" in rules and (
-            not isinstance(rules["accepted"], list) or not rules["accepted"]
-        ):
-            raise ConfigError(f"{where} accepted must be a non-empty list")
-        for bound in ("min", "max"):
-            if bound in rules and not isinstance(rules[bound], int | float):
-                raise ConfigError(f"{where} {bound} must be a number")
-        out[column] = dict(rules)
-    return out
+def _quoted(expected: str) -> str:
+    return ", ".join(re.findall(r"'([^']*)'", expected)) or expected
 
 
-def _evaluate(raw: Any, path: Path) -> EvaluateConfig:
-    where = f"{path}: [evaluate]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where} must be a table")
-    unknown = set(raw) - {"slices", "threshold", "calibration_bins"}
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
-    slices = raw.get("slices", [])
-    if not isinstance(slices, list):
-        raise ConfigError(f"{where} slices must be a list of column names")
-    threshold = raw.get("threshold")
-    if threshold is not None and not (
-        isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0
-    ):
-        raise ConfigError(f"{where} threshold must be a number from 0 to 1")
-    bins = raw.get("calibration_bins", 10)
-    if not isinstance(bins, int) or not 1 <= bins <= 1000:
-        raise ConfigError(f"{where} calibration_bins must be a whole number from 1 to 1000")
-    return EvaluateConfig(
-        slices=tuple(check_identifier(c, f"{where} slice") for c in slices),
-        threshold=None if threshold is None else float(threshold),
-        calibration_bins=bins,
-    )
+def _describe(error: Any, holder: Any, field: FieldInfo | None, key: str) -> str:
+    kind: str = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        known = [f.alias or n for n, f in holder.model_fields.items()] if holder is not None else []
+        close = difflib.get_close_matches(key, known, n=1)
+        if close:
+            return f"unknown key; did you mean {close[0]!r}?"
+        return "unknown key; known: " + ", ".join(known) if known else "unknown key"
+    if kind in ("missing", "union_tag_not_found"):
+        return "missing; it is required"
+    if kind == "union_tag_invalid":
+        return f"{_toml(ctx.get('tag'))} is not one of {_quoted(ctx.get('expected_tags', ''))}"
+    if kind in ("enum", "literal_error"):
+        return f"{_toml(value)} is not one of {_quoted(ctx.get('expected', ''))}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"{_toml(value)} is out of range: must be {_bounds(field)}"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    for prefix, word in _TYPE_WORDS.items():
+        if kind.startswith(prefix + "_") or kind == prefix:
+            return f"{_toml(value)} is not {word}"
+    return f"{_toml(value)}: {error['msg']}"
+
+
+def _one_line(exc: ValidationError, path: Path | str, raw: dict[str, Any]) -> ConfigError:
+    """Turn pydantic's report into one line naming the file, the section and the key."""
+    # an unknown key first: `[tablez]` is better told as a typo than as [tables] missing
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    error = errors[0]
+    loc = tuple(error["loc"])
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc = (*loc, "type")
+    shown, holder, field = _walk(loc)
+    key = str(shown[-1]) if shown else ""
+    value: Any = raw
+    for item in shown:  # the value as written: a validator may have converted it already
+        try:
+            value = value[item]
+        except (KeyError, IndexError, TypeError):
+            value = error.get("input")
+            break
+    what = _describe({**error, "input": value}, holder, field, key)
+    if error["type"] == "missing" and len(shown) == 1 and key in _SECTIONS:
+        return ConfigError(f"{path}: missing section [{key}]")
+    where = _where(shown, raw)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ConfigError(f"{path}: {where}{what}{more}")
+
+
+def _where(shown: list[int | str], raw: dict[str, Any]) -> str:
+    """`[section] key: ` as the user wrote it; `[[features]] 'Age' impute: ` for a list."""
+    if not shown:
+        return ""
+    head, rest = str(shown[0]), [str(s) for s in shown[1:]]
+    if head == "features" and shown[1:] and isinstance(shown[1], int):
+        i = shown[1]
+        items = raw.get("features")
+        column = items[i].get("column") if isinstance(items, list) and i < len(items) else None
+        section = f"[[features]] {column!r}" if isinstance(column, str) else f"[[features]] #{i}"
+        rest = rest[1:]
+    elif head == "contract" and rest:
+        section, rest = f"[contract.{rest[0]}]", rest[1:]
+    elif head in Config.model_fields or head == "contract":
+        if isinstance(raw.get(head), dict) or rest:
+            section = f"[{head}]"
+        else:
+            section, rest = "", [head]
+    else:
+        section, rest = "", [head]
+    rest = [r for r in rest if not r.isdigit()]  # clip[0] -> clip
+    key = ".".join(rest)
+    parts = " ".join(p for p in (section, key) if p)
+    return f"{parts}: " if parts else ""
 
 
 def load_config(path: Path | str) -> Config:
@@ -291,89 +663,10 @@ def load_config(path: Path | str) -> Config:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    base = path.resolve().parent
-
-    def resolve(p: str | None) -> Path | None:
-        return None if p is None else (base / p).resolve()
-
-    wh = dict(_section(raw, "warehouse", path))
-    wtype = str(_required(wh, "type", f"{path}: [warehouse]"))
-    warehouse = WarehouseConfig(
-        type=wtype,
-        path=resolve(wh.pop("path", None)),
-        seed_from=resolve(wh.pop("seed_from", None)),
-        options={k: v for k, v in wh.items() if k != "type"},
-    )
-
-    tables = _section(raw, "tables", path)
-    where = f"{path}: [tables]"
-    labelled = check_table_name(_required(tables, "labelled", where), "tables.labelled")
-    unlabelled = tables.get("unlabelled")
-    if unlabelled is not None:
-        check_table_name(unlabelled, "tables.unlabelled")
-    output_schema = check_identifier(_required(tables, "output_schema", where), "output_schema")
-
-    columns = _section(raw, "columns", path)
-    id_column = check_identifier(_required(columns, "id", f"{path}: [columns]"), "columns.id")
-    label = check_identifier(_required(columns, "label", f"{path}: [columns]"), "columns.label")
-    task = _choice(columns.get("task", "binary"), TASKS, f"{path}: [columns] task")
-
-    split_raw = _section(raw, "split", path)
-    fraction = float(split_raw.get("holdout_fraction", 0.2))
-    if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"{path}: [split] holdout_fraction must be between 0 and 1")
-    split = SplitConfig(holdout_fraction=fraction, salt=str(split_raw.get("salt", "split-v1")))
-
-    features_raw = raw.get("features")
-    if not isinstance(features_raw, list) or not features_raw:
-        raise ConfigError(f"{path}: no [[features]] listed")
-    features = tuple(_feature(f, i, path) for i, f in enumerate(features_raw))
-    seen: set[str] = set()
-    for f in features:
-        if f.column in seen:
-            raise ConfigError(f"{path}: feature {f.column!r} is listed twice")
-        if f.column in (id_column, label):
-            raise ConfigError(f"{path}: feature {f.column!r} is also the id or label column")
-        seen.add(f.column)
-
-    model_raw = _section(raw, "model", path)
-    estimator = str(_required(model_raw, "estimator", f"{path}: [model]"))
-    if not re.match(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$", estimator):
-        raise ConfigError(f"{path}: [model] estimator {estimator!r} must be a dotted path")
-    params = estimator_params(model_raw.get("params", {}), estimator, path)
-
-    scoring_raw = raw.get("scoring", {})
-    scoring = ScoringConfig(
-        executor=_choice(
-            scoring_raw.get("executor", "auto"), EXECUTORS, f"{path}: [scoring] executor"
-        ),
-        workers=int(scoring_raw.get("workers", 0)),
-        batch_rows=int(scoring_raw.get("batch_rows", 50_000)),
-        scheduler=str(scoring_raw["scheduler"]) if "scheduler" in scoring_raw else None,
-    )
-    if scoring.batch_rows < 1:
-        raise ConfigError(f"{path}: [scoring] batch_rows must be positive")
-
-    evaluate = _evaluate(raw.get("evaluate", {}), path)
-    contract = _contract(raw.get("contract", {}), path)
-
-    sql_dir = resolve(raw.get("sql_dir", "sql"))
-    assert sql_dir is not None
-    return Config(
-        path=path.resolve(),
-        warehouse=warehouse,
-        sql_dir=sql_dir,
-        labelled_table=labelled,
-        unlabelled_table=unlabelled,
-        output_schema=output_schema,
-        id_column=id_column,
-        label_column=label,
-        task=task,
-        split=split,
-        features=features,
-        model=ModelConfig(estimator=estimator, params=dict(params)),
-        scoring=scoring,
-        evaluate=evaluate,
-        contract=contract,
-        raw=raw,
-    )
+    try:
+        config = Config.model_validate(raw, context={"base": path.resolve().parent})
+    except ValidationError as exc:
+        raise _one_line(exc, path, raw) from None
+    config._path = path.resolve()
+    config._raw = raw
+    return config

@@ -43,6 +43,8 @@ class StageResult:
     model_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    # what needs a look but does not stop the run; the CLI logs these to stderr
+    warnings: list[str] = field(default_factory=list)
 
 
 def latest_model_id(project: Project) -> str | None:

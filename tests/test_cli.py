@@ -6,15 +6,16 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from tests.conftest import OptionsFactory
+from tests.conftest import REPO, OptionsFactory
 
 runner = CliRunner()
-COMMANDS = ["run", "sql", "compare", "ingest", "init", "show", "build-example"]
+COMMANDS = ["run", "sql", "compare", "ingest", "init", "show", "build-example", "config-schema"]
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -40,6 +41,7 @@ def test_help_starts_without_heavy_imports() -> None:
     ("args", "code", "message"),
     [
         (["run", "--config", "nope.toml"], 2, "config file nope.toml not found"),
+        (["show", "--config", "nope.toml"], 2, "config file nope.toml not found"),
         (["sql", "SELECT 1", "--config", "nope.toml"], 2, "config file nope.toml not found"),
         (
             ["build-example", "--csv", "raw.x=missing.csv", "--out", "x.duckdb"],
@@ -93,3 +95,84 @@ def test_missing_stage_input_from_the_cli(synthetic_project: OptionsFactory) -> 
     result = runner.invoke(app, ["run", "--stage", "evaluate", "-c", config])
     assert result.exit_code == 3
     assert "run `pipeline run --stage train` first" in result.output
+
+
+def test_every_option_shows_its_default() -> None:
+    """--help states what an option does when left out, also when that is not a value
+    (`models/ beside the config`); a bracketed default in a help text was swallowed by rich."""
+    import typer.main
+
+    group: Any = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert command.help, name
+        for param in command.params:
+            if param.required or getattr(param, "is_flag", False) or param.name == "help":
+                continue
+            assert param.show_default not in (None, False) or param.default is not None, (
+                name,
+                param.name,
+            )
+        shown = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+        assert " .\n" not in shown and " . " not in shown, name
+    run_help = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).output
+    assert "[default: (models/ beside the config)]" in run_help
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"pipeline {version('sql-first-pipeline')}\n"
+
+
+def test_run_checks_the_config_before_handing_out_a_run_id(tmp_path: Path) -> None:
+    bad = tmp_path / "pipeline.toml"
+    bad.write_text((REPO / "pipeline.toml").read_text().replace("workers = 0 ", "wokers = 4 "))
+    result = runner.invoke(app, ["run", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {bad}: [scoring] wokers: unknown key; did you mean 'workers'?\n"
+    )
+
+
+def _unseen_category_run(synthetic_project: OptionsFactory, *flags: str) -> Any:
+    import duckdb
+
+    options = synthetic_project()
+    config = str(options.config_path)
+    out = str(options.out_dir)
+    first = runner.invoke(app, ["run", "-s", "preprocess", "-c", config, "--out", out])
+    assert first.exit_code == 0, first.output
+    assert runner.invoke(app, ["run", "-s", "train", "-c", config, "--out", out]).exit_code == 0
+    con = duckdb.connect(str(options.config_path.parent / "warehouse.duckdb"))
+    con.execute("UPDATE raw.titanic_test SET Embarked = 'Z' WHERE PassengerId % 10 = 0")
+    con.close()
+    return runner.invoke(app, [*flags, "run", "-s", "predict", "-c", config, "--out", out])
+
+
+def test_warnings_go_to_stderr_and_quiet_hides_them(synthetic_project: OptionsFactory) -> None:
+    """Results on stdout, warnings (unseen categories) through logging on stderr; -q hides
+    them, wherever it is given."""
+    loud = _unseen_category_run(synthetic_project)
+    assert loud.exit_code == 0, loud.output
+    assert "never had" not in loud.stdout
+    assert "rows scored" in loud.stdout
+    assert "warning: predict: " in loud.stderr and "never had" in loud.stderr
+    for flags in (["-q"], ["--quiet"]):
+        quiet = _unseen_category_run(synthetic_project, *flags)
+        assert quiet.exit_code == 0, quiet.output
+        assert "never had" not in quiet.stdout + quiet.stderr
+        assert "rows scored" in quiet.stdout
+
+
+def test_verbose_adds_debug_lines(synthetic_project: OptionsFactory) -> None:
+    config = str(synthetic_project().config_path)
+    for args in (["-v", "run"], ["run", "--verbose"]):
+        result = runner.invoke(app, [*args, "-s", "preprocess", "-c", config])
+        assert result.exit_code == 0, result.output
+        assert "debug: run options:" in result.stderr
+        assert "debug:" not in result.stdout
+    plain = runner.invoke(app, ["run", "-s", "preprocess", "-c", config])
+    assert "debug:" not in plain.stderr

@@ -108,7 +108,7 @@ def test_unseen_categories_are_counted_per_run(synthetic_project: OptionsFactory
     con.close()
     result = run_stages(synthetic_project(), ["predict"])[0]
     assert result.details["unseen"] == {"Embarked": expected}
-    assert any("value(s) the training split never had" in m for m in result.messages)
+    assert any("value(s) the training split never had" in m for m in result.warnings)
     con = duckdb.connect(str(Path(options.config_path).parent / "warehouse.duckdb"))
     rows = con.sql(
         "SELECT dataset, feature, category, row_count FROM pipeline.unseen_categories"

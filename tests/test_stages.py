@@ -226,4 +226,4 @@ def test_predict_warns_when_sql_changed_since_training(
     clean = sql / "preprocess" / "clean.sql"
     clean.write_text(clean.read_text() + "\n-- an edit after training\n")
     result = run_stages(synthetic_project(), ["predict"])[0]
-    assert any("sql/preprocess/clean.sql changed" in m for m in result.messages)
+    assert any("sql/preprocess/clean.sql changed" in m for m in result.warnings)

@@ -20,6 +20,7 @@ from pipeline.preprocessing import (
     fit_stats_sql,
     unseen_sql,
 )
+from pipeline.stages.evaluate import render_confusion, render_residuals
 from pipeline.templates import Templates
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import REPO
@@ -102,6 +103,8 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             "ledger/evaluated_models.sql", table="p.runs", limit=2
         ).sql,
         "evaluate/curves.sql": render_curves(t, judged, bins=10).sql,
+        "evaluate/confusion.sql": render_confusion(t, judged).sql,
+        "evaluate/residuals.sql": render_residuals(t, judged, points=100, bins=20).sql,
         "ledger/recent_runs.sql": t.render("ledger/recent_runs.sql", table="p.runs", limit=5).sql,
         "profile/columns.sql": t.render(
             "profile/columns.sql", table="raw.a", columns=["Age", "Sex"]

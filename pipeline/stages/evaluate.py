@@ -13,11 +13,27 @@ from pipeline.metrics import Judged, render_curves, render_metrics
 from pipeline.project import Project
 from pipeline.report import Evaluation, render_report
 from pipeline.stages import RunOptions, from_path
+from pipeline.templates import Rendered, Templates
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 DATASET = "holdout"
+# the regression charts: at most this many points in the scatter, residuals in this many bins
+SCATTER_POINTS = 1000
+RESIDUAL_BINS = 30
+
+
+def render_confusion(templates: Templates, judged: Judged) -> Rendered:
+    """(actual, predicted, n) of a classifier: the report's confusion matrix."""
+    return templates.render("evaluate/confusion.sql", raw="", slices=[], **vars(judged))
+
+
+def render_residuals(
+    templates: Templates, judged: Judged, points: int = SCATTER_POINTS, bins: int = RESIDUAL_BINS
+) -> Rendered:
+    """A sample of (actual, predicted) and a histogram of residuals of a regressor."""
+    return templates.render("evaluate/residuals.sql", points=points, bins=bins, **vars(judged))
 
 
 def _replace(project: Project, table: str, sql: str, model_id: str) -> list[dict[str, Any]]:
@@ -33,8 +49,9 @@ def _replace(project: Project, table: str, sql: str, model_id: str) -> list[dict
 def evaluate_from_data(
     project: Project, model_id: str, positive: Any, run_id: str, result: StageResult
 ) -> Evaluation:
-    """Compute the metrics and curves in SQL; replace this model's rows in `metrics` and
-    `curves`."""
+    """Compute the metrics and the charts' points in SQL; replace this model's rows in
+    `metrics`, `curves` (binary: ROC, PR, calibration; regression: actual against predicted,
+    residuals) and `confusion` (multiclass)."""
     cfg = project.config
     predictions = project.require_table(project.table("predictions"), "predict")
     labels = project.require_table(project.table("clean"), "preprocess")
@@ -65,8 +82,17 @@ def evaluate_from_data(
         )
     result.sql_hashes = {rendered.name: rendered.hash}
     curves: list[dict[str, Any]] = []
+    confusion: list[dict[str, Any]] = []
     if cfg.task == "binary":
         curves_sql = render_curves(project.templates, judged, bins=cfg.evaluate.calibration_bins)
+        curves = _replace(project, "curves", curves_sql.sql, model_id)
+        result.sql_hashes[curves_sql.name] = curves_sql.hash
+    elif cfg.task == "multiclass":
+        confusion_sql = render_confusion(project.templates, judged)
+        confusion = _replace(project, "confusion", confusion_sql.sql, model_id)
+        result.sql_hashes[confusion_sql.name] = confusion_sql.hash
+    elif cfg.task == "regression":
+        curves_sql = render_residuals(project.templates, judged)
         curves = _replace(project, "curves", curves_sql.sql, model_id)
         result.sql_hashes[curves_sql.name] = curves_sql.hash
     return Evaluation(
@@ -77,6 +103,7 @@ def evaluate_from_data(
         metrics=overall,
         segments=rows,
         curves=curves,
+        confusion=confusion,
     )
 
 

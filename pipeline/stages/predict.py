@@ -204,7 +204,7 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
     model = resolve_model(project, options)
     result.model_id = model.model_id
     for name in model.changed_templates(project.config.sql_dir):
-        result.messages.append(
+        result.warnings.append(
             f"predict: sql/{name} changed since model {model.model_id} was trained; "
             "scoring uses the model's own copy (retrain to use the new SQL)"
         )
@@ -231,7 +231,7 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
     ).to_pylist()
     result.details["unseen"] = {u["feature"]: int(u["n"]) for u in unseen}
     for u in unseen:
-        result.messages.append(
+        result.warnings.append(
             f"predict: {u['n']} rows had {u['k']} {u['feature']} value(s) the training "
             f"split never had (scored as unknown; see {project.table('unseen_categories')})"
         )

@@ -1,0 +1,65 @@
+"""The words a config may use, defined once: the config model, the CLI and the code share them.
+
+A module of its own, free of pydantic and the data libraries, so the CLI can offer these
+choices without importing anything heavy.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Task(StrEnum):
+    binary = "binary"
+    multiclass = "multiclass"
+    regression = "regression"
+
+
+class FeatureType(StrEnum):
+    numeric = "numeric"
+    categorical = "categorical"
+
+
+class Imputer(StrEnum):
+    none = "none"
+    median = "median"
+    mean = "mean"
+    mode = "mode"
+    constant = "constant"
+
+
+class Encoder(StrEnum):
+    onehot = "onehot"
+    ordinal = "ordinal"
+    frequency = "frequency"
+
+
+class Scaler(StrEnum):
+    none = "none"
+    standard = "standard"
+    minmax = "minmax"
+
+
+class Executor(StrEnum):
+    """How predict scores: on this machine, on a Dask cluster, or as compiled SQL in the
+    warehouse."""
+
+    auto = "auto"
+    process = "process"
+    thread = "thread"
+    inprocess = "inprocess"
+    dask = "dask"
+    warehouse = "warehouse"
+
+
+class OnTypeChange(StrEnum):
+    """What scoring does when a column's type differs from the one the model was trained on."""
+
+    refuse = "refuse"
+    cast = "cast"
+
+
+class ContractType(StrEnum):
+    int = "int"
+    float = "float"
+    string = "string"
