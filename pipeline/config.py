@@ -86,6 +86,8 @@ class ScoringConfig:
     workers: int
     batch_rows: int
     scheduler: str | None = None  # a Dask scheduler address, for executor "dask"
+    # a raw column whose type family changed since training: "refuse" it, or "cast" it back
+    on_type_change: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -350,6 +352,11 @@ def load_config(path: Path | str) -> Config:
         workers=int(scoring_raw.get("workers", 0)),
         batch_rows=int(scoring_raw.get("batch_rows", 50_000)),
         scheduler=str(scoring_raw["scheduler"]) if "scheduler" in scoring_raw else None,
+        on_type_change=_choice(
+            scoring_raw.get("on_type_change", "refuse"),
+            ("refuse", "cast"),
+            f"{path}: [scoring] on_type_change",
+        ),
     )
     if scoring.batch_rows < 1:
         raise ConfigError(f"{path}: [scoring] batch_rows must be positive")
