@@ -252,6 +252,7 @@ def check_model_to_score(
         check_types,
         raw_types,
         resolve_model_dir,
+        type_changes,
     )
 
     if trained_now and options.model_dir is None:
@@ -259,6 +260,12 @@ def check_model_to_score(
         # unlabelled table can differ from it
         if "predict" in stages and project.warehouse.table_exists(project.config.labelled_table):
             trained = raw_types(project, project.config.labelled_table)
+            numeric = {f.column for f in project.spec.features if f.type == "numeric"}
+            changed = {c for _, c, _, _ in type_changes(project, project.spec, trained)}
+            if any(trained[c]["family"] != "numeric" for c in changed & numeric):
+                # the labelled table is the odd one (text in a numeric column): the data
+                # contract names the rows at fault
+                enforce(project, project.spec, project.raw_sources())
             labelled = project.config.labelled_table
             check_types(project, project.spec, trained, f"the model is trained on ({labelled})")
         return
