@@ -201,19 +201,24 @@ def check_label_classes(project: Project, rebuilt: bool) -> None:
         spec = replace(project.spec, features=())
         labelled = [s for s in project.raw_sources() if s.labelled]
         relation = f"({clean_sql(project.templates, spec, labelled, with_label=True).sql})"
-        where = "WHERE dataset = 'train'"
         named = cfg.labelled_table
     else:
         table = project.table("features_train")
         if not wh.table_exists(table):
             return  # train says to run preprocess first
-        relation, where, named = wh.quote(table), "", table
+        relation, named = wh.quote(table), table
+    train = "dataset = 'train'"
     row = wh.query_arrow(
-        f"SELECT count(*) AS n, count(DISTINCT {label}) AS k, "
-        f"count(*) - count({label}) AS nulls FROM {relation} AS c {where}"
+        f"SELECT count(*) AS n_all, sum(CASE WHEN {train} THEN 1 ELSE 0 END) AS n, "
+        f"count(DISTINCT CASE WHEN {train} THEN {label} END) AS k, "
+        f"sum(CASE WHEN {train} AND {label} IS NULL THEN 1 ELSE 0 END) AS nulls "
+        f"FROM {relation} AS c"
     ).to_pylist()[0]
     if rebuilt and not row["n"]:
-        raise DataError(f"the training split of {cfg.labelled_table} is empty")
+        raise DataError(
+            f"the training split of {cfg.labelled_table} is empty "
+            f"({int(row['n_all'] or 0)} rows went to holdout)"
+        )
     if cfg.task == "regression" or row["nulls"]:
         return  # the contracts name null labels; a regressor needs no classes
     k = int(row["k"])

@@ -268,7 +268,8 @@ def clear_predictions(project: Project, model: TrainedModel) -> ScoreReport:
         for c, t in prediction_columns(model).items()
     )
     staging = project.table("predictions__staging")
-    wh.replace_table(staging, f"SELECT {columns} WHERE FALSE")
+    # a FROM for the WHERE: BigQuery refuses a WHERE without one
+    wh.replace_table(staging, f"SELECT {columns} FROM (SELECT 1 AS one) AS nothing WHERE FALSE")
     wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
     return ScoreReport(0, [], "none", "no rows to score", 0.0)
 
