@@ -21,6 +21,7 @@ from pipeline.model import TrainedModel
 from pipeline.project import Project
 from pipeline.runner import run_stages
 from pipeline.stages import RunOptions
+from pipeline.stages.predict import type_family
 from pipeline.stages.train import train_from_data
 from tests.conftest import REPO, OptionsFactory
 
@@ -488,7 +489,10 @@ def test_model_without_raw_types_is_scored_with_a_note(
     result = run_cli(options, "run", "--stage", "predict", "--model-dir", str(old))
 
     assert result.exit_code == 0, result.output
-    assert "records no raw column types (an older pipeline saved it)" in result.output
+    assert (
+        f"predict: model {model.model_id} records no raw column types (saved by an older "
+        "pipeline): type changes are not checked"
+    ) in result.output
 
 
 def test_nothing_to_score_writes_zero_rows_and_leaves_no_stale_ones(
@@ -530,3 +534,33 @@ def test_compare_with_an_unknown_model_id_names_the_evaluated_ones(
         f"error: model nosuch-123 has no holdout metrics in pipeline.metrics: evaluated models "
         f"are {model_id}"
     ) in result.output
+
+
+@pytest.mark.parametrize(
+    ("types", "family"),
+    [
+        (["INTEGER", "BIGINT", "DOUBLE", "FLOAT", "DECIMAL(10,2)", "INT64", "FLOAT64"], "numeric"),
+        (["NUMERIC", "BIGNUMERIC", "HUGEINT", "UTINYINT"], "numeric"),
+        (["BOOLEAN", "BOOL"], "boolean"),
+        (["VARCHAR", "STRING"], "string"),
+        (["DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATETIME"], "temporal"),
+    ],
+)
+def test_type_families(types: list[str], family: str) -> None:
+    assert {type_family(t) for t in types} == {family}
+
+
+def test_int_to_float_is_the_same_family_and_scores_alike(
+    synthetic_project: OptionsFactory,
+) -> None:
+    options = synthetic_project()
+    run_stages(options, None)
+    config = options.config_path
+    baseline = predictions(config)
+    sql(config, "ALTER TABLE raw.titanic_test ALTER SibSp TYPE DOUBLE")
+
+    result = run_cli(options, "run", "--stage", "predict")
+
+    assert result.exit_code == 0, result.output
+    assert "cast" not in result.output
+    assert predictions(config) == baseline

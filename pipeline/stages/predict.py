@@ -97,16 +97,12 @@ def type_changes(
 
 
 def check_types(
-    project: Project, spec: Spec, trained: dict[str, dict[str, str]] | None, trained_on: str
+    project: Project, spec: Spec, trained: dict[str, dict[str, str]], trained_on: str
 ) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Refuse (DataError) a raw column whose type family changed since training, or, with
     `[scoring] on_type_change = "cast"`, cast it back to the trained type. Returns the casts,
-    {table: {column: neutral type}}, and one note per cast (or one for an old model)."""
-    if trained is None:
-        return {}, [
-            f"predict: {trained_on} records no raw column types (an older pipeline saved "
-            "it): type changes are not checked"
-        ]
+    {table: {column: neutral type}}, and one note per cast. `trained_on` ends the message:
+    "... is not the type BIGINT <trained_on>"."""
     changes = type_changes(project, spec, trained)
     if not changes:
         return {}, []
@@ -141,6 +137,11 @@ def with_casts(sql: str, project: Project, casts: dict[str, dict[str, str]]) -> 
     wh = project.warehouse
     for table, columns in casts.items():
         quoted = wh.quote(table)
+        if f"FROM {quoted}" not in sql:  # a model saved with other templates reads it otherwise
+            raise ScoringError(
+                f"cannot cast columns of {table} back to their trained types: the model's SQL "
+                f"does not read it as FROM {quoted}; fix the table's types instead"
+            )
         replaced = ", ".join(
             f"CAST({wh.quote(c)} AS {wh.type_names[t]}) AS {wh.quote(c)}"
             for c, t in sorted(columns.items())
@@ -332,9 +333,17 @@ def predict_from_data(
     wh = project.warehouse
     check_model_fits(project, model.meta)
     project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
-    casts, notes = check_types(
-        project, model.spec, model.meta.get("raw_types"), f"model {model.model_id} was trained on"
-    )
+    trained = model.meta.get("raw_types")
+    casts: dict[str, dict[str, str]] = {}
+    if trained is None:
+        notes = [
+            f"predict: model {model.model_id} records no raw column types (saved by an older "
+            "pipeline): type changes are not checked"
+        ]
+    else:
+        casts, notes = check_types(
+            project, model.spec, trained, f"model {model.model_id} was trained on"
+        )
     enforce(project, model.spec, project.raw_sources())
     if executor == "warehouse":
         report, hashes = score_in_warehouse(project, model, run_id, casts)
