@@ -46,6 +46,9 @@ def run_stages(
                 from pipeline.model_sql import check_compilable
 
                 check_compilable(estimator)
+        from pipeline.contracts import check_before_writes
+
+        check_before_writes(project, options, names)  # names, classes, dirs, model, types
         for name in names:
             result = run_recorded(project, options, name, STAGES[name])
             results.append(result)

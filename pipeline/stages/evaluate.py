@@ -126,6 +126,20 @@ def compare_from_data(project: Project, a: str | None = None, b: str | None = No
         a = a or next(m for m in recent if m != b)
     for model_id in (a, b):
         check_identifier(model_id.replace("-", "_"), "model id")
+    wh = project.warehouse
+    evaluated = [
+        r["model_id"]
+        for r in wh.query_arrow(
+            f"SELECT DISTINCT model_id FROM {wh.quote(metrics)} "
+            f"WHERE dataset = {wh.literal(DATASET)} ORDER BY model_id"
+        ).to_pylist()
+    ]
+    for model_id in (a, b):
+        if model_id not in evaluated:
+            raise MissingInputError(
+                f"model {model_id} has no {DATASET} metrics in {metrics}: evaluated models are "
+                f"{', '.join(evaluated) or 'none'}"
+            )
     sql = project.templates.render(
         "evaluate/compare.sql", metrics=metrics, a=a, b=b, dataset=DATASET
     ).sql

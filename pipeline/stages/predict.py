@@ -3,6 +3,7 @@ part files -> one atomic replace of this model's rows in the predictions table."
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
@@ -20,10 +21,136 @@ from pipeline.errors import (
 )
 from pipeline.ledger import StageResult, latest_model_id
 from pipeline.model import TrainedModel
+from pipeline.preprocessing import Spec
 from pipeline.progress import progress_bar
 from pipeline.project import Project
 from pipeline.scoring import PartJob, Placement, ScoreReport, describe_mode, score_batches
 from pipeline.stages import RunOptions, from_path
+
+# the neutral family of a warehouse column type (DuckDB and BigQuery names): int, float and
+# decimal are one family, "numeric", because clean.sql casts every numeric feature to float
+_FAMILIES = (
+    ("boolean", re.compile(r"^(BOOL|BOOLEAN|LOGICAL)$")),
+    (
+        "numeric",
+        re.compile(
+            r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(\d+)?|INT64|FLOAT(64|4|8)?|DOUBLE|REAL|"
+            r"(BIG)?(NUMERIC|DECIMAL)(\(.*\))?|BIGDECIMAL)$"
+        ),
+    ),
+    ("string", re.compile(r"^(VARCHAR|STRING|TEXT|CHAR|BPCHAR|NVARCHAR)(\(.*\))?$")),
+    ("temporal", re.compile(r"^(DATE|TIME|DATETIME|INTERVAL|TIMESTAMP)\b")),
+)
+
+
+def type_family(type_name: str) -> str:
+    """numeric, boolean, string or temporal; any other type is its own family (its name).
+    int, float and decimal are the same family: a column moving between them scores alike."""
+    name = type_name.strip().upper()
+    for family, pattern in _FAMILIES:
+        if pattern.match(name):
+            return family
+    return name.lower()
+
+
+def raw_types(project: Project, table: str) -> dict[str, dict[str, str]]:
+    """Each column's type as the warehouse describes it, and its family."""
+    return {c: {"type": t, "family": type_family(t)} for c, t in project.warehouse.describe(table)}
+
+
+def check_model_fits(project: Project, meta: dict[str, object]) -> None:
+    """A model trained for another task, id or label would be scored into nonsense (or fail
+    on a data contract it was never meant for): say so first."""
+    cfg = project.config
+    spec = meta.get("spec") or {}
+    assert isinstance(spec, dict)
+    pairs = (
+        ("task", meta.get("task"), cfg.task, "[columns] task"),
+        ("id column", spec.get("id"), cfg.id_column, "[columns] id"),
+        ("label column", spec.get("label"), cfg.label_column, "[columns] label"),
+    )
+    for what, trained, now, key in pairs:
+        if trained is not None and str(trained) != now:
+            raise ConfigError(
+                f"model {meta.get('model_id')} was trained for {what} {trained!r} but "
+                f"{cfg.path.name} says {now!r} ({key}): score it with its own config, or "
+                "train a model for this one"
+            )
+
+
+def type_changes(
+    project: Project, spec: Spec, trained: dict[str, dict[str, str]]
+) -> list[tuple[str, str, str, str]]:
+    """(table, column, trained type, type now) for each column the model reads whose type
+    family differs from the one it was trained on."""
+    changes = []
+    for source in project.raw_sources():
+        now = {c.lower(): t for c, t in project.warehouse.describe(source.table)}
+        wanted = [spec.id, *(f.column for f in spec.features)]
+        for name in wanted:
+            was, is_now = trained.get(name), now.get(name.lower())
+            if was is None or is_now is None:
+                continue
+            if type_family(is_now) != was["family"]:
+                changes.append((source.table, name, was["type"], is_now))
+    return changes
+
+
+def check_types(
+    project: Project, spec: Spec, trained: dict[str, dict[str, str]], trained_on: str
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Refuse (DataError) a raw column whose type family changed since training, or, with
+    `[scoring] on_type_change = "cast"`, cast it back to the trained type. Returns the casts,
+    {table: {column: neutral type}}, and one note per cast. `trained_on` ends the message:
+    "... is not the type BIGINT <trained_on>"."""
+    changes = type_changes(project, spec, trained)
+    if not changes:
+        return {}, []
+    policy = project.config.scoring.on_type_change
+    if policy != "cast":
+        table, name, was, now = changes[0]
+        raise DataError(
+            f"table {table}, column {name}: type {now} is not the type {was} {trained_on}"
+            f"{f' (and {len(changes) - 1} more)' if len(changes) > 1 else ''}: fix the table, "
+            'or set [scoring] on_type_change = "cast" to cast it back'
+        )
+    casts: dict[str, dict[str, str]] = {}
+    notes = []
+    for table, name, was, now in changes:
+        neutral = _NEUTRAL.get(type_family(was), "string")
+        if neutral == "float" and re.match(r"^U?(TINY|SMALL|BIG|HUGE)?INT|^INT64$", was.upper()):
+            neutral = "int"
+        casts.setdefault(table, {})[name] = neutral
+        notes.append(
+            f"predict: cast {table}.{name} from {now} to {was}, the type {trained_on} "
+            '([scoring] on_type_change = "cast")'
+        )
+    return casts, notes
+
+
+_NEUTRAL = {"numeric": "float", "boolean": "bool", "string": "string", "temporal": "timestamp"}
+
+
+def with_casts(sql: str, project: Project, casts: dict[str, dict[str, str]]) -> str:
+    """Read each raw table through a SELECT that casts the changed columns back to their
+    trained type; the model's own SQL is left as it was saved."""
+    wh = project.warehouse
+    for table, columns in casts.items():
+        quoted = wh.quote(table)
+        if f"FROM {quoted}" not in sql:  # a model saved with other templates reads it otherwise
+            raise ScoringError(
+                f"cannot cast columns of {table} back to their trained types: the model's SQL "
+                f"does not read it as FROM {quoted}; fix the table's types instead"
+            )
+        replaced = ", ".join(
+            f"CAST({wh.quote(c)} AS {wh.type_names[t]}) AS {wh.quote(c)}"
+            for c, t in sorted(columns.items())
+        )
+        wrapped = (
+            f"(SELECT * REPLACE ({replaced}) FROM {quoted}) AS {wh.quote(table.split('.')[1])}"
+        )
+        sql = sql.replace(f"FROM {quoted}", f"FROM {wrapped}")
+    return sql
 
 
 def scored_datasets(project: Project) -> list[str]:
@@ -99,6 +226,8 @@ def score_in_python(
     """Stream the feature rows out, score them on `executor`, load the parts back."""
     wh = project.warehouse
     total = wh.count_rows(features_sql)
+    if total == 0:
+        return clear_predictions(project, model)
     with (
         placement(executor, scheduler, model, workers) as where,
         progress_bar(total, "predict", quiet) as advance,
@@ -131,8 +260,26 @@ def score_in_python(
     return report
 
 
+def clear_predictions(project: Project, model: TrainedModel) -> ScoreReport:
+    """Nothing to score: this model's rows in `predictions` become none at all, so no rows of
+    an earlier run stay there looking current."""
+    wh = project.warehouse
+    columns = ", ".join(
+        f"CAST(NULL AS {wh.type_names[t]}) AS {wh.quote(c)}"
+        for c, t in prediction_columns(model).items()
+    )
+    staging = project.table("predictions__staging")
+    # a FROM for the WHERE: BigQuery refuses a WHERE without one
+    wh.replace_table(staging, f"SELECT {columns} FROM (SELECT 1 AS one) AS nothing WHERE FALSE")
+    wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
+    return ScoreReport(0, [], "none", "no rows to score", 0.0)
+
+
 def score_in_warehouse(
-    project: Project, model: TrainedModel, run_id: str
+    project: Project,
+    model: TrainedModel,
+    run_id: str,
+    casts: dict[str, dict[str, str]] | None = None,
 ) -> tuple[ScoreReport, dict[str, str]]:
     """The model compiled to one SQL query that the warehouse runs: no row leaves it."""
     start = time.perf_counter()
@@ -146,6 +293,7 @@ def score_in_warehouse(
         run_id,
         prediction_type,
     )
+    sql = with_casts(sql, project, casts or {})
     size, limit = len(sql.encode()), wh.max_query_bytes
     if limit is not None and size > limit:
         raise ScoringError(
@@ -174,19 +322,34 @@ def predict_from_data(
     batch_rows: int,
     quiet: bool = True,
     scheduler: str | None = None,
+    messages: list[str] | None = None,
 ) -> tuple[ScoreReport, dict[str, str]]:
     """Score the holdout and test rows and replace this model's rows in `predictions`;
     returns the report and the hashes of the SQL that made them.
 
     `executor` is a local mode (auto, process, thread, inprocess), "dask" (with `scheduler`),
-    "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor."""
+    "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor. Notes for the
+    user (casts, nothing to score) are appended to `messages`."""
     wh = project.warehouse
+    check_model_fits(project, model.meta)
     project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
+    trained = model.meta.get("raw_types")
+    casts: dict[str, dict[str, str]] = {}
+    if trained is None:
+        notes = [
+            f"predict: model {model.model_id} records no raw column types (saved by an older "
+            "pipeline): type changes are not checked"
+        ]
+    else:
+        casts, notes = check_types(
+            project, model.spec, trained, f"model {model.model_id} was trained on"
+        )
     enforce(project, model.spec, project.raw_sources())
     if executor == "warehouse":
-        report, hashes = score_in_warehouse(project, model, run_id)
+        report, hashes = score_in_warehouse(project, model, run_id, casts)
     else:
         sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
+        sql = with_casts(sql, project, casts)
         assert model.directory is not None
         job = PartJob(run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir))
         report = score_in_python(
@@ -194,10 +357,28 @@ def predict_from_data(
         )
 
     unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
+    unseen = with_casts(unseen, project, casts)
     staging = project.table("unseen_categories__staging")
     wh.replace_table(staging, unseen)
     wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
+    if report.rows == 0:
+        notes.append(
+            f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
+            f"{model.model_id} has no rows left in {project.table('predictions')}"
+        )
+    if messages is not None:
+        messages.extend(notes)
     return report, hashes
+
+
+def scored_sources(project: Project) -> str:
+    """Where the scored rows come from, for the message when there are none."""
+    c = project.config
+    parts = []
+    if c.unlabelled_table:
+        parts.append(c.unlabelled_table)
+    parts.append(f"the holdout of {c.labelled_table}")
+    return " and ".join(parts)
 
 
 def run_predict(project: Project, options: RunOptions, result: StageResult) -> None:
@@ -220,6 +401,7 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         options.batch_rows or cfg.batch_rows,
         options.quiet,
         options.scheduler or cfg.scheduler,
+        result.messages,
     )
     result.rows_in = result.rows_out = report.rows
     result.details.update(mode=report.mode, parts=len(report.parts))
@@ -236,6 +418,8 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
             f"split never had (scored as unknown; see {project.table('unseen_categories')})"
         )
     via = f"{parts_dir} -> " if report.parts else ""
+    if report.mode == "none":  # nothing was scored: the note from predict_from_data says so
+        return
     result.messages.append(
         f"predict: {report.rows} rows scored {describe_mode(report.mode)} "
         f"({report.reason}) in {report.seconds:.2f} s -> {via}{project.table('predictions')}"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pipeline.contracts import enforce
 from pipeline.errors import DataError
-from pipeline.features import Stats, plan, stats_from_rows
+from pipeline.features import Stats, feature_names, plan, stats_from_rows
 from pipeline.ledger import StageResult
+from pipeline.names import check_feature_columns
 from pipeline.preprocessing import clean_sql, features_sql, fit_stats_sql
 from pipeline.project import Project
 from pipeline.stages import RunOptions, from_path
@@ -44,6 +45,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     wh.replace_table(project.table("feature_stats"), stats_rendered.sql)
     stats = read_stats(project)
     plans = plan(spec.features, stats)
+    check_feature_columns(project.config.path, spec.id, spec.label, feature_names(plans))
 
     hashes = {clean.name: clean.hash, stats_rendered.name: stats_rendered.hash}
     datasets = project.datasets()

@@ -18,6 +18,7 @@ from pipeline.model import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
 from pipeline.stages import RunOptions, from_path
+from pipeline.stages.predict import raw_types
 from pipeline.stages.preprocess import read_stats
 
 if TYPE_CHECKING:
@@ -88,8 +89,12 @@ def train_from_data(
     sql_dir: Path,
     config_text: str = "",
     provenance: dict[str, Any] | None = None,
+    raw_types: dict[str, dict[str, str]] | None = None,
 ) -> TrainedModel:
-    """Fit on feature rows (already in id order); returns the model, not yet saved."""
+    """Fit on feature rows (already in id order); returns the model, not yet saved.
+
+    `raw_types` ({column: {type, family}} of the labelled table) goes to model.json, so
+    predict can refuse a column whose type changed; it is not part of the model id."""
     names = feature_names(plan(spec.features, stats))
     X = feature_matrix(features, names)  # X: (n_rows, n_features)
     if X.shape[0] == 0:
@@ -134,6 +139,8 @@ def train_from_data(
         "python": platform.python_version(),
         **(provenance or {}),
     }
+    if raw_types is not None:
+        meta["raw_types"] = raw_types
     return TrainedModel(
         estimator=model, meta=meta, stats=stats, sql_dir=sql_dir, config_text=config_text
     )
@@ -159,6 +166,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         cfg.sql_dir,
         cfg.path.read_text(),
         provenance,
+        raw_types(project, cfg.labelled_table),
     )
     path = model.save(options.models_dir)
     result.rows_in = features.num_rows
