@@ -78,6 +78,8 @@ class SplitConfig:
 class ModelConfig:
     estimator: str
     params: dict[str, Any]
+    packages: tuple[str, ...] = ()  # top-level packages besides sklearn an estimator may be from
+    signing_key: Path | None = None  # the key that signs and verifies model directories
 
 
 @dataclass(frozen=True)
@@ -341,6 +343,14 @@ def load_config(path: Path | str) -> Config:
     if not re.match(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$", estimator):
         raise ConfigError(f"{path}: [model] estimator {estimator!r} must be a dotted path")
     params = estimator_params(model_raw.get("params", {}), estimator, path)
+    packages = model_raw.get("packages", [])
+    if not isinstance(packages, list) or not all(
+        isinstance(p, str) and re.fullmatch(r"[A-Za-z_]\w*", p) for p in packages
+    ):
+        raise ConfigError(f"{path}: [model] packages must be a list of package names")
+    signing_key = model_raw.get("signing_key")
+    if signing_key is not None and (not isinstance(signing_key, str) or not signing_key):
+        raise ConfigError(f"{path}: [model] signing_key must be the path of a key file")
 
     scoring_raw = raw.get("scoring", {})
     scoring = ScoringConfig(
@@ -371,7 +381,12 @@ def load_config(path: Path | str) -> Config:
         task=task,
         split=split,
         features=features,
-        model=ModelConfig(estimator=estimator, params=dict(params)),
+        model=ModelConfig(
+            estimator=estimator,
+            params=dict(params),
+            packages=tuple(packages),
+            signing_key=resolve(signing_key),
+        ),
         scoring=scoring,
         evaluate=evaluate,
         contract=contract,
