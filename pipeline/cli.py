@@ -54,13 +54,41 @@ class Format(StrEnum):
 CONFIG = typer.Option(Path("pipeline.toml"), "--config", "-c", help="Project config file.")
 
 
+#: the exit code of a process ended by Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = 130
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it or as DuckDB does when it cancels a running query (also
+    when the warehouse layer wrapped that in an error of its own)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is not None and isinstance(seen, duckdb.InterruptException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _guard(fn: Callable[[], T]) -> T:
-    """Expected failures print one line to stderr and exit non-zero, without a traceback."""
+    """Expected failures print one line to stderr and exit non-zero, without a traceback.
+    Ctrl-C prints one line and exits 130; what was half-done has been rolled back by then
+    (transactions, the model directory's rename, the scoring parts' removal)."""
     try:
         return fn()
     except PipelineError as exc:
+        if _interrupted(exc):
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(INTERRUPTED) from None
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except BaseException as exc:
+        if isinstance(exc, typer.Exit | SystemExit) or not _interrupted(exc):
+            raise
+        typer.echo("error: interrupted", err=True)
+        raise typer.Exit(INTERRUPTED) from None
 
 
 def _logging(quiet: bool) -> None:
@@ -312,6 +340,29 @@ def build_example(
                 tables[name] = Path(path)
         for name, n in build_warehouse(out, tables).items():
             typer.echo(f"{out}: {name} {n} rows")
+
+    _guard(go)
+
+
+@app.command()
+def keygen(
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="The key file to create (never overwritten)."
+    ),
+) -> None:
+    """Create a signing key for model directories: random bytes, hex, readable by you alone.
+
+    Name it in the config as [model] signing_key = "PATH" (keep it outside models/ and out of
+    version control): models are then signed when saved and refused unless signed with it.
+
+    Example: pipeline keygen --out $HOME/.config/pipeline/churn.key
+    """
+
+    def go() -> None:
+        from pipeline.signing import write_key
+
+        key = write_key(out)
+        typer.echo(f"{out}: key {key.key_id}")
 
     _guard(go)
 

@@ -351,6 +351,10 @@ def load_config(path: Path | str) -> Config:
     signing_key = model_raw.get("signing_key")
     if signing_key is not None and (not isinstance(signing_key, str) or not signing_key):
         raise ConfigError(f"{path}: [model] signing_key must be the path of a key file")
+    if signing_key is not None:
+        from pipeline.signing import read_key
+
+        read_key(base / signing_key)  # a missing or bad key fails before the first write
 
     scoring_raw = raw.get("scoring", {})
     scoring = ScoringConfig(

@@ -17,6 +17,7 @@ from pipeline.metrics import metrics_of_arrays
 from pipeline.model import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
+from pipeline.signing import load_key
 from pipeline.stages import RunOptions, from_path
 from pipeline.stages.preprocess import read_stats
 
@@ -200,7 +201,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         provenance,
         cfg.model.packages,
     )
-    path = model.save(options.models_dir)
+    path = model.save(options.models_dir, load_key(cfg.model.signing_key))
     result.rows_in = features.num_rows
     result.rows_out = 1
     result.model_id = model.model_id
