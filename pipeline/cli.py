@@ -60,10 +60,13 @@ INTERRUPTED = 130
 
 def _interrupted(exc: BaseException) -> bool:
     """Ctrl-C, as Python raises it or as DuckDB does when it cancels a running query (also
-    when the warehouse layer wrapped that in an error of its own)."""
+    when the warehouse layer wrapped that in an error of its own). DuckDB 2.0 raises a plain
+    `RuntimeError("Query interrupted")` for Ctrl-C, and InterruptException for interrupt()."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, KeyboardInterrupt):
+            return True
+        if type(seen) is RuntimeError and str(seen) == "Query interrupted":
             return True
         duckdb = sys.modules.get("duckdb")
         if duckdb is not None and isinstance(seen, duckdb.InterruptException):

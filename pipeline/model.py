@@ -237,7 +237,8 @@ class TrainedModel:
                 shutil.rmtree(tmp, ignore_errors=True)
             where = exc.filename or tmp or models_dir
             raise ModelIntegrityError(
-                f"cannot write the model directory {target}: {exc.strerror or exc} ({where}); "
+                f"cannot write the model directory {target}: "
+                f"{(exc.strerror or str(exc)).lower()} ({where}); "
                 "no model was saved"
             ) from exc
         except BaseException:

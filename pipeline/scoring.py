@@ -34,6 +34,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,10 +126,28 @@ def init_worker(
     a worker ignores it rather than print its own traceback. A worker dies with its parent
     (`parent`: the pid that forked it) instead of living on as an orphan holding a model."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held back while forking (`sigint_held`): drop it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     die_with_parent(parent)
     if limit:
         limit_threads()
     model_for(model_dir, key)
+
+
+@contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back in this thread: a worker forked in here inherits the mask and ignores
+    the signal in its initializer, so a Ctrl-C that lands while it starts cannot give it a
+    traceback. This process gets the signal as soon as the block ends."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def die_with_parent(parent: int | None) -> None:
@@ -432,7 +451,11 @@ def run_bounded(
             if len(pending) >= max_in_flight:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
-            future = pool.submit(score_part, batch, i, job)
+            if isinstance(pool, ProcessPoolExecutor):
+                with sigint_held():  # a submit may fork the pool's workers
+                    future = pool.submit(score_part, batch, i, job)
+            else:
+                future = pool.submit(score_part, batch, i, job)
             parts[future] = i
             pending.add(future)
         done, pending = wait(pending)
