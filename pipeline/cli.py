@@ -50,13 +50,44 @@ VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print debugging deta
 log = logging.getLogger("pipeline")
 
 
+#: the exit code of a process ended by Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = 130
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it or as DuckDB does when it cancels a running query (also
+    when the warehouse layer wrapped that in an error of its own). DuckDB 2.0 raises a plain
+    `RuntimeError("Query interrupted")` for Ctrl-C, and InterruptException for interrupt()."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        if type(seen) is RuntimeError and str(seen) == "Query interrupted":
+            return True
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is not None and isinstance(seen, duckdb.InterruptException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _guard(fn: Callable[[], T]) -> T:
-    """Expected failures print one line to stderr and exit non-zero, without a traceback."""
+    """Expected failures print one line to stderr and exit non-zero, without a traceback.
+    Ctrl-C prints one line and exits 130; what was half-done has been rolled back by then
+    (transactions, the model directory's rename, the scoring parts' removal)."""
     try:
         return fn()
     except PipelineError as exc:
+        if _interrupted(exc):
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(INTERRUPTED) from None
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except BaseException as exc:
+        if isinstance(exc, typer.Exit | SystemExit) or not _interrupted(exc):
+            raise
+        typer.echo("error: interrupted", err=True)
+        raise typer.Exit(INTERRUPTED) from None
 
 
 class _Formatter(logging.Formatter):
@@ -388,6 +419,29 @@ def config_schema() -> None:
     from pipeline.config import config_schema as schema
 
     typer.echo(json.dumps(schema(), indent=2))
+
+
+@app.command()
+def keygen(
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="The key file to create (never overwritten)."
+    ),
+) -> None:
+    """Create a signing key for model directories: random bytes, hex, readable by you alone.
+
+    Name it in the config as [model] signing_key = "PATH" (keep it outside models/ and out of
+    version control): models are then signed when saved and refused unless signed with it.
+
+    Example: pipeline keygen --out $HOME/.config/pipeline/churn.key
+    """
+
+    def go() -> None:
+        from pipeline.signing import write_key
+
+        key = write_key(out)
+        typer.echo(f"{out}: key {key.key_id}")
+
+    _guard(go)
 
 
 if __name__ == "__main__":  # pragma: no cover

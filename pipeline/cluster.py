@@ -15,6 +15,8 @@ Workers must have this package installed (`pip install .[dask]` on the cluster's
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,8 +24,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import ConfigError, ScoringError
+from pipeline.errors import ConfigError, ModelIntegrityError, ScoringError
 from pipeline.scoring import Placement
+from pipeline.signing import SIGNATURE, SigningKey, verify_signature
 
 if TYPE_CHECKING:
     from pipeline.model import TrainedModel
@@ -34,13 +37,30 @@ except ImportError:  # the optional extra is missing; dask_executor says so
     WorkerPlugin = object  # type: ignore[misc,assignment]
 
 
-def model_files(model_dir: Path) -> dict[str, bytes]:
-    """Every file of a model directory, by its path relative to the directory."""
-    return {
+def model_files(model_dir: Path, key: SigningKey | None = None) -> dict[str, bytes]:
+    """Every file of a model directory, by its path relative to the directory, checked here
+    (signature with `key`, then the manifest's hashes) in the very bytes that are shipped:
+    workers load what this process verified, and never see the key."""
+    from pipeline.model import MANIFEST
+
+    files = {
         p.relative_to(model_dir).as_posix(): p.read_bytes()
         for p in sorted(model_dir.rglob("*"))
         if p.is_file()
     }
+    if key is not None:
+        verify_signature(model_dir, files.get(MANIFEST), files.get(SIGNATURE), key)
+    try:
+        listed: dict[str, str] = json.loads(files[MANIFEST])["files"]
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelIntegrityError(f"{model_dir / MANIFEST} is not a valid manifest: {exc}") from exc
+    shipped = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    for rel in sorted(set(shipped) - {MANIFEST, SIGNATURE} | set(listed)):
+        if shipped.get(rel) != listed.get(rel):
+            raise ModelIntegrityError(
+                f"{model_dir / rel} does not match {model_dir / MANIFEST}: refusing to ship it"
+            )
+    return files
 
 
 class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
@@ -100,7 +120,8 @@ def dask_executor(
         threads = sum(client.nthreads().values())
         if not threads:
             raise ScoringError(f"the Dask cluster at {scheduler} has no workers")
-        plugin = ShipModel(str(model.directory), model.model_id, model_files(model.directory))
+        files = model_files(model.directory, model.signing_key)
+        plugin = ShipModel(str(model.directory), model.model_id, files)
         client.register_plugin(plugin, name=name)
         try:
             yield Placement(

@@ -669,4 +669,8 @@ def load_config(path: Path | str) -> Config:
         raise _one_line(exc, path, raw) from None
     config._path = path.resolve()
     config._raw = raw
+    if config.model.signing_key is not None:
+        from pipeline.signing import read_key
+
+        read_key(config.model.signing_key)  # a missing or bad key fails before the first write
     return config

@@ -8,6 +8,7 @@
     config.toml         the project config the model was trained with
     sql/                the preprocessing templates (and macros) it was trained with
     manifest.json       sha256 of every file above
+    signature           with a [model] signing_key: an HMAC of manifest.json (pipeline.signing)
 
 `TrainedModel.load(dir).predict(df)` replays the frozen SQL on a DataFrame in an in-memory
 DuckDB and then the estimator: the same code path the batch predict stage uses.
@@ -21,6 +22,7 @@ import os
 import shutil
 import tempfile
 import threading
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import ModelIntegrityError
 from pipeline.features import Stats, plan
 from pipeline.preprocessing import Source, Spec, transform_sql, unseen_sql
+from pipeline.signing import SIGNATURE, SigningKey, signature_bytes, verify_signature
 from pipeline.templates import Templates, hash_tree
 
 if TYPE_CHECKING:
@@ -52,16 +55,32 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify_manifest(model_dir: Path) -> dict[str, str]:
-    """Check every file against the manifest before anything is unpickled."""
+def _read_optional(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def verify_manifest(
+    model_dir: Path, key: SigningKey | None = None, manifest: bytes | None = None
+) -> dict[str, str]:
+    """Check every file against the manifest before anything is unpickled; with a key, first
+    check that the key signed the manifest. `manifest`: its bytes, already read."""
     manifest_path = model_dir / MANIFEST
-    if not manifest_path.is_file():
+    if manifest is None:
+        manifest = _read_optional(manifest_path)
+    if key is not None:
+        verify_signature(model_dir, manifest, _read_optional(model_dir / SIGNATURE), key)
+    if manifest is None:
         raise ModelIntegrityError(
             f"{manifest_path} not found: {model_dir} is not a model directory"
         )
     try:
-        files: dict[str, str] = json.loads(manifest_path.read_text())["files"]
-    except (ValueError, KeyError) as exc:
+        files: dict[str, str] = json.loads(manifest)["files"]
+        if not isinstance(files, dict):
+            raise ValueError("'files' is not a table")
+    except (ValueError, KeyError, TypeError) as exc:
         raise ModelIntegrityError(f"{manifest_path} is not a valid manifest: {exc}") from exc
     for rel, expected in sorted(files.items()):
         path = model_dir / rel
@@ -75,7 +94,7 @@ def verify_manifest(model_dir: Path) -> dict[str, str]:
     present = {
         p.relative_to(model_dir).as_posix()
         for p in model_dir.rglob("*")
-        if p.is_file() and p.name != MANIFEST
+        if p.is_file() and p.relative_to(model_dir).as_posix() not in (MANIFEST, SIGNATURE)
     }
     extra = sorted(present - set(files))
     if extra:
@@ -119,6 +138,9 @@ class TrainedModel:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, _serving_lock=threading.Lock())
+
+    #: the key this model was verified (or signed) with; forkserver workers reload with it
+    signing_key: SigningKey | None = field(default=None, repr=False)
 
     @property
     def model_id(self) -> str:
@@ -215,30 +237,19 @@ class TrainedModel:
         return out
 
     # --- persistence -------------------------------------------------------------------
-    def save(self, models_dir: Path) -> Path:
+    def save(self, models_dir: Path, key: SigningKey | None = None) -> Path:
         """Write the directory under a temporary name, then rename it into place, so a
-        crash never leaves a half-written model where a complete one is expected."""
-        import joblib
-
+        crash never leaves a half-written model where a complete one is expected. With a key,
+        the manifest is signed. A full disk is a one-line error, and nothing is left."""
         models_dir.mkdir(parents=True, exist_ok=True)
         target = models_dir / self.model_id
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.model_id}.", dir=models_dir))
+        if key is not None:
+            key.check_outside(target)
+        remove_stale_temporaries(models_dir, self.model_id)
+        tmp: Path | None = None
         try:
-            joblib.dump(self.estimator, tmp / "model.joblib")
-            _write_json(tmp / "model.json", self.meta)
-            _write_json(tmp / "stats.json", self.stats)
-            _write_json(tmp / "categories.json", _categories(self))
-            (tmp / "config.toml").write_text(self.config_text)
-            for part in SQL_PARTS:
-                if (self.sql_dir / part).is_dir():
-                    shutil.copytree(self.sql_dir / part, tmp / "sql" / part)
-            files = {
-                p.relative_to(tmp).as_posix(): sha256_file(p)
-                for p in sorted(tmp.rglob("*"))
-                if p.is_file()
-            }
-            _write_json(tmp / MANIFEST, {"files": files})
-            os.chmod(tmp, 0o755)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{self.model_id}.", dir=models_dir))
+            self._write(tmp, key)
             if target.exists():
                 old = models_dir / f".{self.model_id}.old"
                 shutil.rmtree(old, ignore_errors=True)
@@ -247,32 +258,82 @@ class TrainedModel:
                 shutil.rmtree(old)
             else:
                 tmp.rename(target)
+        except OSError as exc:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            where = exc.filename or tmp or models_dir
+            raise ModelIntegrityError(
+                f"cannot write the model directory {target}: "
+                f"{(exc.strerror or str(exc)).lower()} ({where}); "
+                "no model was saved"
+            ) from exc
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.directory = target
         self.sql_dir = target / "sql"
+        self.signing_key = key
         return target
 
+    def _write(self, tmp: Path, key: SigningKey | None) -> None:
+        import joblib
+
+        joblib.dump(self.estimator, tmp / "model.joblib")
+        _write_json(tmp / "model.json", self.meta)
+        _write_json(tmp / "stats.json", self.stats)
+        _write_json(tmp / "categories.json", _categories(self))
+        (tmp / "config.toml").write_text(self.config_text)
+        for part in SQL_PARTS:
+            if (self.sql_dir / part).is_dir():
+                shutil.copytree(self.sql_dir / part, tmp / "sql" / part)
+        files = {
+            p.relative_to(tmp).as_posix(): sha256_file(p)
+            for p in sorted(tmp.rglob("*"))
+            if p.is_file()
+        }
+        _write_json(tmp / MANIFEST, {"files": files})
+        if key is not None:
+            (tmp / SIGNATURE).write_bytes(signature_bytes(key, (tmp / MANIFEST).read_bytes()))
+        os.chmod(tmp, 0o755)
+
     @staticmethod
-    def read_meta(model_dir: Path | str) -> dict[str, Any]:
+    def read_meta(model_dir: Path | str, key: SigningKey | None = None) -> dict[str, Any]:
         """model.json of a verified model directory, without unpickling the estimator."""
         model_dir = Path(model_dir)
         if not model_dir.is_dir():
             raise ModelIntegrityError(f"model directory {model_dir} not found")
-        verify_manifest(model_dir)
+        verify_manifest(model_dir, key)
         meta: dict[str, Any] = json.loads((model_dir / "model.json").read_text())
         return meta
 
     @classmethod
-    def load(cls, model_dir: Path | str) -> TrainedModel:
-        """Verify the manifest, then unpickle."""
+    def load(cls, model_dir: Path | str, key: SigningKey | None = None) -> TrainedModel:
+        """Verify the signature (with a key) and the manifest, then unpickle.
+
+        Without a key, a directory is only checked for accidents: load only directories you
+        made. The pickle is hashed and unpickled through one open file, so a file swapped in
+        after the check is never the one unpickled."""
         import joblib
 
         model_dir = Path(model_dir)
-        meta = cls.read_meta(model_dir)
+        if not model_dir.is_dir():
+            raise ModelIntegrityError(f"model directory {model_dir} not found")
+        files = verify_manifest(model_dir, key)
+        meta: dict[str, Any] = json.loads((model_dir / "model.json").read_text())
         stats = json.loads((model_dir / "stats.json").read_text())
-        estimator = joblib.load(model_dir / "model.joblib")
+        pickle_path = model_dir / "model.joblib"
+        with pickle_path.open("rb") as f:
+            h = hashlib.sha256()
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+            if h.hexdigest() != files.get("model.joblib"):
+                raise ModelIntegrityError(
+                    f"{pickle_path} does not match its sha256 in {model_dir / MANIFEST}: "
+                    "refusing to load it"
+                )
+            f.seek(0)
+            estimator = joblib.load(f)
         return cls(
             estimator=estimator,
             meta=meta,
@@ -280,6 +341,7 @@ class TrainedModel:
             sql_dir=model_dir / "sql",
             config_text=(model_dir / "config.toml").read_text(),
             directory=model_dir,
+            signing_key=key,
         )
 
     def changed_templates(self, project_sql_dir: Path) -> list[str]:
@@ -289,6 +351,15 @@ class TrainedModel:
             k: v for k, v in hash_tree(project_sql_dir).items() if k.split("/")[0] in SQL_PARTS
         }
         return sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+
+
+def remove_stale_temporaries(models_dir: Path, model_id: str) -> None:
+    """Remove what a save of `model_id` killed midway left behind (`.<id>.*` directories):
+    runs are exclusive, so no live save owns one."""
+    for path in models_dir.glob(f".{model_id}.*"):
+        if path.is_dir() and not path.is_symlink():
+            with suppress(OSError):
+                shutil.rmtree(path)
 
 
 def column(table: Any, name: str) -> Any:

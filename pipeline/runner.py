@@ -40,7 +40,8 @@ def run_stages(
             # a config error found by a late stage must not follow writes by an early one
             from pipeline.stages.train import make_estimator
 
-            estimator = make_estimator(project.config.model.estimator, project.config.model.params)
+            model = project.config.model
+            estimator = make_estimator(model.estimator, model.params, model.packages)
             executor = options.executor or project.config.scoring.executor
             if "predict" in names and executor == "warehouse":
                 from pipeline.model_sql import check_compilable

@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from pipeline.model import TrainedModel
+    from pipeline.signing import SigningKey
 
 #: modes that score Arrow batches in Python on this machine (every `--executor` is listed
 #: in pipeline.config.EXECUTORS; "dask" and "warehouse" are placed by the predict stage)
@@ -102,6 +105,8 @@ class ScoreReport:
 
 # --- in the worker ---------------------------------------------------------------------------
 _MODELS: dict[str, TrainedModel] = {}
+#: prctl(2) option: the signal this process gets when its parent dies
+PR_SET_PDEATHSIG = 1
 _LOCK = threading.Lock()
 
 
@@ -112,11 +117,53 @@ def limit_threads() -> None:
     threadpool_limits(limits=1)
 
 
-def init_worker(model_dir: str, limit: bool = True) -> None:
-    """Pool initializer: load the model once per worker (a forked worker already has it)."""
+def init_worker(
+    model_dir: str, limit: bool = True, key: SigningKey | None = None, parent: int | None = None
+) -> None:
+    """Pool initializer: load the model once per worker (a forked worker already has it).
+
+    Ctrl-C reaches the whole process group: the parent handles it and tears the pool down, so
+    a worker ignores it rather than print its own traceback. A worker dies with its parent
+    (`parent`: the pid that forked it) instead of living on as an orphan holding a model."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held back while forking (`sigint_held`): drop it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    die_with_parent(parent)
     if limit:
         limit_threads()
-    model_for(model_dir)
+    model_for(model_dir, key)
+
+
+@contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back in this thread: a worker forked in here inherits the mask and ignores
+    the signal in its initializer, so a Ctrl-C that lands while it starts cannot give it a
+    traceback. This process gets the signal as soon as the block ends."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, then check that the parent did
+    not die before the request (the fork-to-prctl race). Elsewhere the pool's own pipes end an
+    orphaned worker once it next looks for work."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def register_model(model_dir: str, model: TrainedModel) -> None:
@@ -130,7 +177,9 @@ def forget_model(model_dir: str) -> None:
         _MODELS.pop(model_dir, None)
 
 
-def model_for(model_dir: str) -> TrainedModel:
+def model_for(model_dir: str, key: SigningKey | None = None) -> TrainedModel:
+    """The model tasks naming `model_dir` use: registered (or inherited by fork) after the
+    parent verified it, else loaded here, checked with `key` when there is one."""
     model = _MODELS.get(model_dir)
     if model is None:
         with _LOCK:
@@ -138,7 +187,7 @@ def model_for(model_dir: str) -> TrainedModel:
             if model is None:
                 from pipeline.model import TrainedModel
 
-                model = _MODELS[model_dir] = TrainedModel.load(model_dir)
+                model = _MODELS[model_dir] = TrainedModel.load(model_dir, key)
     return model
 
 
@@ -168,10 +217,21 @@ def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str | by
 
 
 def write_part(out_dir: str, part: int, data: bytes | memoryview) -> str:
+    """Write one part; a full disk (or any OS refusal) is a ScoringError naming the file."""
     path = os.path.join(out_dir, f"part-{part:06d}.jsonl")
-    with open(path, "wb") as f:
-        f.write(data)
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise ScoringError(
+            f"cannot write the scoring part {path}: {_os_reason(exc)}; nothing of the run was "
+            "written to the predictions table"
+        ) from exc
     return path
+
+
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
 
 
 # --- in the parent ---------------------------------------------------------------------------
@@ -189,9 +249,15 @@ def process_executor(model: TrainedModel, workers: int) -> ProcessPoolExecutor:
     assert model.directory is not None, "process scoring needs a saved model directory"
     model_dir = str(model.directory)
     _MODELS[model_dir] = model  # what forked workers inherit
-    context = multiprocessing.get_context(start_method())
+    method = start_method()
+    context = multiprocessing.get_context(method)
+    # a forked worker's parent is this process; a forkserver's is the server
+    parent = os.getpid() if method == "fork" else None
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=init_worker, initargs=(model_dir,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=init_worker,
+        initargs=(model_dir, True, model.signing_key, parent),
     )
 
 
@@ -281,7 +347,10 @@ def score_batches(
     start = time.perf_counter()
     out = Path(job.out_dir)
     shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    try:
+        out.mkdir(parents=True)
+    except OSError as exc:
+        raise ScoringError(f"cannot create the parts directory {out}: {_os_reason(exc)}") from exc
     workers = workers or default_workers()
     batches = (b for b in batches if b.num_rows)  # a warehouse may send an empty first page
     head = _take_rows(batches, SAMPLE_ROWS)
@@ -306,6 +375,12 @@ def score_batches(
         shutil.rmtree(out, ignore_errors=True)
         raise ScoringError(
             "a scoring worker died (killed, or out of memory) before its batch was done; "
+            f"nothing of run {job.run_id} was written to the predictions table"
+        ) from exc
+    except OSError as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        raise ScoringError(
+            f"scoring into {out} failed: {_os_reason(exc)} ({exc.filename or out}); "
             f"nothing of run {job.run_id} was written to the predictions table"
         ) from exc
     except BaseException:
@@ -376,7 +451,11 @@ def run_bounded(
             if len(pending) >= max_in_flight:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(done)
-            future = pool.submit(score_part, batch, i, job)
+            if isinstance(pool, ProcessPoolExecutor):
+                with sigint_held():  # a submit may fork the pool's workers
+                    future = pool.submit(score_part, batch, i, job)
+            else:
+                future = pool.submit(score_part, batch, i, job)
             parts[future] = i
             pending.add(future)
         done, pending = wait(pending)

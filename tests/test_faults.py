@@ -1,5 +1,6 @@
 """Faults lose nothing: a killed scoring worker, a process killed while loading predictions,
-and two runs started together on one warehouse."""
+two runs started together on one warehouse, Ctrl-C at any moment, a parent killed while its
+workers score, a full disk, and a save killed midway."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import pytest
 
 import pipeline.scoring as scoring
 from pipeline.errors import ScoringError
+from pipeline.model import TrainedModel
 from pipeline.runner import run_stages
+from pipeline.stages import RunOptions
 from tests.conftest import REPO, OptionsFactory
 from tests.test_bad_input import warehouse_checksums
 
@@ -146,3 +149,252 @@ def test_two_runs_at_once_one_wins_the_other_fails_fast(
         ("predict", "success"),
         ("evaluate", "success"),
     ]
+
+
+# --- Ctrl-C, a dead parent, a full disk, a killed save ---------------------------------------
+FAULT_AT = textwrap.dedent(
+    """
+    # Run `pipeline` with a fault injected at one moment (argv[1]); the rest of argv is the CLI's.
+    import os, resource, signal, sys, threading, time
+    from pathlib import Path
+
+    moment = sys.argv[1]
+    sys.argv = ["pipeline", *sys.argv[2:]]
+
+
+    def ctrl_c():
+        # what a terminal does: SIGINT to the whole foreground process group
+        os.killpg(os.getpgid(0), signal.SIGINT)
+
+
+    if moment.startswith("preprocess"):
+        from pipeline.warehouse import duckdb as wd
+
+        original = wd.DuckDBWarehouse._run
+
+        def run(self, sql, params=None):
+            if sql.startswith("CREATE OR REPLACE TABLE") and "features_holdout" in sql:
+                if moment == "preprocess":
+                    ctrl_c()  # between two statements of the stage's transaction
+                else:  # while DuckDB runs a query
+                    threading.Timer(0.2, ctrl_c).start()
+                    sql = "SELECT count(*) FROM range(100000000000) a"
+            return original(self, sql, params)
+
+        wd.DuckDBWarehouse._run = run
+    elif moment in ("scoring", "orphans"):
+        import pipeline.scoring as scoring
+
+        original_wait = scoring.wait
+
+        def wait(*args, **kwargs):  # the parent waits on its workers
+            if moment == "orphans":
+                Path(os.environ["READY"]).write_text(str(os.getpid()))
+                time.sleep(600)
+            ctrl_c()
+            return original_wait(*args, **kwargs)
+
+        scoring.wait = wait
+    elif moment == "save":
+        from pipeline.model import TrainedModel
+
+        original_write = TrainedModel._write
+
+        def write(self, tmp, key):
+            original_write(self, tmp, key)
+            ctrl_c()  # written, not yet renamed into place
+            time.sleep(5)
+
+        TrainedModel._write = write
+    elif moment == "full-disk-parts":
+        import pipeline.scoring as scoring
+
+        original_init = scoring.init_worker
+
+        def init_worker(*args):  # each worker may write files of 64 bytes at most
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, resource.RLIM_INFINITY))
+            return original_init(*args)
+
+        scoring.init_worker = init_worker
+    elif moment == "full-disk-model":
+        from pipeline.model import TrainedModel
+
+        original_write = TrainedModel._write
+
+        def write(self, tmp, key):  # the disk fills while the model is written
+            limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1024, limits[1]))
+            try:
+                return original_write(self, tmp, key)
+            finally:
+                resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+
+        TrainedModel._write = write
+
+    from pipeline.cli import app
+
+    app()
+    """
+)
+
+
+def _fault(
+    tmp_path: Path, moment: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """`pipeline *args` in a session of its own (a Ctrl-C to its group reaches only it)."""
+    script = tmp_path / "fault_at.py"
+    script.write_text(FAULT_AT)
+    return subprocess.Popen(
+        [sys.executable, str(script), moment, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        start_new_session=True,
+    )
+
+
+def _leftovers(options: RunOptions) -> list[str]:
+    """Scoring parts and model temporaries that outlived their run."""
+    parts = [p.as_posix() for p in options.out_dir.glob("*/predictions")]
+    temps = [p.name for p in options.models_dir.glob(".*")] if options.models_dir.exists() else []
+    return parts + temps
+
+
+@pytest.mark.parametrize(
+    ("moment", "stages", "args"),
+    [
+        ("preprocess", [], ["run"]),
+        ("preprocess-query", [], ["run"]),
+        ("save", ["preprocess"], ["run", "--stage", "train"]),
+        (
+            "scoring",
+            ["preprocess", "train"],
+            ["run", "--stage", "predict", "--executor", "process", "--workers", "2"],
+        ),
+    ],
+)
+def test_ctrl_c_at_any_moment_prints_one_line_exits_130_and_writes_nothing(
+    synthetic_project: OptionsFactory,
+    tmp_path: Path,
+    moment: str,
+    stages: list[str],
+    args: list[str],
+) -> None:
+    options = synthetic_project()
+    if stages:
+        run_stages(options, stages)
+    warehouse = options.config_path.parent / "warehouse.duckdb"
+    before = warehouse_checksums(warehouse)
+    models_before = sorted(p.name for p in options.models_dir.glob("*"))
+    proc = _fault(
+        tmp_path, moment, *args, "--batch-rows", "20", "--config", str(options.config_path)
+    )
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err
+    assert err == "error: interrupted\n"
+    assert warehouse_checksums(warehouse) == before
+    assert sorted(p.name for p in options.models_dir.glob("*")) == models_before
+    assert _leftovers(options) == []
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a reaper that may never come (a container's init)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_workers_die_with_their_parent(synthetic_project: OptionsFactory, tmp_path: Path) -> None:
+    options = synthetic_project()
+    run_stages(options, ["preprocess", "train"])
+    ready = tmp_path / "ready"
+    proc = _fault(
+        tmp_path,
+        "orphans",
+        *("run", "--stage", "predict", "--executor", "process", "--workers", "2"),
+        *("--batch-rows", "20", "--config", str(options.config_path)),
+        env={"READY": str(ready)},
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ready.exists(), proc.communicate()[1]
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    proc.kill()
+    proc.communicate()
+    deadline = time.monotonic() + 5
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [w for w in workers if _alive(w)]
+    for pid in survivors:  # do not leave them behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
+
+
+def test_a_full_disk_while_scoring_is_one_line_and_exit_8(
+    synthetic_project: OptionsFactory, tmp_path: Path
+) -> None:
+    options = synthetic_project()
+    run_stages(options, ["preprocess", "train"])
+    warehouse = options.config_path.parent / "warehouse.duckdb"
+    before = warehouse_checksums(warehouse)
+    proc = _fault(
+        tmp_path,
+        "full-disk-parts",
+        *("run", "--stage", "predict", "--executor", "process", "--workers", "2"),
+        *("--batch-rows", "20", "--config", str(options.config_path)),
+    )
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 8, err
+    assert err.count("\n") == 1 and err.startswith("error: cannot write the scoring part "), err
+    assert "file too large" in err
+    assert warehouse_checksums(warehouse) == before
+    assert _leftovers(options) == []
+
+
+def test_a_full_disk_while_saving_a_model_leaves_no_directory(
+    synthetic_project: OptionsFactory, tmp_path: Path
+) -> None:
+    options = synthetic_project()
+    run_stages(options, ["preprocess"])
+    proc = _fault(
+        tmp_path, "full-disk-model", "run", "--stage", "train", "--config", str(options.config_path)
+    )
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 5, err
+    assert err.count("\n") == 1 and err.startswith("error: cannot write the model directory "), err
+    assert "file too large" in err
+    assert list(options.models_dir.iterdir()) == []
+
+
+def test_a_save_removes_what_a_killed_save_left(synthetic_project: OptionsFactory) -> None:
+    options = synthetic_project()
+    results = run_stages(options, ["preprocess", "train"])
+    model_dir = Path(results[-1].details["model_dir"])
+    model = TrainedModel.load(model_dir)
+    stale = [
+        options.models_dir / f".{model.model_id}.abc",
+        options.models_dir / f".{model.model_id}.old",
+    ]
+    for path in stale:
+        (path / "sql").mkdir(parents=True)
+        (path / "model.joblib").write_bytes(b"half")
+    other = options.models_dir / ".another-model.abc"  # not this model's: left alone
+    other.mkdir()
+    model.save(options.models_dir)
+    assert not any(p.exists() for p in stale)
+    assert other.is_dir()
+    TrainedModel.load(model_dir)

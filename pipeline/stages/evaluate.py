@@ -160,10 +160,12 @@ HEADLINE = {
 
 def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> None:
     from pipeline.model import TrainedModel
+    from pipeline.signing import load_key
     from pipeline.stages.predict import resolve_model_dir
 
     # the metrics need the model's id and positive class, not the estimator: no unpickling
-    meta = TrainedModel.read_meta(resolve_model_dir(project, options))
+    key = load_key(project.config.model.signing_key)
+    meta = TrainedModel.read_meta(resolve_model_dir(project, options), key)
     result.model_id = meta["model_id"]
     evaluation = evaluate_from_data(
         project, meta["model_id"], meta["positive_class"], options.run_id, result

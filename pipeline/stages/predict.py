@@ -25,6 +25,7 @@ from pipeline.preprocessing import Spec
 from pipeline.progress import progress_bar
 from pipeline.project import Project
 from pipeline.scoring import PartJob, Placement, ScoreReport, describe_mode, score_batches
+from pipeline.signing import load_key
 from pipeline.stages import RunOptions, from_path
 
 # the neutral family of a warehouse column type (DuckDB and BigQuery names): int, float and
@@ -176,7 +177,8 @@ def resolve_model_dir(project: Project, options: RunOptions) -> Path:
 
 
 def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
-    return TrainedModel.load(resolve_model_dir(project, options))
+    key = load_key(project.config.model.signing_key)
+    return TrainedModel.load(resolve_model_dir(project, options), key)
 
 
 def prediction_columns(model: TrainedModel) -> dict[str, str]:

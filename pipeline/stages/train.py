@@ -17,6 +17,7 @@ from pipeline.metrics import metrics_of_arrays
 from pipeline.model import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
+from pipeline.signing import load_key
 from pipeline.stages import RunOptions, from_path
 from pipeline.stages.predict import raw_types
 from pipeline.stages.preprocess import read_stats
@@ -27,20 +28,58 @@ if TYPE_CHECKING:
 LIBRARIES = ("scikit-learn", "numpy", "pandas", "pyarrow", "duckdb", "joblib", "jinja2")
 
 
-def make_estimator(dotted: str, params: dict[str, Any]) -> Any:
-    """Any scikit-learn-style estimator by dotted path (sklearn.linear_model.Ridge)."""
+#: top-level packages an estimator may come from when the config names no others
+DEFAULT_PACKAGES = ("sklearn",)
+
+
+def make_estimator(
+    dotted: str, params: dict[str, Any], packages: tuple[str, ...] | list[str] = ()
+) -> Any:
+    """A scikit-learn-compatible estimator by dotted path (sklearn.linear_model.Ridge).
+
+    A config is data, not code: nothing is imported outside the allowed top-level packages
+    (sklearn, plus [model] packages), and nothing is called until the attribute is known to be
+    an estimator class, so `subprocess.Popen` or `os.system` never runs. The parameters are
+    checked by scikit-learn's own validation, so a bad one fails before the first write."""
+    allowed = (*DEFAULT_PACKAGES, *packages)
     module_name, _, class_name = dotted.rpartition(".")
+    top = module_name.partition(".")[0]
+    if top not in allowed:
+        raise ConfigError(
+            f"[model] estimator {dotted!r} is outside the allowed packages {list(allowed)}; "
+            "add its package to [model] packages if you trust it"
+        )
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"[model] estimator {dotted!r} cannot be imported: {exc}") from exc
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(cls, type) or not issubclass(cls, BaseEstimator):
+        raise ConfigError(
+            f"[model] estimator {dotted!r} is not a scikit-learn estimator class "
+            "(a subclass of sklearn.base.BaseEstimator)"
+        )
+    if not callable(getattr(cls, "fit", None)) or not callable(getattr(cls, "predict", None)):
+        raise ConfigError(f"[model] estimator {dotted!r} has no fit/predict")
     try:
         estimator = cls(**params)
     except TypeError as exc:
         raise ConfigError(f"[model.params] do not fit {dotted}: {exc}") from exc
-    if not hasattr(estimator, "fit") or not hasattr(estimator, "predict"):
-        raise ConfigError(f"[model] estimator {dotted!r} has no fit/predict")
+    _validate_params(estimator, dotted)
     return estimator
+
+
+def _validate_params(estimator: Any, dotted: str) -> None:
+    """scikit-learn's own parameter checks, which otherwise run only inside fit."""
+    validate = getattr(estimator, "_validate_params", None)
+    if validate is None:
+        return
+    try:
+        validate()
+    except (TypeError, ValueError) as exc:  # InvalidParameterError is a ValueError
+        message = " ".join(str(exc).split())
+        raise ConfigError(f"[model.params] of {dotted}: {message}") from exc
 
 
 def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
@@ -90,6 +129,7 @@ def train_from_data(
     config_text: str = "",
     provenance: dict[str, Any] | None = None,
     raw_types: dict[str, dict[str, str]] | None = None,
+    packages: tuple[str, ...] = (),
 ) -> TrainedModel:
     """Fit on feature rows (already in id order); returns the model, not yet saved.
 
@@ -103,7 +143,7 @@ def train_from_data(
     if label.null_count:
         raise DataError(f"label column {spec.label!r} has {label.null_count} null values in train")
     y = label.to_numpy(zero_copy_only=False)  # y: (n_rows,)
-    model = make_estimator(estimator, params)
+    model = make_estimator(estimator, params, packages)
     _check_task(model, task, y, estimator)
     model.fit(X, y)
     train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
@@ -167,8 +207,9 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         cfg.path.read_text(),
         provenance,
         raw_types(project, cfg.labelled_table),
+        cfg.model.packages,
     )
-    path = model.save(options.models_dir)
+    path = model.save(options.models_dir, load_key(cfg.model.signing_key))
     result.rows_in = features.num_rows
     result.rows_out = 1
     result.model_id = model.model_id
