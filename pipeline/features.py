@@ -4,7 +4,10 @@ only names columns and picks the statistic each setting asks for."""
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 from pipeline.config import FeatureConfig
@@ -15,9 +18,18 @@ Stats = dict[str, dict[str, Any]]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
 
+# fit_stats.sql cuts each scaled value into LIMBS whole numbers of LIMB_BITS bits (keep equal)
+LIMBS = 4
+LIMB_BITS = 21
+# raw material of mean, std and median: read here, not kept in the frozen statistics
+_INTERNAL = ("center", "half", "lower_mid", "upper_mid")
+
+
 def stats_from_rows(rows: list[dict[str, Any]]) -> Stats:
     """Fold the long (feature, stat, category, value) rows of fit_stats.sql into one dict per
-    feature; categorical vocabularies come out sorted by category for a stable column order."""
+    feature; categorical vocabularies come out sorted by category for a stable column order.
+    Mean, std and median are derived here from exact integer sums and data values (see
+    fit_stats.sql), so they do not depend on the order the warehouse aggregated rows in."""
     stats: Stats = {}
     for row in rows:
         entry = stats.setdefault(row["feature"], {"vocabulary": []})
@@ -28,9 +40,57 @@ def stats_from_rows(rows: list[dict[str, Any]]) -> Stats:
             entry["mode"] = category
         else:
             entry[stat] = value
-    for entry in stats.values():
+    for feature, entry in stats.items():
         entry["vocabulary"].sort(key=lambda c: c["category"])
+        if "min" in entry and "mean" not in entry:  # numeric (a table of the old SQL has mean)
+            _derive_moments(feature, entry)
     return stats
+
+
+def _exact_sum(feature: str, entry: dict[str, Any], name: str) -> Fraction:
+    total = Fraction(0)
+    for k in range(1, LIMBS + 1):
+        value = entry.pop(f"{name}_{k}", None)
+        if value is None or value != int(value):
+            raise DataError(
+                f"feature {feature!r}: statistic {name}_{k} is {value!r}, not a whole number "
+                "(feature_stats is not from this version of fit_stats.sql; run preprocess again)"
+            )
+        total += Fraction(int(value), 2 ** (LIMB_BITS * k))
+    return total
+
+
+def _sqrt(x: Fraction) -> float:
+    """The square root of an exact rational, rounded to a float (through 60 digits)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return float((Decimal(x.numerator) / Decimal(x.denominator)).sqrt())
+
+
+def _derive_moments(feature: str, entry: dict[str, Any]) -> None:
+    """mean = center + half * E[y], std = half * sqrt(E[y^2] - E[y]^2), with y the values
+    scaled into [-1, 1] and both sums exact: one rounding each, at the end. -0.0 becomes 0.0
+    (which of two equal zeros a MIN or a mode returns depends on row order)."""
+    n = int(entry.get("rows") or 0) - int(entry.get("nulls") or 0)
+    center, half = entry.get("center"), entry.get("half")
+    if n <= 0 or center is None or half is None:
+        for name in ("sum_y", "sum_yy"):
+            for k in range(1, LIMBS + 1):
+                entry.pop(f"{name}_{k}", None)
+        entry.update(mean=None, std=None, median=None)
+    else:
+        s1 = _exact_sum(feature, entry, "sum_y") / n
+        s2 = _exact_sum(feature, entry, "sum_yy") / n
+        entry["mean"] = float(Fraction(center) + Fraction(half) * s1) + 0.0
+        entry["std"] = _sqrt(Fraction(half) ** 2 * max(s2 - s1 * s1, Fraction(0)))
+        low, high = entry.get("lower_mid"), entry.get("upper_mid")
+        median = None if low is None or high is None else (Fraction(low) + Fraction(high)) / 2
+        entry["median"] = None if median is None else float(median) + 0.0
+    for name in ("min", "max", "mode"):
+        if entry.get(name) is not None:
+            entry[name] = float(entry[name]) + 0.0
+    for name in _INTERNAL:
+        entry.pop(name, None)
 
 
 def _column_name(feature: str, category: str, taken: set[str]) -> str:
