@@ -66,6 +66,7 @@ class FeatureConfig:
     missing_indicator: bool = False
     min_count: int = 0  # categories seen fewer times in train are folded into one rare bucket
     clip: str | list[float] | None = None  # "train_range" or [low, high]
+    max_categories: int = 100  # only the most frequent get a column/code; the rest are rare
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,15 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
         raise ConfigError(f"{where}: min_count must be a whole number >= 0")
     if min_count and ftype != "categorical":
         raise ConfigError(f"{where}: min_count applies to categorical columns only")
+    max_categories = raw.get("max_categories", 100)
+    if (
+        isinstance(max_categories, bool)
+        or not isinstance(max_categories, int)
+        or max_categories < 1
+    ):
+        raise ConfigError(f"{where}: max_categories must be a whole number >= 1")
+    if "max_categories" in raw and ftype != "categorical":
+        raise ConfigError(f"{where}: max_categories applies to categorical columns only")
     clip = raw.get("clip")
     if clip is not None:
         if ftype != "numeric":
@@ -193,6 +203,7 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
         "missing_indicator",
         "min_count",
         "clip",
+        "max_categories",
     }
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
@@ -206,6 +217,7 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
         missing_indicator=bool(raw.get("missing_indicator", False)),
         min_count=min_count,
         clip=[float(x) for x in clip] if isinstance(clip, list) else clip,
+        max_categories=max_categories,
     )
 
 

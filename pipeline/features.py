@@ -142,6 +142,7 @@ def plan(features: tuple[FeatureConfig, ...], stats: Stats) -> list[dict[str, An
             elif isinstance(f.clip, list):
                 clip = list(f.clip)
             p.update(name=f.column, center=center, scale=scale, clip=clip)
+            _check_numeric_plan(f, entry, p)
         else:
             p.update(_categorical_plan(f, entry))
         plans.append(p)
@@ -149,12 +150,16 @@ def plan(features: tuple[FeatureConfig, ...], stats: Stats) -> list[dict[str, An
 
 
 def _categorical_plan(f: FeatureConfig, entry: dict[str, Any]) -> dict[str, Any]:
-    """Kept categories (count >= min_count) get a column, code or frequency each; the rest
-    share one rare bucket; anything else at scoring time is unknown."""
+    """Kept categories (count >= min_count, and among the max_categories most frequent, ties
+    to the smaller value) get a column, code or frequency each; the rest share one rare
+    bucket; anything else at scoring time is unknown. Both lists stay sorted by value."""
     rows = entry.get("rows") or 1.0
     taken = {f"{f.column}__unknown", f"{f.column}__missing", f"{f.column}__rare"}
-    kept = [c for c in entry["vocabulary"] if c["count"] >= f.min_count]
-    rare = [c for c in entry["vocabulary"] if c["count"] < f.min_count]
+    frequent = [c for c in entry["vocabulary"] if c["count"] >= f.min_count]
+    frequent.sort(key=lambda c: (-c["count"], c["category"]))
+    chosen = {c["category"] for c in frequent[: f.max_categories]}
+    kept = [c for c in entry["vocabulary"] if c["category"] in chosen]
+    rare = [c for c in entry["vocabulary"] if c["category"] not in chosen]
     categories = [
         {
             "value": c["category"],
@@ -182,6 +187,40 @@ def _categorical_plan(f: FeatureConfig, entry: dict[str, Any]) -> dict[str, Any]
         # every value the training split had, kept or rare: anything else is unseen
         "known": sorted(c["category"] for c in entry["vocabulary"]),
     }
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _check_numeric_plan(f: FeatureConfig, entry: dict[str, Any], p: dict[str, Any]) -> None:
+    """Every literal features.sql gets, and every value it computes from the training range,
+    must be a finite double: a non-finite literal cannot be written as SQL, and an overflow
+    would hand the model infinities. Raised here, before a feature table is written."""
+    where = f"feature {f.column!r}"
+    for name in ("min", "max", "mean", "std", "median", "mode"):
+        if _not_finite(entry.get(name)):
+            raise DataError(f"{where}: statistic {name} is {entry[name]!r} (not a finite number)")
+    if f.scale == "minmax" and _not_finite(p["scale"]):
+        raise DataError(
+            f"{where}: scale 'minmax' needs max - min, which overflows a double "
+            f'(max {entry["max"]!r}, min {entry["min"]!r}); use scale = "standard" or clip'
+        )
+    for name in ("fill", "center", "scale"):
+        if _not_finite(p[name]):
+            raise DataError(f"{where}: {name} is {p[name]!r} (not a finite number)")
+    if p["clip"] is not None and any(_not_finite(v) for v in p["clip"]):
+        raise DataError(f"{where}: clip {p['clip']!r} is not finite")
+    # the values the SQL will scale: clipped bounds, or the training range and the fill value
+    ends = list(p["clip"]) if p["clip"] is not None else [entry.get("min"), entry.get("max")]
+    for value in [v for v in (*ends, p["fill"]) if v is not None]:
+        if _not_finite((value - p["center"]) / p["scale"]):
+            center = "mean" if f.scale == "standard" else "min"
+            raise DataError(
+                f"{where}: scale {f.scale!r} overflows a double: ({value!r} - {center} "
+                f"{p['center']!r}) / {p['scale']!r} is not finite; the training values span "
+                "too wide a range to scale"
+            )
 
 
 def feature_names(plans: list[dict[str, Any]]) -> list[str]:
