@@ -196,7 +196,10 @@ def test_same_model_id_on_duckdb_and_bigquery_at_scale(
         if r.model_id
     ]
 
+    # raw tables of their own in the session's emulator (the parity test has raw.titanic_*);
+    # table names are not part of the model id
     config = bigquery_config(local, bigquery_emulator)
+    config.write_text(config.read_text().replace("raw.titanic_", "raw.scale_"))
     con = duckdb.connect(str(warehouse), read_only=True)
     for table in ("titanic_train", "titanic_test"):
         con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
@@ -209,7 +212,8 @@ def test_same_model_id_on_duckdb_and_bigquery_at_scale(
                 "ingest",
                 str(tmp_path / f"{table}.jsonl"),
                 "--table",
-                f"raw.{table}",
+                f"raw.{table.replace('titanic_', 'scale_')}",
+                "--replace",
                 "-c",
                 str(config),
             ],
