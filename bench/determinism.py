@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +68,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
+        # a copy of the templates: an edit in the repo during the bench cannot change ids
+        sql_dir = directory / "sql"
+        shutil.copytree(REPO / "sql", sql_dir)
         start = time.perf_counter()
         with DuckDBWarehouse(directory / "warehouse.duckdb") as wh:
             generate(wh, REPO / "sql", args.rows, 1_000)
@@ -75,6 +79,7 @@ def main() -> None:
         for threads in args.threads:
             config = write_config(directory, ESTIMATOR, PARAMS, threads=str(threads))
             text = config.read_text().replace(f'threads = "{threads}"', f"threads = {threads}")
+            text = text.replace(f'"{(REPO / "sql").as_posix()}"', f'"{sql_dir.as_posix()}"')
             config.write_text(text)
             for _ in range(args.reruns):
                 options = RunOptions(

@@ -21,15 +21,15 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 # fit_stats.sql cuts each scaled value into LIMBS whole numbers of LIMB_BITS bits (keep equal)
 LIMBS = 4
 LIMB_BITS = 21
-# raw material of mean, std and median: read here, not kept in the frozen statistics
-_INTERNAL = ("center", "half", "lower_mid", "upper_mid")
+# raw material of mean and std: read here, not kept in the frozen statistics
+_INTERNAL = ("center", "half")
 
 
 def stats_from_rows(rows: list[dict[str, Any]]) -> Stats:
     """Fold the long (feature, stat, category, value) rows of fit_stats.sql into one dict per
     feature; categorical vocabularies come out sorted by category for a stable column order.
-    Mean, std and median are derived here from exact integer sums and data values (see
-    fit_stats.sql), so they do not depend on the order the warehouse aggregated rows in."""
+    Mean and std are derived here from exact integer sums (see fit_stats.sql), so they do
+    not depend on the order the warehouse aggregated rows in."""
     stats: Stats = {}
     for row in rows:
         entry = stats.setdefault(row["feature"], {"vocabulary": []})
@@ -77,16 +77,14 @@ def _derive_moments(feature: str, entry: dict[str, Any]) -> None:
         for name in ("sum_y", "sum_yy"):
             for k in range(1, LIMBS + 1):
                 entry.pop(f"{name}_{k}", None)
-        entry.update(mean=None, std=None, median=None)
+        entry.update(mean=None, std=None)
+        entry.setdefault("median", None)
     else:
         s1 = _exact_sum(feature, entry, "sum_y") / n
         s2 = _exact_sum(feature, entry, "sum_yy") / n
         entry["mean"] = float(Fraction(center) + Fraction(half) * s1) + 0.0
         entry["std"] = _sqrt(Fraction(half) ** 2 * max(s2 - s1 * s1, Fraction(0)))
-        low, high = entry.get("lower_mid"), entry.get("upper_mid")
-        median = None if low is None or high is None else (Fraction(low) + Fraction(high)) / 2
-        entry["median"] = None if median is None else float(median) + 0.0
-    for name in ("min", "max", "mode"):
+    for name in ("min", "max", "mode", "median"):
         if entry.get(name) is not None:
             entry[name] = float(entry[name]) + 0.0
     for name in _INTERNAL:

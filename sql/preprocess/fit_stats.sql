@@ -5,7 +5,9 @@
     Long format: (feature, stat, category, value). Every feature gets rows and nulls.
     Categorical columns get their vocabulary (stat 'count', one row per category) and mode
     (ties to the smallest value). Numeric columns get min, max, mode (ties to the smallest
-    value), the two middle values (lower_mid, upper_mid) and the raw material of mean and std.
+    value), median (the mean of the two middle values, which are data values: no engine's
+    interpolation formula involved) and the raw material of mean and std (center, half and
+    the integer sums sum_y_k, sum_yy_k), which become mean and std in stats_from_rows.
 
     Determinism: a float sum depends on the order of its terms, which depends on threads and
     engine. So no float is summed here. Each value is mapped into [-1, 1] by the exact min and
@@ -139,9 +141,8 @@ stats AS (
     UNION ALL
     SELECT feature, 'mode', NULL, value FROM num_mode
     UNION ALL
-    SELECT feature, 'lower_mid', NULL, lower_mid FROM num_middle
-    UNION ALL
-    SELECT feature, 'upper_mid', NULL, upper_mid FROM num_middle
+    {#- halving is exact, so this is (lower + upper) / 2 rounded once, with no overflow #}
+    SELECT feature, 'median', NULL, lower_mid / 2 + upper_mid / 2 FROM num_middle
 {% endif %}
 {% if numeric and categorical %}
     UNION ALL
