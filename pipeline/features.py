@@ -4,7 +4,10 @@ only names columns and picks the statistic each setting asks for."""
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 from pipeline.config import FeatureConfig
@@ -15,9 +18,18 @@ Stats = dict[str, dict[str, Any]]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
 
+# fit_stats.sql cuts each scaled value into LIMBS whole numbers of LIMB_BITS bits (keep equal)
+LIMBS = 4
+LIMB_BITS = 21
+# raw material of mean and std: read here, not kept in the frozen statistics
+_INTERNAL = ("center", "half")
+
+
 def stats_from_rows(rows: list[dict[str, Any]]) -> Stats:
     """Fold the long (feature, stat, category, value) rows of fit_stats.sql into one dict per
-    feature; categorical vocabularies come out sorted by category for a stable column order."""
+    feature; categorical vocabularies come out sorted by category for a stable column order.
+    Mean and std are derived here from exact integer sums (see fit_stats.sql), so they do
+    not depend on the order the warehouse aggregated rows in."""
     stats: Stats = {}
     for row in rows:
         entry = stats.setdefault(row["feature"], {"vocabulary": []})
@@ -28,9 +40,55 @@ def stats_from_rows(rows: list[dict[str, Any]]) -> Stats:
             entry["mode"] = category
         else:
             entry[stat] = value
-    for entry in stats.values():
+    for feature, entry in stats.items():
         entry["vocabulary"].sort(key=lambda c: c["category"])
+        if "min" in entry and "mean" not in entry:  # numeric (a table of the old SQL has mean)
+            _derive_moments(feature, entry)
     return stats
+
+
+def _exact_sum(feature: str, entry: dict[str, Any], name: str) -> Fraction:
+    total = Fraction(0)
+    for k in range(1, LIMBS + 1):
+        value = entry.pop(f"{name}_{k}", None)
+        if value is None or value != int(value):
+            raise DataError(
+                f"feature {feature!r}: statistic {name}_{k} is {value!r}, not a whole number "
+                "(feature_stats is not from this version of fit_stats.sql; run preprocess again)"
+            )
+        total += Fraction(int(value), 2 ** (LIMB_BITS * k))
+    return total
+
+
+def _sqrt(x: Fraction) -> float:
+    """The square root of an exact rational, rounded to a float (through 60 digits)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return float((Decimal(x.numerator) / Decimal(x.denominator)).sqrt())
+
+
+def _derive_moments(feature: str, entry: dict[str, Any]) -> None:
+    """mean = center + half * E[y], std = half * sqrt(E[y^2] - E[y]^2), with y the values
+    scaled into [-1, 1] and both sums exact: one rounding each, at the end. -0.0 becomes 0.0
+    (which of two equal zeros a MIN or a mode returns depends on row order)."""
+    n = int(entry.get("rows") or 0) - int(entry.get("nulls") or 0)
+    center, half = entry.get("center"), entry.get("half")
+    if n <= 0 or center is None or half is None:
+        for name in ("sum_y", "sum_yy"):
+            for k in range(1, LIMBS + 1):
+                entry.pop(f"{name}_{k}", None)
+        entry.update(mean=None, std=None)
+        entry.setdefault("median", None)
+    else:
+        s1 = _exact_sum(feature, entry, "sum_y") / n
+        s2 = _exact_sum(feature, entry, "sum_yy") / n
+        entry["mean"] = float(Fraction(center) + Fraction(half) * s1) + 0.0
+        entry["std"] = _sqrt(Fraction(half) ** 2 * max(s2 - s1 * s1, Fraction(0)))
+    for name in ("min", "max", "mode", "median"):
+        if entry.get(name) is not None:
+            entry[name] = float(entry[name]) + 0.0
+    for name in _INTERNAL:
+        entry.pop(name, None)
 
 
 def _column_name(feature: str, category: str, taken: set[str]) -> str:
@@ -82,6 +140,7 @@ def plan(features: tuple[FeatureConfig, ...], stats: Stats) -> list[dict[str, An
             elif isinstance(f.clip, list):
                 clip = list(f.clip)
             p.update(name=f.column, center=center, scale=scale, clip=clip)
+            _check_numeric_plan(f, entry, p)
         else:
             p.update(_categorical_plan(f, entry))
         plans.append(p)
@@ -89,12 +148,16 @@ def plan(features: tuple[FeatureConfig, ...], stats: Stats) -> list[dict[str, An
 
 
 def _categorical_plan(f: FeatureConfig, entry: dict[str, Any]) -> dict[str, Any]:
-    """Kept categories (count >= min_count) get a column, code or frequency each; the rest
-    share one rare bucket; anything else at scoring time is unknown."""
+    """Kept categories (count >= min_count, and among the max_categories most frequent, ties
+    to the smaller value) get a column, code or frequency each; the rest share one rare
+    bucket; anything else at scoring time is unknown. Both lists stay sorted by value."""
     rows = entry.get("rows") or 1.0
     taken = {f"{f.column}__unknown", f"{f.column}__missing", f"{f.column}__rare"}
-    kept = [c for c in entry["vocabulary"] if c["count"] >= f.min_count]
-    rare = [c for c in entry["vocabulary"] if c["count"] < f.min_count]
+    frequent = [c for c in entry["vocabulary"] if c["count"] >= f.min_count]
+    frequent.sort(key=lambda c: (-c["count"], c["category"]))
+    chosen = {c["category"] for c in frequent[: f.max_categories]}
+    kept = [c for c in entry["vocabulary"] if c["category"] in chosen]
+    rare = [c for c in entry["vocabulary"] if c["category"] not in chosen]
     categories = [
         {
             "value": c["category"],
@@ -122,6 +185,40 @@ def _categorical_plan(f: FeatureConfig, entry: dict[str, Any]) -> dict[str, Any]
         # every value the training split had, kept or rare: anything else is unseen
         "known": sorted(c["category"] for c in entry["vocabulary"]),
     }
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _check_numeric_plan(f: FeatureConfig, entry: dict[str, Any], p: dict[str, Any]) -> None:
+    """Every literal features.sql gets, and every value it computes from the training range,
+    must be a finite double: a non-finite literal cannot be written as SQL, and an overflow
+    would hand the model infinities. Raised here, before a feature table is written."""
+    where = f"feature {f.column!r}"
+    for name in ("min", "max", "mean", "std", "median", "mode"):
+        if _not_finite(entry.get(name)):
+            raise DataError(f"{where}: statistic {name} is {entry[name]!r} (not a finite number)")
+    if f.scale == "minmax" and _not_finite(p["scale"]):
+        raise DataError(
+            f"{where}: scale 'minmax' needs max - min, which overflows a double "
+            f'(max {entry["max"]!r}, min {entry["min"]!r}); use scale = "standard" or clip'
+        )
+    for name in ("fill", "center", "scale"):
+        if _not_finite(p[name]):
+            raise DataError(f"{where}: {name} is {p[name]!r} (not a finite number)")
+    if p["clip"] is not None and any(_not_finite(v) for v in p["clip"]):
+        raise DataError(f"{where}: clip {p['clip']!r} is not finite")
+    # the values the SQL will scale: clipped bounds, or the training range and the fill value
+    ends = list(p["clip"]) if p["clip"] is not None else [entry.get("min"), entry.get("max")]
+    for value in [v for v in (*ends, p["fill"]) if v is not None]:
+        if _not_finite((value - p["center"]) / p["scale"]):
+            center = "mean" if f.scale == "standard" else "min"
+            raise DataError(
+                f"{where}: scale {f.scale!r} overflows a double: ({value!r} - {center} "
+                f"{p['center']!r}) / {p['scale']!r} is not finite; the training values span "
+                "too wide a range to scale"
+            )
 
 
 def feature_names(plans: list[dict[str, Any]]) -> list[str]:

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipeline.config import FeatureConfig
+from pipeline.errors import DataError
 from pipeline.features import category_columns, feature_names, plan, stats_from_rows
 from pipeline.preprocessing import Source, Spec, fit_stats_sql, transform_sql
 from pipeline.runner import run_stages
@@ -115,3 +116,79 @@ def test_unseen_categories_are_counted_per_run(synthetic_project: OptionsFactory
     ).fetchall()
     con.close()
     assert rows == [("test", "Embarked", "Z", expected)]
+
+
+def _huge_stats(values: list[float]) -> dict[str, dict[str, object]]:
+    """The statistics fit_stats.sql freezes for a numeric column `size` holding `values`."""
+    spec = Spec("id", "y", (FeatureConfig("size", "numeric", "median"),), 0.5, "s")
+    with DuckDBWarehouse.in_memory() as wh:
+        t = Templates(REPO / "sql", wh)
+        wh.execute(
+            "CREATE TABLE c AS SELECT * FROM (VALUES "
+            + ", ".join(f"({i}, {v!r}::DOUBLE, 'train')" for i, v in enumerate(values))
+            + ") AS v(id, size, dataset)"
+        )
+        return stats_from_rows(wh.query_arrow(fit_stats_sql(t, spec, "c", "r").sql).to_pylist())
+
+
+def test_standard_scaling_of_extreme_values_stays_finite() -> None:
+    stats = _huge_stats([1e308, -1e308, 1e308, -1e308])
+    assert stats["size"]["mean"] == 0.0
+    assert stats["size"]["std"] == 1e308
+    (p,) = plan((FeatureConfig("size", "numeric", "median", scale="standard"),), stats)
+    assert (p["center"], p["scale"]) == (0.0, 1e308)
+
+
+@pytest.mark.parametrize(
+    ("values", "scale", "message"),
+    [
+        (
+            [1e308, -1e308],
+            "minmax",
+            "feature 'size': scale 'minmax' needs max - min, which overflows a double "
+            "(max 1e+308, min -1e+308)",
+        ),
+        (
+            [-1.7e308] + [1.7e308] * 9,
+            "standard",
+            "feature 'size': scale 'standard' overflows a double: (-1.7e+308 - mean",
+        ),
+    ],
+)
+def test_scaling_overflow_names_feature_and_statistic(
+    values: list[float], scale: str, message: str
+) -> None:
+    stats = _huge_stats(values)
+    with pytest.raises(DataError) as info:
+        plan((FeatureConfig("size", "numeric", "median", scale=scale),), stats)
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)
+
+
+def test_non_finite_statistic_is_a_data_error() -> None:
+    stats = _huge_stats([1.0, 2.0])
+    stats["size"]["mean"] = float("inf")
+    with pytest.raises(DataError, match="feature 'size': statistic mean is inf"):
+        plan((FeatureConfig("size", "numeric", "mean", scale="standard"),), stats)
+
+
+def test_scaling_overflow_leaves_the_warehouse_as_it_was(
+    synthetic_project: OptionsFactory,
+) -> None:
+    from tests.test_bad_input import warehouse_checksums
+
+    options = synthetic_project()
+    text = options.config_path.read_text()
+    old = 'column = "Parch"\ntype = "numeric"\nimpute = "median"\n'
+    assert old in text
+    options.config_path.write_text(text.replace(old, old + 'scale = "minmax"\n'))
+    path = options.config_path.parent / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE raw.titanic_train ALTER Parch TYPE DOUBLE")
+    con.execute("UPDATE raw.titanic_train SET Parch = 1e308 WHERE PassengerId = 1")
+    con.execute("UPDATE raw.titanic_train SET Parch = -1e308 WHERE PassengerId = 2")
+    con.close()
+    before = warehouse_checksums(path)
+    with pytest.raises(DataError, match="feature 'Parch': scale 'minmax' needs max - min"):
+        run_stages(options, ["preprocess"])
+    assert warehouse_checksums(path) == before

@@ -5,22 +5,31 @@
     rule kinds: not_null, unique, accepted (values), min / max (limit), numeric, finite,
                 whole, not_all_null, distinct_at_most (limit)                              -#}
 {% from 'contracts/_rules.sql' import broken with context %}
-SELECT
-{% for rule in rules %}
+{#- One scan with one aggregate per rule, not a scalar subquery per rule: DuckDB joins scalar
+    subqueries one into the next, which passes its expression depth limit at a few hundred
+    rules (a config with hundreds of features). Only `unique` needs its own GROUP BY. -#}
+SELECT *
+FROM (
+    SELECT
+        count(*) AS _rows
+{% for rule in rules if rule.kind != 'unique' %}
 {% set c = rule.column | ident %}
-{% if rule.kind == 'unique' %}
-    (SELECT count(*) FROM (
-        SELECT {{ c }} FROM {{ table | ident }} WHERE {{ c }} IS NOT NULL
-        GROUP BY {{ c }} HAVING count(*) > 1) AS d) AS {{ ('rule_' ~ loop.index0) | ident }}
-{% elif rule.kind == 'distinct_at_most' %}
-    (SELECT CASE WHEN count(DISTINCT {{ c }}) > {{ rule.limit | int }} THEN count(DISTINCT {{ c }}) ELSE 0 END
-     FROM {{ table | ident }}) AS {{ ('rule_' ~ loop.index0) | ident }}
+{% set name = ('rule_' ~ rules.index(rule)) | ident %}
+{% if rule.kind == 'distinct_at_most' %}
+        , CASE WHEN count(DISTINCT {{ c }}) > {{ rule.limit | int }} THEN count(DISTINCT {{ c }}) ELSE 0 END AS {{ name }}
 {% elif rule.kind == 'not_all_null' %}
-    (SELECT CASE WHEN count(*) > 0 AND count({{ c }}) = 0 THEN count(*) ELSE 0 END
-     FROM {{ table | ident }}) AS {{ ('rule_' ~ loop.index0) | ident }}
+        , CASE WHEN count(*) > 0 AND count({{ c }}) = 0 THEN count(*) ELSE 0 END AS {{ name }}
 {% else %}
-    (SELECT sum(CASE WHEN {{ broken(rule) | trim }} THEN 1 ELSE 0 END) FROM {{ table | ident }})
-        AS {{ ('rule_' ~ loop.index0) | ident }}
+        , sum(CASE WHEN {{ broken(rule) | trim }} THEN 1 ELSE 0 END) AS {{ name }}
 {% endif %}
-    {{- ',' if not loop.last }}
+{% endfor %}
+    FROM {{ table | ident }}
+) AS per_row
+{% for rule in rules if rule.kind == 'unique' %}
+{% set c = rule.column | ident %}
+CROSS JOIN (
+    SELECT count(*) AS {{ ('rule_' ~ rules.index(rule)) | ident }} FROM (
+        SELECT {{ c }} FROM {{ table | ident }} WHERE {{ c }} IS NOT NULL
+        GROUP BY {{ c }} HAVING count(*) > 1) AS d
+) AS {{ ('unique_' ~ rules.index(rule)) | ident }}
 {% endfor %}

@@ -52,15 +52,24 @@ SELECT
     END AS {{ types.float }}) AS {{ p.unknown | ident }},
 {% else %}
 {% set attr = 'code' if p.encode == 'ordinal' else 'freq' %}
+{% set otherwise = -1 if p.encode == 'ordinal' else 0 %}
+{#- rare values in one IN list, not a WHEN each: a feature may have thousands #}
+{% if p.rare %}
+{% set fallback = 'CASE WHEN ' ~ v ~ ' IN ' ~ in_list(p.rare['values']) ~ ' THEN '
+                  ~ (p.rare[attr] | lit) ~ ' ELSE ' ~ otherwise ~ ' END' %}
+{% else %}
+{% set fallback = otherwise | string %}
+{% endif %}
+{% if p.categories %}
     CAST(CASE {{ v }}
 {% for c in p.categories %}
         WHEN {{ c.value | lit }} THEN {{ c[attr] | lit }}
 {% endfor %}
-{% for value in (p.rare['values'] if p.rare else []) %}
-        WHEN {{ value | lit }} THEN {{ p.rare[attr] | lit }}
-{% endfor %}
-        ELSE {{ -1 if p.encode == 'ordinal' else 0 }}
+        ELSE {{ fallback }}
     END AS {{ types.float }}) AS {{ p.name | ident }},
+{% else %}
+    CAST({{ fallback }} AS {{ types.float }}) AS {{ p.name | ident }},
+{% endif %}
 {% endif %}
 {% endfor %}
     dataset
