@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pipeline.errors import ConfigError, MissingInputError
 from pipeline.preprocessing import Source, Spec
 from pipeline.templates import Templates
 from pipeline.warehouse import Warehouse, open_warehouse
+from pipeline.warehouse.lock import run_lock
 
 
 @dataclass
@@ -22,10 +24,26 @@ class Project:
 
     @classmethod
     @contextmanager
-    def open(cls, config_path: Path | str) -> Iterator[Project]:
+    def open(
+        cls, config_path: Path | str, read_only: bool = False, on_demand: bool = False
+    ) -> Iterator[Project]:
+        """`read_only`: never writes nor creates the warehouse (show, compare). `on_demand`:
+        the warehouse is held only around reads and writes, as a run needs."""
         config = load_config(config_path)
-        with open_warehouse(config.warehouse) as wh:
+        with open_warehouse(config.warehouse, read_only=read_only, on_demand=on_demand) as wh:
             yield cls(config=config, warehouse=wh, templates=Templates(config.sql_dir, wh))
+
+    def run_lock_path(self) -> Path:
+        """The lock runs on this warehouse take: beside a warehouse file, else the config."""
+        path = self.warehouse.run_lock_path()
+        return path or self.config.path.with_name(self.config.path.name + ".lock")
+
+    @contextmanager
+    def exclusive_run(self, run_id: str) -> Iterator[None]:
+        """One run at a time: a second one fails at once, naming this one."""
+        target = self.config.warehouse.path or self.config.path
+        with run_lock(self.run_lock_path(), target, f"pid {os.getpid()}, run {run_id}"):
+            yield
 
     @property
     def spec(self) -> Spec:

@@ -23,7 +23,7 @@ from pipeline.model import TrainedModel
 from pipeline.progress import progress_bar
 from pipeline.project import Project
 from pipeline.scoring import PartJob, Placement, ScoreReport, describe_mode, score_batches
-from pipeline.stages import RunOptions, from_path
+from pipeline.stages import RunOptions, from_path, holds_own_warehouse
 
 
 def scored_datasets(project: Project) -> list[str]:
@@ -96,16 +96,17 @@ def score_in_python(
     scheduler: str | None,
     quiet: bool,
 ) -> ScoreReport:
-    """Stream the feature rows out, score them on `executor`, load the parts back."""
+    """Read the feature rows out and score them on `executor` without holding the warehouse;
+    `load_parts` then loads the parts back."""
     wh = project.warehouse
-    total = wh.count_rows(features_sql)
+    total, batches = wh.read_out(features_sql, batch_rows, Path(job.out_dir).parent)
     with (
         placement(executor, scheduler, model, workers) as where,
         progress_bar(total, "predict", quiet) as advance,
     ):
         report = score_batches(
             model,
-            wh.stream_batches(features_sql, batch_rows),
+            batches,
             total,
             replace(job, ship=where.ship),
             executor=where.executor,
@@ -115,6 +116,12 @@ def score_in_python(
             scored_by=where.scored_by,
             reason=where.reason,
         )
+    return report
+
+
+def load_parts(project: Project, model: TrainedModel, report: ScoreReport, job: PartJob) -> None:
+    """Replace this model's rows in the predictions table with the scored parts."""
+    wh = project.warehouse
     try:
         wh.replace_rows_from_jsonl(
             project.table("predictions"),
@@ -128,7 +135,6 @@ def score_in_python(
             f"the JSON Lines parts in {job.out_dir} do not load into "
             f"{project.table('predictions')} with its schema {prediction_columns(model)}: {exc}"
         ) from exc
-    return report
 
 
 def score_in_warehouse(
@@ -181,25 +187,30 @@ def predict_from_data(
     `executor` is a local mode (auto, process, thread, inprocess), "dask" (with `scheduler`),
     "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor."""
     wh = project.warehouse
-    project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
-    enforce(project, model.spec, project.raw_sources())
-    if executor == "warehouse":
-        report, hashes = score_in_warehouse(project, model, run_id)
-    else:
+    with wh.reading():
+        project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
+        enforce(project, model.spec, project.raw_sources())
+    job = None
+    if executor != "warehouse":  # scored holding nothing; then one short write loads it all
         sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
         assert model.directory is not None
         job = PartJob(run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir))
         report = score_in_python(
             project, model, sql, job, executor, workers, batch_rows, scheduler, quiet
         )
-
-    unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
-    staging = project.table("unseen_categories__staging")
-    wh.replace_table(staging, unseen)
-    wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
+    with wh.writing(), wh.transaction():  # the writes commit together
+        if job is None:
+            report, hashes = score_in_warehouse(project, model, run_id)
+        else:
+            load_parts(project, model, report, job)
+        unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
+        staging = project.table("unseen_categories__staging")
+        wh.replace_table(staging, unseen)
+        wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
     return report, hashes
 
 
+@holds_own_warehouse  # reads, scores holding nothing, then one write
 def run_predict(project: Project, options: RunOptions, result: StageResult) -> None:
     model = resolve_model(project, options)
     result.model_id = model.model_id

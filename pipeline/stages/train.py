@@ -17,7 +17,7 @@ from pipeline.metrics import metrics_of_arrays
 from pipeline.model import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
-from pipeline.stages import RunOptions, from_path
+from pipeline.stages import RunOptions, from_path, holds_own_warehouse
 from pipeline.stages.preprocess import read_stats
 
 if TYPE_CHECKING:
@@ -139,10 +139,15 @@ def train_from_data(
     )
 
 
+@holds_own_warehouse  # reads, then fits holding nothing; writes only the model directory
 def run_train(project: Project, options: RunOptions, result: StageResult) -> None:
     wh, cfg = project.warehouse, project.config
-    table = project.require_table(project.table("features_train"), "preprocess")
-    features = wh.query_arrow(f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}")
+    with wh.reading():
+        table = project.require_table(project.table("features_train"), "preprocess")
+        features = wh.query_arrow(
+            f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}"
+        )
+        stats = read_stats(project)
     template_hashes = project.templates.source_hashes()
     provenance = {
         "run_id": options.run_id,
@@ -151,7 +156,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     }
     model = train_from_data(
         features,
-        read_stats(project),
+        stats,
         project.spec,
         cfg.model.estimator,
         cfg.model.params,
