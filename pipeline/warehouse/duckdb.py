@@ -235,16 +235,22 @@ class DuckDBWarehouse(Warehouse):
         """Expose a DataFrame or Arrow table as a view, without copying it."""
         self.con.register(name, data)
 
-    def _run(
-        self, sql: str, params: list[object] | None = None, write: bool = True
-    ) -> list[tuple[object, ...]]:
+    def _run(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
         """Execute and drain: DuckDB 2 refuses new work while a result is unread. Holds the
-        file for the call unless the caller holds it already."""
-        with self.writing() if write and not self.read_only else self.reading():
-            try:
-                return self.con.execute(sql, params).fetchall()
-            except duckdb.Error as exc:
-                raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+        file for writing for the call unless the caller holds it already."""
+        with self.reading() if self.read_only else self.writing():
+            return self._drain(sql, params)
+
+    def _read(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+        """`_run` for a statement that only reads: a read-only hold is enough."""
+        with self.reading():
+            return self._drain(sql, params)
+
+    def _drain(self, sql: str, params: list[object] | None) -> list[tuple[object, ...]]:
+        try:
+            return self.con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
 
     def execute(self, sql: str) -> None:
         self._run(sql)
@@ -299,11 +305,11 @@ class DuckDBWarehouse(Warehouse):
 
         spill_dir.mkdir(parents=True, exist_ok=True)
         path = spill_dir / "read_out.parquet"
-        self._run(f"COPY ({sql}) TO {self.literal(str(path))} (FORMAT parquet)", write=False)
+        self._read(f"COPY ({sql}) TO {self.literal(str(path))} (FORMAT parquet)")
         return pq.ParquetFile(path).metadata.num_rows, _parquet_batches(path, batch_rows)
 
     def count_rows(self, sql: str) -> int:
-        rows = self._run(f"SELECT count(*) FROM ({sql}) AS q", write=False)
+        rows = self._read(f"SELECT count(*) FROM ({sql}) AS q")
         return int(rows[0][0])  # type: ignore[call-overload]
 
     def replace_table(self, name: str, select_sql: str) -> int:
@@ -314,21 +320,19 @@ class DuckDBWarehouse(Warehouse):
 
     def table_exists(self, name: str) -> bool:
         schema, table = check_name(name).split(".")
-        rows = self._run(
+        rows = self._read(
             "SELECT count(*) FROM information_schema.tables "
             "WHERE table_schema = ? AND table_name = ?",
             [schema, table],
-            write=False,
         )
         return bool(rows[0][0])
 
     def describe(self, name: str) -> list[tuple[str, str]]:
         schema, table = check_name(name).split(".")
-        rows = self._run(
+        rows = self._read(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             [schema, table],
-            write=False,
         )
         return [(str(c), str(t)) for c, t in rows]
 
