@@ -215,16 +215,17 @@ def ingest(
         from pipeline.ingest import ingest as ingest_files
         from pipeline.warehouse import Warehouse, open_warehouse
         from pipeline.warehouse.duckdb import DuckDBWarehouse
+        from pipeline.warehouse.lock import exclusive
 
         opened: AbstractContextManager[Warehouse]
         if warehouse is not None:
             warehouse.parent.mkdir(parents=True, exist_ok=True)
-            opened = DuckDBWarehouse(warehouse)
+            opened = DuckDBWarehouse(warehouse, on_demand=True)
         else:
             from pipeline.config import load_config
 
-            opened = open_warehouse(load_config(config).warehouse)
-        with opened as wh:
+            opened = open_warehouse(load_config(config).warehouse, on_demand=True)
+        with opened as wh, exclusive(wh, config, "pipeline ingest"):  # not during a run
             done = ingest_files(wh, path, table, replace)
         typer.echo(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
         for name, sql_type in done.columns:

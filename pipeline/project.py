@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from pipeline.errors import ConfigError, MissingInputError
 from pipeline.preprocessing import Source, Spec
 from pipeline.templates import Templates
 from pipeline.warehouse import Warehouse, open_warehouse
-from pipeline.warehouse.lock import run_lock
+from pipeline.warehouse.lock import exclusive
 
 
 @dataclass
@@ -33,17 +32,9 @@ class Project:
         with open_warehouse(config.warehouse, read_only=read_only, on_demand=on_demand) as wh:
             yield cls(config=config, warehouse=wh, templates=Templates(config.sql_dir, wh))
 
-    def run_lock_path(self) -> Path:
-        """The lock runs on this warehouse take: beside a warehouse file, else the config."""
-        path = self.warehouse.run_lock_path()
-        return path or self.config.path.with_name(self.config.path.name + ".lock")
-
-    @contextmanager
-    def exclusive_run(self, run_id: str) -> Iterator[None]:
+    def exclusive_run(self, run_id: str) -> AbstractContextManager[None]:
         """One run at a time: a second one fails at once, naming this one."""
-        target = self.config.warehouse.path or self.config.path
-        with run_lock(self.run_lock_path(), target, f"pid {os.getpid()}, run {run_id}"):
-            yield
+        return exclusive(self.warehouse, self.config.path, f"run {run_id}")
 
     @property
     def spec(self) -> Spec:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ from pipeline.config import load_config
 from pipeline.errors import ConfigError, WarehouseError
 from pipeline.warehouse import Warehouse, open_warehouse
 from pipeline.warehouse.base import DEFAULT_WAIT
-from pipeline.warehouse.lock import run_lock
+from pipeline.warehouse.lock import exclusive
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -56,9 +55,7 @@ def run_query(
         if not write:
             wh.check_read_only(sql)
             return wh.query_arrow(sql)
-        lock = wh.run_lock_path() or config_path.with_name(config_path.name + ".lock")
-        holder = f"pid {os.getpid()}, pipeline sql --write"
-        with run_lock(lock, warehouse or config_path, holder), wh.writing():
+        with exclusive(wh, config_path, "pipeline sql --write"), wh.writing():
             return wh.query_arrow(sql)
 
 

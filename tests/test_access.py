@@ -197,6 +197,20 @@ def test_run_lock_names_its_holder(tmp_path: Path) -> None:
         assert "r-2" in lock.read_text()
 
 
+def test_ingest_takes_the_run_lock(tmp_path: Path) -> None:
+    warehouse, data = tmp_path / "new" / "w.duckdb", tmp_path / "rows.csv"
+    data.write_text("id,x\n1,a\n2,b\n")
+    command = ["ingest", str(data), "--table", "raw.rows", "--warehouse", str(warehouse)]
+    warehouse.parent.mkdir()
+    with run_lock(Path(f"{warehouse}.lock"), warehouse, "pid 123, run r-1"):
+        result = runner.invoke(app, command)
+    assert result.exit_code == 7, result.output
+    assert "held by another pipeline run (pid 123, run r-1" in result.output
+    result = runner.invoke(app, command)  # a new file, once the run is over
+    assert result.exit_code == 0, result.output
+    assert "raw.rows: 2 rows" in result.output
+
+
 HOLD_WRITE = """
 import sys, time, duckdb
 con = duckdb.connect(sys.argv[1])

@@ -124,6 +124,8 @@ class DuckDBWarehouse(Warehouse):
         waits for a write in progress, a writer for reads in progress."""
         deadline = time.monotonic() + self.wait
         delay = 0.01
+        if not writable and not self.read_only and not self.path.exists():
+            writable = True  # a read-only open cannot create the file a writer is to fill
         while True:
             try:
                 self._con = duckdb.connect(

@@ -9,11 +9,15 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import WarehouseError
+
+if TYPE_CHECKING:
+    from pipeline.warehouse.base import Warehouse
 
 
 def describe_holder(lock_path: Path) -> str:
@@ -56,3 +60,12 @@ def run_lock(lock_path: Path, target: Path | str, holder: str) -> Iterator[None]
         with suppress(FileNotFoundError):
             os.unlink(lock_path)
         os.close(fd)
+
+
+def exclusive(warehouse: Warehouse, config_path: Path, holder: str) -> AbstractContextManager[None]:
+    """The run lock of this warehouse: beside its file, or beside the config for a warehouse
+    without one (BigQuery). `holder` says who takes it ("run ...", "pipeline ingest")."""
+    path = warehouse.run_lock_path()
+    target = getattr(warehouse, "path", None) or config_path
+    lock = path or config_path.with_name(config_path.name + ".lock")
+    return run_lock(lock, target, f"pid {os.getpid()}, {holder}")
