@@ -310,3 +310,24 @@ def test_readers_get_in_while_a_run_runs(tmp_path: Path) -> None:
     # a query that met no write takes a few milliseconds; one that met one waits at most for
     # its end (the slack covers the query itself on a busy machine)
     assert max(durations) <= max(holds) + 1.0, (max(durations), max(holds))
+
+
+def test_bigquery_sql_is_read_only_by_a_dry_run(bigquery_emulator: str, tmp_path: Path) -> None:
+    from pipeline.warehouse.bigquery import BigQueryWarehouse
+
+    wh = BigQueryWarehouse("test-proj", endpoint=bigquery_emulator, anonymous=True, timeout=60)
+    try:
+        wh.ensure_schema("access")
+        wh.replace_table("access.t", "SELECT 1 AS a")
+        wh.check_read_only("SELECT a FROM `access`.`t`")
+        for statement, kind in (
+            ("DROP TABLE `access`.`t`", "DROP_TABLE"),
+            ("DELETE FROM `access`.`t` WHERE TRUE", "DELETE"),
+            ("SELECT 1; SELECT 2", "SCRIPT"),
+        ):
+            with pytest.raises(ConfigError, match=kind) as caught:
+                wh.check_read_only(statement)
+            assert "--write" in str(caught.value)
+        assert wh.table_exists("access.t")
+    finally:
+        wh.close()
