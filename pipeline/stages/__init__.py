@@ -51,12 +51,13 @@ def run_recorded(project: Project, options: RunOptions, stage: str, body: StageB
     from pipeline.ledger import recorded
 
     wh = project.warehouse
-    with recorded(project, options.run_id, stage) as result:
-        if body in _SELF_HOLDING:
+    if body in _SELF_HOLDING:
+        with recorded(project, options.run_id, stage) as result:
             body(project, options, result)
-        else:
-            with wh.writing(), wh.transaction():
-                body(project, options, result)
+        return result
+    # one hold for the body and its ledger row, so readers wait once, not twice in a row
+    with wh.writing(), recorded(project, options.run_id, stage) as result, wh.transaction():
+        body(project, options, result)
     return result
 
 

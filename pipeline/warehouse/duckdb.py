@@ -153,8 +153,9 @@ class DuckDBWarehouse(Warehouse):
                     log.warning(
                         "waiting for %s in progress on %s (%s)", what, self.path, self._holder(exc)
                     )
+                # short polls: a run lets go between its writes only for a moment
                 time.sleep(delay)
-                delay = min(delay * 2, 0.2)
+                delay = min(delay * 2, 0.05)
         self._writable = writable
         self._opened_at = time.monotonic()
 
@@ -163,7 +164,7 @@ class DuckDBWarehouse(Warehouse):
             return
         self._con.close()  # a read-write close checkpoints, so that is part of the hold
         self._con = None
-        if self._writable:
+        if self._writable and str(self.path) != ":memory:":
             held = time.monotonic() - self._opened_at
             self.write_holds.append(held)
             log.debug("held %s read-write for %.3f s", self.path, held)
