@@ -212,19 +212,38 @@ def run(
 
 @app.command()
 def sql(
-    query: str = typer.Argument(..., help="The SQL to run."),
+    query: str = typer.Argument(..., help="The SQL to run: one read-only query unless --write."),
     config: Path = CONFIG,
+    warehouse: Path | None = typer.Option(
+        None,
+        help="A DuckDB file to query instead of the config's warehouse; when given, the "
+        "config is not read (so it works before `pipeline init`).",
+    ),
+    write: bool = typer.Option(
+        False,
+        "--write",
+        help="Allow statements that change data or write files (DROP, DELETE, COPY ... TO); "
+        "waits for no run: fails if one holds the warehouse.",
+    ),
+    wait: float = typer.Option(
+        60.0, min=0, help="Seconds to wait for a write in progress before giving up."
+    ),
     format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
 ) -> None:
     """Run ad-hoc SQL on the configured warehouse and print the result.
 
+    Read-only by default: one SELECT-like query (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE,
+    EXPLAIN, PRAGMA); anything else is refused (exit 2) unless --write is given.
+
     Example: pipeline sql "SELECT dataset, count(*) FROM pipeline.predictions GROUP BY 1"
     """
+    _logging(quiet=True)
 
     def go() -> None:
         from pipeline.query import format_result, run_query
 
-        typer.echo(format_result(run_query(config, query), format.value))
+        table = run_query(config, query, warehouse=warehouse, write=write, wait=wait)
+        typer.echo(format_result(table, format.value))
 
     _guard(go)
 
@@ -242,8 +261,11 @@ def compare(
 ) -> None:
     """Show how the holdout metrics moved between two models.
 
+    Opens the warehouse read-only, waiting for a write in progress.
+
     Example: pipeline compare   (the two models evaluated most recently)
     """
+    _logging(quiet=True)
 
     def go() -> None:
         from pipeline.query import format_result
@@ -277,16 +299,17 @@ def ingest(
         from pipeline.ingest import ingest as ingest_files
         from pipeline.warehouse import Warehouse, open_warehouse
         from pipeline.warehouse.duckdb import DuckDBWarehouse
+        from pipeline.warehouse.lock import exclusive
 
         opened: AbstractContextManager[Warehouse]
         if warehouse is not None:
             warehouse.parent.mkdir(parents=True, exist_ok=True)
-            opened = DuckDBWarehouse(warehouse)
+            opened = DuckDBWarehouse(warehouse, on_demand=True)
         else:
             from pipeline.config import load_config
 
-            opened = open_warehouse(load_config(config).warehouse)
-        with opened as wh:
+            opened = open_warehouse(load_config(config).warehouse, on_demand=True)
+        with opened as wh, exclusive(wh, config, "pipeline ingest"):  # not during a run
             done = ingest_files(wh, path, table, replace)
         typer.echo(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
         for name, sql_type in done.columns:
@@ -363,8 +386,11 @@ def init(
 def show(config: Path = CONFIG) -> None:
     """What the config resolves to: warehouse, tables, features, model, latest runs.
 
+    Opens the warehouse read-only, waiting for a write in progress.
+
     Example: pipeline show --config examples/titanic_fare/pipeline.toml
     """
+    _logging(quiet=True)
 
     def go() -> None:
         from pipeline.show import show_from_path

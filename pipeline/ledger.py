@@ -49,10 +49,11 @@ class StageResult:
 
 def latest_model_id(project: Project) -> str | None:
     table = project.table(LEDGER_TABLE)
-    if not project.warehouse.table_exists(table):
-        return None
-    sql = project.templates.render("ledger/latest_model.sql", table=table).sql
-    rows = project.warehouse.query_arrow(sql).to_pylist()
+    with project.warehouse.reading():
+        if not project.warehouse.table_exists(table):
+            return None
+        sql = project.templates.render("ledger/latest_model.sql", table=table).sql
+        rows = project.warehouse.query_arrow(sql).to_pylist()
     return str(rows[0]["model_id"]) if rows else None
 
 
@@ -87,6 +88,7 @@ def recorded(project: Project, run_id: str, stage: str) -> Iterator[StageResult]
         }
         table = project.table(LEDGER_TABLE)
         wh, t = project.warehouse, project.templates
-        wh.ensure_schema(project.config.output_schema)
-        wh.execute(t.render("ledger/create.sql", table=table).sql)
-        wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)
+        with wh.writing(), wh.transaction():  # a short write of its own
+            wh.ensure_schema(project.config.output_schema)
+            wh.execute(t.render("ledger/create.sql", table=table).sql)
+            wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)

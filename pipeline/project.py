@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from pipeline.errors import ConfigError, MissingInputError
 from pipeline.preprocessing import Source, Spec
 from pipeline.templates import Templates
 from pipeline.warehouse import Warehouse, open_warehouse
+from pipeline.warehouse.lock import exclusive
 
 
 @dataclass
@@ -22,10 +23,18 @@ class Project:
 
     @classmethod
     @contextmanager
-    def open(cls, config_path: Path | str) -> Iterator[Project]:
+    def open(
+        cls, config_path: Path | str, read_only: bool = False, on_demand: bool = False
+    ) -> Iterator[Project]:
+        """`read_only`: never writes nor creates the warehouse (show, compare). `on_demand`:
+        the warehouse is held only around reads and writes, as a run needs."""
         config = load_config(config_path)
-        with open_warehouse(config.warehouse) as wh:
+        with open_warehouse(config.warehouse, read_only=read_only, on_demand=on_demand) as wh:
             yield cls(config=config, warehouse=wh, templates=Templates(config.sql_dir, wh))
+
+    def exclusive_run(self, run_id: str) -> AbstractContextManager[None]:
+        """One run at a time: a second one fails at once, naming this one."""
+        return exclusive(self.warehouse, self.config.path, f"run {run_id}")
 
     @property
     def spec(self) -> Spec:

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.config import load_config
-from pipeline.errors import ConfigError
-from pipeline.warehouse import open_warehouse
+from pipeline.errors import ConfigError, WarehouseError
+from pipeline.warehouse import Warehouse, open_warehouse
+from pipeline.warehouse.base import DEFAULT_WAIT
+from pipeline.warehouse.lock import exclusive
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -16,10 +18,45 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json", "jsonl")
 
 
-def run_query(config_path: Path, sql: str) -> pa.Table:
+def open_for_query(
+    config_path: Path, warehouse: Path | None, write: bool, wait: float
+) -> Warehouse:
+    """The warehouse `pipeline sql` runs on: a DuckDB file given by path (no config read, so
+    raw tables can be looked at before `pipeline init`), else the config's. Read-only unless
+    `write`, so a missing file is an error rather than a new empty warehouse."""
+    if warehouse is not None:
+        from pipeline.warehouse.duckdb import DuckDBWarehouse
+
+        if not warehouse.is_file():
+            # even with --write: a typo must not leave an empty warehouse behind
+            raise WarehouseError(f"warehouse file {warehouse} does not exist (check the path)")
+        return DuckDBWarehouse(warehouse, read_only=not write, on_demand=True, wait=wait)
     config = load_config(config_path)
-    with open_warehouse(config.warehouse) as wh:
-        return wh.query_arrow(sql)
+    if config.warehouse.path is not None and not config.warehouse.path.exists():
+        raise WarehouseError(
+            f"warehouse file {config.warehouse.path} (named in {config.path}) does not exist; "
+            "`pipeline run` or `pipeline ingest` creates it"
+        )
+    wh = open_warehouse(config.warehouse, read_only=not write, on_demand=True)
+    wh.wait = wait
+    return wh
+
+
+def run_query(
+    config_path: Path,
+    sql: str,
+    warehouse: Path | None = None,
+    write: bool = False,
+    wait: float = DEFAULT_WAIT,
+) -> pa.Table:
+    """Run one query; read-only unless `write`. A write takes the run lock, so it cannot land
+    in the middle of a `pipeline run`."""
+    with open_for_query(config_path, warehouse, write, wait) as wh:
+        if not write:
+            wh.check_read_only(sql)
+            return wh.query_arrow(sql)
+        with exclusive(wh, config_path, "pipeline sql --write"), wh.writing():
+            return wh.query_arrow(sql)
 
 
 def format_result(table: pa.Table, fmt: str = "table", max_rows: int = 100) -> str:

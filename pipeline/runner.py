@@ -28,14 +28,18 @@ def run_stages(
 ) -> list[StageResult]:
     """Run the named stages (all, in order, by default); stops at the first failure.
 
-    The warehouse stays open, and so locked against other runs, from the first stage to the
-    last: a second `pipeline run` cannot interleave its stages with these."""
+    The run lock is held from the first stage to the last, so a second `pipeline run` cannot
+    interleave its stages with these; the warehouse itself is held only while a stage reads
+    or writes, so `pipeline sql` and `show` get in between."""
     names = stages if stages else list(STAGES)
     unknown = [s for s in names if s not in STAGES]
     if unknown:
         raise ConfigError(f"unknown stage {unknown[0]!r}; stages: {', '.join(STAGES)}")
     results = []
-    with Project.open(options.config_path) as project:
+    with (
+        Project.open(options.config_path, on_demand=True) as project,
+        project.exclusive_run(options.run_id),
+    ):
         if "train" in names:
             # a config error found by a late stage must not follow writes by an early one
             from pipeline.stages.train import make_estimator

@@ -64,5 +64,5 @@ def describe_project(project: Project, runs: int = 5) -> str:
 
 
 def show_from_path(config_path: Path) -> str:
-    with Project.open(config_path) as project:
+    with Project.open(config_path, read_only=True) as project:
         return describe_project(project)

@@ -129,7 +129,9 @@ def test_two_runs_at_once_one_wins_the_other_fails_fast(
     (ok, ok_out, _), (failed, failed_out, _) = outcomes
     assert ok == 0, ok_out
     assert failed == 7, failed_out
-    assert "is held by another process" in failed_out and "Traceback" not in failed_out
+    # the run lock names the run that holds it
+    assert "is held by another pipeline run (pid " in failed_out, failed_out
+    assert "Traceback" not in failed_out
 
     # the warehouse is whole: every table reads, a checkpoint succeeds, one run is recorded
     warehouse = options.config_path.parent / "warehouse.duckdb"

@@ -147,7 +147,7 @@ def compare_from_data(project: Project, a: str | None = None, b: str | None = No
 
 
 def compare_from_path(config_path: Path, a: str | None = None, b: str | None = None) -> pa.Table:
-    with Project.open(config_path) as project:
+    with Project.open(config_path, read_only=True) as project:
         return compare_from_data(project, a, b)
 
 

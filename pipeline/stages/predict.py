@@ -26,7 +26,7 @@ from pipeline.progress import progress_bar
 from pipeline.project import Project
 from pipeline.scoring import PartJob, Placement, ScoreReport, describe_mode, score_batches
 from pipeline.signing import load_key
-from pipeline.stages import RunOptions, from_path
+from pipeline.stages import RunOptions, from_path, holds_own_warehouse
 
 # the neutral family of a warehouse column type (DuckDB and BigQuery names): int, float and
 # decimal are one family, "numeric", because clean.sql casts every numeric feature to float
@@ -225,18 +225,19 @@ def score_in_python(
     scheduler: str | None,
     quiet: bool,
 ) -> ScoreReport:
-    """Stream the feature rows out, score them on `executor`, load the parts back."""
+    """Read the feature rows out and score them on `executor` without holding the warehouse;
+    `load_parts` then loads the parts back."""
     wh = project.warehouse
-    total = wh.count_rows(features_sql)
+    total, batches = wh.read_out(features_sql, batch_rows, Path(job.out_dir).parent)
     if total == 0:
-        return clear_predictions(project, model)
+        return ScoreReport(0, [], "none", "no rows to score", 0.0)
     with (
         placement(executor, scheduler, model, workers) as where,
         progress_bar(total, "predict", quiet) as advance,
     ):
         report = score_batches(
             model,
-            wh.stream_batches(features_sql, batch_rows),
+            batches,
             total,
             replace(job, ship=where.ship),
             executor=where.executor,
@@ -246,6 +247,12 @@ def score_in_python(
             scored_by=where.scored_by,
             reason=where.reason,
         )
+    return report
+
+
+def load_parts(project: Project, model: TrainedModel, report: ScoreReport, job: PartJob) -> None:
+    """Replace this model's rows in the predictions table with the scored parts."""
+    wh = project.warehouse
     try:
         wh.replace_rows_from_jsonl(
             project.table("predictions"),
@@ -259,10 +266,9 @@ def score_in_python(
             f"the JSON Lines parts in {job.out_dir} do not load into "
             f"{project.table('predictions')} with its schema {prediction_columns(model)}: {exc}"
         ) from exc
-    return report
 
 
-def clear_predictions(project: Project, model: TrainedModel) -> ScoreReport:
+def clear_predictions(project: Project, model: TrainedModel) -> None:
     """Nothing to score: this model's rows in `predictions` become none at all, so no rows of
     an earlier run stay there looking current."""
     wh = project.warehouse
@@ -274,7 +280,6 @@ def clear_predictions(project: Project, model: TrainedModel) -> ScoreReport:
     # a FROM for the WHERE: BigQuery refuses a WHERE without one
     wh.replace_table(staging, f"SELECT {columns} FROM (SELECT 1 AS one) AS nothing WHERE FALSE")
     wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
-    return ScoreReport(0, [], "none", "no rows to score", 0.0)
 
 
 def score_in_warehouse(
@@ -333,23 +338,23 @@ def predict_from_data(
     "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor. Notes for the
     user (casts, nothing to score) are appended to `messages`."""
     wh = project.warehouse
-    check_model_fits(project, model.meta)
-    project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
-    trained = model.meta.get("raw_types")
-    casts: dict[str, dict[str, str]] = {}
-    if trained is None:
-        notes = [
-            f"predict: model {model.model_id} records no raw column types (saved by an older "
-            "pipeline): type changes are not checked"
-        ]
-    else:
-        casts, notes = check_types(
-            project, model.spec, trained, f"model {model.model_id} was trained on"
-        )
-    enforce(project, model.spec, project.raw_sources())
-    if executor == "warehouse":
-        report, hashes = score_in_warehouse(project, model, run_id, casts)
-    else:
+    with wh.reading():
+        check_model_fits(project, model.meta)
+        project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
+        trained = model.meta.get("raw_types")
+        casts: dict[str, dict[str, str]] = {}
+        if trained is None:
+            notes = [
+                f"predict: model {model.model_id} records no raw column types (saved by an "
+                "older pipeline): type changes are not checked"
+            ]
+        else:
+            casts, notes = check_types(
+                project, model.spec, trained, f"model {model.model_id} was trained on"
+            )
+        enforce(project, model.spec, project.raw_sources())
+    job = None
+    if executor != "warehouse":  # scored holding nothing; then one short write loads it all
         sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
         sql = with_casts(sql, project, casts)
         assert model.directory is not None
@@ -357,12 +362,18 @@ def predict_from_data(
         report = score_in_python(
             project, model, sql, job, executor, workers, batch_rows, scheduler, quiet
         )
-
-    unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
-    unseen = with_casts(unseen, project, casts)
-    staging = project.table("unseen_categories__staging")
-    wh.replace_table(staging, unseen)
-    wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
+    with wh.writing(), wh.transaction():  # the writes commit together
+        if job is None:
+            report, hashes = score_in_warehouse(project, model, run_id, casts)
+        elif report.rows == 0:
+            clear_predictions(project, model)
+        else:
+            load_parts(project, model, report, job)
+        unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
+        unseen = with_casts(unseen, project, casts)
+        staging = project.table("unseen_categories__staging")
+        wh.replace_table(staging, unseen)
+        wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
     if report.rows == 0:
         notes.append(
             f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
@@ -383,6 +394,7 @@ def scored_sources(project: Project) -> str:
     return " and ".join(parts)
 
 
+@holds_own_warehouse  # reads, scores holding nothing, then one write
 def run_predict(project: Project, options: RunOptions, result: StageResult) -> None:
     model = resolve_model(project, options)
     result.model_id = model.model_id

@@ -18,7 +18,7 @@ from pipeline.model import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.preprocessing import Spec
 from pipeline.project import Project
 from pipeline.signing import load_key
-from pipeline.stages import RunOptions, from_path
+from pipeline.stages import RunOptions, from_path, holds_own_warehouse
 from pipeline.stages.predict import raw_types
 from pipeline.stages.preprocess import read_stats
 
@@ -186,10 +186,16 @@ def train_from_data(
     )
 
 
+@holds_own_warehouse  # reads, then fits holding nothing; writes only the model directory
 def run_train(project: Project, options: RunOptions, result: StageResult) -> None:
     wh, cfg = project.warehouse, project.config
-    table = project.require_table(project.table("features_train"), "preprocess")
-    features = wh.query_arrow(f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}")
+    with wh.reading():
+        table = project.require_table(project.table("features_train"), "preprocess")
+        features = wh.query_arrow(
+            f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}"
+        )
+        stats = read_stats(project)
+        types = raw_types(project, cfg.labelled_table)
     template_hashes = project.templates.source_hashes()
     provenance = {
         "run_id": options.run_id,
@@ -198,7 +204,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     }
     model = train_from_data(
         features,
-        read_stats(project),
+        stats,
         project.spec,
         cfg.model.estimator,
         cfg.model.params,
@@ -206,8 +212,8 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         cfg.sql_dir,
         cfg.path.read_text(),
         provenance,
-        raw_types(project, cfg.labelled_table),
-        cfg.model.packages,
+        types,
+        tuple(cfg.model.packages),
     )
     path = model.save(options.models_dir, load_key(cfg.model.signing_key))
     result.rows_in = features.num_rows

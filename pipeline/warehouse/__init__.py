@@ -16,15 +16,18 @@ REGISTRY: dict[str, str] = {
 }
 
 
-def open_warehouse(config: WarehouseConfig) -> Warehouse:
-    """Open the configured warehouse (for DuckDB, seeding the file from the example if absent)."""
+def open_warehouse(
+    config: WarehouseConfig, read_only: bool = False, on_demand: bool = False
+) -> Warehouse:
+    """Open the configured warehouse (for DuckDB, seeding the file from the example if absent,
+    unless `read_only`). `on_demand`: hold it only around reads and writes, as a run does."""
     if config.type not in REGISTRY:
         raise ConfigError(
             f"warehouse type {config.type!r} is not known; known types: {', '.join(REGISTRY)}"
         )
     module_name, class_name = REGISTRY[config.type].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    warehouse: Warehouse = cls.from_config(config)
+    warehouse: Warehouse = cls.from_config(config, read_only=read_only, on_demand=on_demand)
     return warehouse
 
 

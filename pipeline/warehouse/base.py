@@ -11,12 +11,30 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from pipeline.errors import ConfigError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from pipeline.config import WarehouseConfig
 
 _PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: how long a reader (or a run's write) waits for the warehouse file by default, in seconds
+DEFAULT_WAIT = 60.0
+
+
+def refuse_write(kinds: Sequence[str]) -> ConfigError:
+    """The one message for what `pipeline sql` will not run without --write: names the kind of
+    each statement (DROP, COPY, ...)."""
+    if len(kinds) == 1:
+        what = ("an " if kinds[0][:1] in tuple("AEIOU") else "a ") + f"{kinds[0]} statement"
+    else:
+        what = f"{len(kinds)} statements ({', '.join(kinds)})"
+    return ConfigError(
+        f"pipeline sql runs one read-only query by default and this is {what}; "
+        "pass --write to run statements that change data or write files"
+    )
 
 
 class Warehouse(ABC):
@@ -30,6 +48,9 @@ class Warehouse(ABC):
     type_names: ClassVar[dict[str, str]]
     #: the longest query text the warehouse accepts, in bytes (None: no documented limit)
     max_query_bytes: ClassVar[int | None] = None
+    #: seconds to wait for the warehouse while another process holds it (a warehouse without
+    #: locks never waits)
+    wait: float = DEFAULT_WAIT
 
     @classmethod
     def quote(cls, name: str) -> str:
@@ -58,8 +79,12 @@ class Warehouse(ABC):
 
     @classmethod
     @abstractmethod
-    def from_config(cls, config: WarehouseConfig) -> Warehouse:
-        """Build from the [warehouse] section; each implementation reads its own keys."""
+    def from_config(
+        cls, config: WarehouseConfig, read_only: bool = False, on_demand: bool = False
+    ) -> Warehouse:
+        """Build from the [warehouse] section; each implementation reads its own keys.
+        `read_only` never writes (and never creates the warehouse); `on_demand` holds the
+        warehouse only inside `reading()`/`writing()` and single calls, not from open to close."""
 
     # --- the interface -------------------------------------------------------------------
     @abstractmethod
@@ -115,6 +140,45 @@ class Warehouse(ABC):
         n = self.load_jsonl(paths, staging, columns)
         self.replace_rows(target, staging, key, value)
         return n
+
+    def read_out(
+        self, sql: str, batch_rows: int, spill_dir: Path
+    ) -> tuple[int, Iterator[pa.RecordBatch]]:
+        """The query's row count and its rows in batches, read so that iterating them holds
+        nothing in the warehouse (a run scores for minutes; readers must get in meanwhile).
+        By default the warehouse streams: it has no lock to hold."""
+        return self.count_rows(sql), self.stream_batches(sql, batch_rows)
+
+    def check_read_only(self, sql: str) -> None:
+        """Refuse (with `refuse_write`) anything but one query that only reads. By default
+        sqlglot classifies it in this warehouse's dialect."""
+        import sqlglot
+        from sqlglot import exp
+
+        try:
+            statements = [s for s in sqlglot.parse(sql, read=self.dialect) if s is not None]
+        except sqlglot.errors.ParseError as exc:
+            raise ConfigError(f"cannot parse the query: {str(exc).splitlines()[0]}") from exc
+        if len(statements) != 1:
+            raise refuse_write([s.key.upper() for s in statements])
+        if not isinstance(statements[0], exp.Query | exp.Describe | exp.Show):
+            raise refuse_write([statements[0].key.upper()])
+
+    def run_lock_path(self) -> Path | None:
+        """Where runs on this warehouse lock each other out; None: beside the config."""
+        return None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the warehouse for reads in the block (one connection for all of them).
+        Re-entrant; a warehouse without locks holds nothing."""
+        yield
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the warehouse for writes in the block; keep it short, readers wait meanwhile.
+        Re-entrant; a warehouse without locks holds nothing."""
+        yield
 
     @contextmanager
     def wide_queries(self) -> Iterator[None]:

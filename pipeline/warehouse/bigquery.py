@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.config import WarehouseConfig
 from pipeline.errors import ConfigError, WarehouseError
-from pipeline.warehouse.base import Warehouse, check_name
+from pipeline.warehouse.base import Warehouse, check_name, refuse_write
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -84,7 +84,11 @@ class BigQueryWarehouse(Warehouse):
         )
 
     @classmethod
-    def from_config(cls, config: WarehouseConfig) -> BigQueryWarehouse:
+    def from_config(
+        cls, config: WarehouseConfig, read_only: bool = False, on_demand: bool = False
+    ) -> BigQueryWarehouse:
+        """No file to hold, so `on_demand` changes nothing; `read_only` is kept by the caller
+        checking each statement with `check_read_only`."""
         unknown = set(config.options) - set(SETTINGS)
         if unknown:
             known = sorted(SETTINGS)
@@ -192,6 +196,20 @@ class BigQueryWarehouse(Warehouse):
             f"VALUES ({', '.join('s.' + n for n in names)})"
         )
         self._job(f"DROP TABLE {s}")
+
+    def check_read_only(self, sql: str) -> None:
+        """BigQuery itself says what the statement is: a dry run costs nothing and runs
+        nothing; anything but one SELECT (a script, DML, DDL, EXPORT DATA) is refused."""
+        from google.api_core.exceptions import GoogleAPIError
+
+        config = self._bq.QueryJobConfig(dry_run=True, use_query_cache=False)
+        try:
+            job = self.client.query(sql, job_config=config, job_retry=None, timeout=self.timeout)
+        except GoogleAPIError as exc:
+            raise WarehouseError(f"BigQuery: {getattr(exc, 'message', exc)}") from exc
+        kind = job.statement_type or "UNKNOWN"
+        if kind != "SELECT":
+            raise refuse_write([kind])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

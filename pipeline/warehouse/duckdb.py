@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +15,8 @@ import duckdb
 
 from pipeline.config import WarehouseConfig
 from pipeline.errors import ConfigError, WarehouseError
-from pipeline.warehouse.base import Warehouse, check_name
+from pipeline.warehouse.base import DEFAULT_WAIT, Warehouse, check_name, refuse_write
+from pipeline.warehouse.lock import describe_holder
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -22,6 +25,10 @@ log = logging.getLogger("pipeline")
 
 # [warehouse] keys passed to DuckDB as settings: a cap on its memory and threads
 SETTINGS: dict[str, type] = {"memory_limit": str, "threads": int}
+
+# what `pipeline sql` runs without --write (DESCRIBE, SHOW, SUMMARIZE, FROM and VALUES parse
+# as SELECT; a PRAGMA that changes a setting parses as SET)
+READ_ONLY_STATEMENTS = frozenset({"SELECT", "PRAGMA"})
 
 
 class DuckDBWarehouse(Warehouse):
@@ -41,27 +48,42 @@ class DuckDBWarehouse(Warehouse):
         seed_from: Path | None = None,
         read_only: bool = False,
         settings: Mapping[str, str | int] | None = None,
+        on_demand: bool = False,
+        wait: float = DEFAULT_WAIT,
     ):
+        """`read_only` never writes nor creates the file. `on_demand` opens the file only
+        inside `reading()`/`writing()` (or for one call), so other processes get in between;
+        otherwise it stays open, read-write unless `read_only`, until `close()`."""
         self.path = Path(path)
+        self.read_only = read_only
+        self.wait = wait
+        self._settings: dict[str, str | bool | int | float | list[str]] = dict(settings or {})
         self._in_transaction = False
-        if str(path) != ":memory:" and not self.path.exists():
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._writable = False
+        self._depth = 0
+        self._opened_at = 0.0
+        self._told_waiting = False
+        #: seconds each read-write hold of the file lasted, in order (the run's writes)
+        self.write_holds: list[float] = []
+        memory = str(path) == ":memory:"
+        if not memory and not self.path.exists():
+            if read_only:
+                seeded = f"; `pipeline run` creates it from {seed_from}" if seed_from else ""
+                raise WarehouseError(
+                    f"warehouse file {self.path} does not exist (check the path){seeded}"
+                )
             if seed_from is not None and seed_from.exists():
                 shutil.copyfile(seed_from, self.path)
                 log.info("created %s from %s", self.path, seed_from)
-            elif read_only:
-                raise WarehouseError(f"warehouse file {self.path} does not exist")
-        try:
-            self.con = duckdb.connect(str(path), read_only=read_only, config=dict(settings or {}))
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise WarehouseError(
-                    f"warehouse {self.path} is held by another process (another pipeline run "
-                    "or a DuckDB session has it open); try again when it has finished"
-                ) from exc
-            raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
+        self._pinned = memory or not on_demand
+        if self._pinned:
+            self._connect(writable=not read_only)
 
     @classmethod
-    def from_config(cls, config: WarehouseConfig) -> DuckDBWarehouse:
+    def from_config(
+        cls, config: WarehouseConfig, read_only: bool = False, on_demand: bool = False
+    ) -> DuckDBWarehouse:
         if config.path is None:
             raise ConfigError("[warehouse] type 'duckdb' needs a path")
         unknown = set(config.options) - set(SETTINGS)
@@ -71,7 +93,109 @@ class DuckDBWarehouse(Warehouse):
                 f"known: path, seed_from, {', '.join(SETTINGS)}"
             )
         settings = {k: SETTINGS[k](v) for k, v in config.options.items()}
-        return cls(config.path, seed_from=config.seed_from, settings=settings)
+        return cls(
+            config.path,
+            seed_from=config.seed_from,
+            read_only=read_only,
+            settings=settings,
+            on_demand=on_demand,
+        )
+
+    # --- holding the file ------------------------------------------------------------------
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise RuntimeError(f"{self.path} is not open: use reading() or writing()")
+        return self._con
+
+    def run_lock_path(self) -> Path | None:
+        return None if str(self.path) == ":memory:" else Path(f"{self.path}.lock")
+
+    def _holder(self, exc: Exception) -> str:
+        """Who holds the file: the run named in the run lock, else DuckDB's process."""
+        lock = self.run_lock_path()
+        run = describe_holder(lock) if lock else ""
+        found = re.search(r"held in (\S+) \(PID (\d+)\)", str(exc))
+        process = f"pid {found.group(2)} ({found.group(1)})" if found else "another process"
+        return f"{process}; pipeline run lock: {run}" if run else process
+
+    def _connect(self, writable: bool) -> None:
+        """Open the file, waiting (up to `wait` s) while another process holds it: a reader
+        waits for a write in progress, a writer for reads in progress."""
+        deadline = time.monotonic() + self.wait
+        delay = 0.01
+        if not writable and not self.read_only and not self.path.exists():
+            writable = True  # a read-only open cannot create the file a writer is to fill
+        while True:
+            try:
+                self._con = duckdb.connect(
+                    str(self.path), read_only=not writable, config=self._settings
+                )
+                break
+            except duckdb.ConnectionException as exc:
+                if not writable and "different configuration" in str(exc):
+                    # this process has the file open read-write already: share that
+                    writable = True
+                    continue
+                raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise WarehouseError(
+                        f"warehouse {self.path} is held by another process "
+                        f"({self._holder(exc)}) for more than {self.wait:g} s; try again "
+                        "when it has finished"
+                    ) from exc
+                if not self._told_waiting:
+                    self._told_waiting = True
+                    what = "reads" if writable else "a write"
+                    log.warning(
+                        "waiting for %s in progress on %s (%s)", what, self.path, self._holder(exc)
+                    )
+                # short polls: a run lets go between its writes only for a moment
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        self._writable = writable
+        self._opened_at = time.monotonic()
+
+    def _disconnect(self) -> None:
+        if self._con is None:
+            return
+        self._con.close()  # a read-write close checkpoints, so that is part of the hold
+        self._con = None
+        if self._writable and str(self.path) != ":memory:":
+            held = time.monotonic() - self._opened_at
+            self.write_holds.append(held)
+            log.debug("held %s read-write for %.3f s", self.path, held)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._hold(writable=False):
+            yield
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        if self.read_only:
+            raise WarehouseError(f"warehouse {self.path} was opened read-only")
+        with self._hold(writable=True):
+            yield
+
+    @contextmanager
+    def _hold(self, writable: bool) -> Iterator[None]:
+        if self._con is None:
+            self._connect(writable)
+        elif writable and not self._writable:
+            # a write inside a read: reopen read-write (no result of the read is pending)
+            self._disconnect()
+            self._connect(writable=True)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and not self._pinned:
+                self._disconnect()
 
     @classmethod
     def in_memory(cls) -> DuckDBWarehouse:
@@ -82,16 +206,17 @@ class DuckDBWarehouse(Warehouse):
         if self._in_transaction:
             yield
             return
-        self._run("BEGIN TRANSACTION")
-        self._in_transaction = True
-        try:
-            yield
-        except BaseException:
+        with self.writing():
+            self._run("BEGIN TRANSACTION")
+            self._in_transaction = True
+            try:
+                yield
+            except BaseException:
+                self._in_transaction = False
+                self.con.execute("ROLLBACK").fetchall()
+                raise
             self._in_transaction = False
-            self.con.execute("ROLLBACK").fetchall()
-            raise
-        self._in_transaction = False
-        self._run("COMMIT")
+            self._run("COMMIT")
 
     @contextmanager
     def wide_queries(self) -> Iterator[None]:
@@ -99,13 +224,15 @@ class DuckDBWarehouse(Warehouse):
         in a query, and a 300-tree forest compiled to SQL took 30 s to plan with it and 2.5 s
         without (measured with DuckDB 2.0.0). Those statistics speed up filters and joins,
         which a compiled model's projection barely has."""
-        (before,) = self._run("SELECT current_setting('disabled_optimizers')")[0]
-        disabled = ",".join(filter(None, [str(before or ""), "statistics_propagation"]))
-        self._run(f"SET disabled_optimizers = {self.literal(disabled)}")
-        try:
-            yield
-        finally:
-            self._run(f"SET disabled_optimizers = {self.literal(str(before or ''))}")
+        # a setting lives on the connection: hold one for the whole block
+        with self.reading() if self.read_only else self.writing():
+            (before,) = self._run("SELECT current_setting('disabled_optimizers')")[0]
+            disabled = ",".join(filter(None, [str(before or ""), "statistics_propagation"]))
+            self._run(f"SET disabled_optimizers = {self.literal(disabled)}")
+            try:
+                yield
+            finally:
+                self._run(f"SET disabled_optimizers = {self.literal(str(before or ''))}")
 
     def register(self, name: str, data: object) -> None:
         """Expose a DataFrame or Arrow table as a view, without copying it."""
@@ -115,7 +242,17 @@ class DuckDBWarehouse(Warehouse):
         self.con.unregister(name)
 
     def _run(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
-        """Execute and drain: DuckDB 2 refuses new work while a result is unread."""
+        """Execute and drain: DuckDB 2 refuses new work while a result is unread. Holds the
+        file for writing for the call unless the caller holds it already."""
+        with self.reading() if self.read_only else self.writing():
+            return self._drain(sql, params)
+
+    def _read(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+        """`_run` for a statement that only reads: a read-only hold is enough."""
+        with self.reading():
+            return self._drain(sql, params)
+
+    def _drain(self, sql: str, params: list[object] | None) -> list[tuple[object, ...]]:
         try:
             return self.con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
@@ -125,27 +262,61 @@ class DuckDBWarehouse(Warehouse):
         self._run(sql)
 
     def query_arrow(self, sql: str) -> pa.Table:
+        with self.reading():
+            try:
+                relation = self.con.sql(sql)
+                if relation is None:  # a statement, not a query
+                    raise WarehouseError(f"not a query (it returns no rows): {sql[:80]}")
+                return relation.to_arrow_table()
+            except duckdb.Error as exc:
+                raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+
+    def check_read_only(self, sql: str) -> None:
+        """DuckDB's own parser says what each statement is. A read-only connection already
+        refuses writes to the database; this also refuses what writes elsewhere (COPY TO,
+        EXPORT, ATTACH, INSTALL/LOAD, SET) and more than one statement."""
         try:
-            relation = self.con.sql(sql)
-            if relation is None:  # a statement, not a query
-                raise WarehouseError(f"not a query (it returns no rows): {sql[:80]}")
-            return relation.to_arrow_table()
+            statements = duckdb.extract_statements(sql)
         except duckdb.Error as exc:
-            raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+            raise ConfigError(f"cannot parse the query: {str(exc).splitlines()[0]}") from exc
+        if len(statements) != 1:
+            raise refuse_write([s.type.name for s in statements])
+        kind = statements[0].type.name
+        if kind == "EXPLAIN":  # EXPLAIN ANALYZE runs its statement: judge that one
+            inner = re.sub(r"^\s*EXPLAIN\s+(ANALYZE\s+)?", "", sql, flags=re.IGNORECASE)
+            if inner.strip() != sql.strip():
+                self.check_read_only(inner)
+                return
+        if kind not in READ_ONLY_STATEMENTS:
+            raise refuse_write([kind])
 
     def stream_batches(self, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
         # a cursor of its own, so the caller may use the connection while it streams
-        cursor = self.con.cursor()
-        try:
-            reader = cursor.sql(sql).to_arrow_reader(batch_rows)
-            yield from reader
-        except duckdb.Error as exc:
-            raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            cursor.close()
+        with self.reading():
+            cursor = self.con.cursor()
+            try:
+                reader = cursor.sql(sql).to_arrow_reader(batch_rows)
+                yield from reader
+            except duckdb.Error as exc:
+                raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                cursor.close()
+
+    def read_out(
+        self, sql: str, batch_rows: int, spill_dir: Path
+    ) -> tuple[int, Iterator[pa.RecordBatch]]:
+        """Copy the rows to a Parquet file and stream that: the warehouse file is held only
+        while the copy runs, not while the caller scores them for minutes."""
+        import pyarrow.parquet as pq
+
+        spill_dir.mkdir(parents=True, exist_ok=True)
+        path = spill_dir / "read_out.parquet"
+        self._read(f"COPY ({sql}) TO {self.literal(str(path))} (FORMAT parquet)")
+        return pq.ParquetFile(path).metadata.num_rows, _parquet_batches(path, batch_rows)
 
     def count_rows(self, sql: str) -> int:
-        return int(self._run(f"SELECT count(*) FROM ({sql}) AS q")[0][0])  # type: ignore[call-overload]
+        rows = self._read(f"SELECT count(*) FROM ({sql}) AS q")
+        return int(rows[0][0])  # type: ignore[call-overload]
 
     def replace_table(self, name: str, select_sql: str) -> int:
         check_name(name)
@@ -155,7 +326,7 @@ class DuckDBWarehouse(Warehouse):
 
     def table_exists(self, name: str) -> bool:
         schema, table = check_name(name).split(".")
-        rows = self._run(
+        rows = self._read(
             "SELECT count(*) FROM information_schema.tables "
             "WHERE table_schema = ? AND table_name = ?",
             [schema, table],
@@ -164,7 +335,7 @@ class DuckDBWarehouse(Warehouse):
 
     def describe(self, name: str) -> list[tuple[str, str]]:
         schema, table = check_name(name).split(".")
-        rows = self._run(
+        rows = self._read(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             [schema, table],
@@ -232,4 +403,29 @@ class DuckDBWarehouse(Warehouse):
             self._run(f"DROP TABLE {s}")
 
     def close(self) -> None:
-        self.con.close()
+        self._pinned = False
+        self._depth = 0
+        self._disconnect()
+
+
+def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The file's rows in batches of exactly `batch_rows` (the last one shorter), as the
+    warehouse's own reader gives them, so parts do not depend on row groups; then delete it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pending: list[pa.RecordBatch] = []
+        n = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+            pending.append(batch)
+            n += batch.num_rows
+            while n >= batch_rows:
+                table = pa.Table.from_batches(pending)
+                yield table.slice(0, batch_rows).combine_chunks().to_batches()[0]
+                rest = table.slice(batch_rows).combine_chunks()
+                pending, n = rest.to_batches(), rest.num_rows
+        if n:
+            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+    finally:
+        path.unlink(missing_ok=True)
