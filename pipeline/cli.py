@@ -181,6 +181,13 @@ def ingest(
     warehouse: Path | None = typer.Option(
         None, help="A DuckDB file to load into instead of --config's warehouse (made if absent)."
     ),
+    null: list[str] | None = typer.Option(
+        None,
+        "--null",
+        help="A CSV field read as a missing value; repeat it to give the whole list "
+        "[default: '', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list].",
+    ),
+    encoding: str = typer.Option("utf-8", help="The CSV files' encoding: utf-8 or latin-1."),
 ) -> None:
     """Load data files into a raw warehouse table, with types inferred from every row.
 
@@ -203,10 +210,12 @@ def ingest(
 
             opened = open_warehouse(load_config(config).warehouse)
         with opened as wh:
-            done = ingest_files(wh, path, table, replace)
+            done = ingest_files(wh, path, table, replace, null, encoding)
         typer.echo(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
         for name, sql_type in done.columns:
-            typer.echo(f"  {name:<24} {sql_type}")
+            met = done.nulls.get(name, {})
+            read = ", ".join(f"{t} x{n:,}" for t, n in met.items())
+            typer.echo(f"  {name:<24} {sql_type}" + (f"  (missing: {read})" if read else ""))
 
     _guard(go)
 

@@ -17,6 +17,10 @@ from typing import Any
 from pipeline.errors import ConfigError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+#: the SQL templates inside the installed package (a link to the repo's sql/ in a clone)
+PACKAGED_SQL = Path(__file__).resolve().parent / "sql"
 
 IMPUTERS = ("none", "median", "mean", "mode", "constant")
 ENCODERS = ("onehot", "ordinal", "frequency")
@@ -34,6 +38,14 @@ def check_identifier(name: str, what: str) -> str:
             f"{what} {name!r} is not a valid identifier (letters, digits and _; "
             "not starting with a digit)"
         )
+    return name
+
+
+def check_column_name(name: str, what: str) -> str:
+    """A column of a raw table may be named anything a CSV header holds (`sample.yr`,
+    `kunde id`, `größe`, `select`): every template quotes it as one identifier."""
+    if not isinstance(name, str) or not name or _CONTROL.search(name):
+        raise ConfigError(f"{what} {name!r} must be a non-empty name without control characters")
     return name
 
 
@@ -57,7 +69,7 @@ class WarehouseConfig:
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    column: str
+    column: str  # the feature's name in the pipeline's tables: TOML `name`, else `column`
     type: str
     impute: str
     encode: str | None = None
@@ -66,6 +78,7 @@ class FeatureConfig:
     missing_indicator: bool = False
     min_count: int = 0  # categories seen fewer times in train are folded into one rare bucket
     clip: str | list[float] | None = None  # "train_range" or [low, high]
+    source: str | None = None  # the raw table's column (TOML `column`) when it differs
 
 
 @dataclass(frozen=True)
@@ -150,8 +163,20 @@ def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
 
 def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
     where = f"{path}: features[{index}]"
-    column = check_identifier(_required(raw, "column", where), f"{where} column")
-    where = f"{path}: feature {column!r}"
+    source = check_column_name(_required(raw, "column", where), f"{where} column")
+    where = f"{path}: feature {source!r}"
+    # generated tables need plain names (BigQuery allows nothing else): a raw column that is
+    # not one is given its output name by the `name` key
+    if "name" in raw:
+        column = check_identifier(raw["name"], f"{where} name")
+    elif _IDENTIFIER.match(source):
+        column = source
+    else:
+        suggestion = re.sub(r"[^A-Za-z0-9_]+", "_", source).strip("_") or "feature"
+        raise ConfigError(
+            f"{where}: column {source!r} is not a plain identifier; "
+            f'add name = "{suggestion}" to name the feature in the generated tables'
+        )
     ftype = _choice(_required(raw, "type", where), FEATURE_TYPES, f"{where} type")
     default_impute = "median" if ftype == "numeric" else "mode"
     impute = _choice(raw.get("impute", default_impute), IMPUTERS, f"{where} impute")
@@ -193,6 +218,7 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
         "missing_indicator",
         "min_count",
         "clip",
+        "name",
     }
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
@@ -206,6 +232,7 @@ def _feature(raw: dict[str, Any], index: int, path: Path) -> FeatureConfig:
         missing_indicator=bool(raw.get("missing_indicator", False)),
         min_count=min_count,
         clip=[float(x) for x in clip] if isinstance(clip, list) else clip,
+        source=source if source != column else None,
     )
 
 
@@ -236,7 +263,7 @@ def _contract(raw: Any, path: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for column, rules in raw.items():
         where = f"{path}: [contract.{column}]"
-        check_identifier(column, f"{where} column")
+        check_column_name(column, f"{where} column")
         if not isinstance(rules, dict):
             raise ConfigError(f"{where} must be a table of rules")
         unknown = set(rules) - CONTRACT_KEYS
@@ -276,7 +303,7 @@ def _evaluate(raw: Any, path: Path) -> EvaluateConfig:
     if not isinstance(bins, int) or not 1 <= bins <= 1000:
         raise ConfigError(f"{where} calibration_bins must be a whole number from 1 to 1000")
     return EvaluateConfig(
-        slices=tuple(check_identifier(c, f"{where} slice") for c in slices),
+        slices=tuple(check_column_name(c, f"{where} slice") for c in slices),
         threshold=None if threshold is None else float(threshold),
         calibration_bins=bins,
     )
@@ -357,8 +384,10 @@ def load_config(path: Path | str) -> Config:
     evaluate = _evaluate(raw.get("evaluate", {}), path)
     contract = _contract(raw.get("contract", {}), path)
 
-    sql_dir = resolve(raw.get("sql_dir", "sql"))
-    assert sql_dir is not None
+    # without sql_dir: a sql/ beside the config if there is one, else the packaged templates
+    sql_dir = resolve(raw["sql_dir"]) if "sql_dir" in raw else base / "sql"
+    if "sql_dir" not in raw and not sql_dir.is_dir():
+        sql_dir = PACKAGED_SQL
     return Config(
         path=path.resolve(),
         warehouse=warehouse,

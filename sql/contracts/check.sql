@@ -7,7 +7,7 @@
 {% from 'contracts/_rules.sql' import broken with context %}
 SELECT
 {% for rule in rules %}
-{% set c = rule.column | ident %}
+{% set c = rule.column | column %}
 {% if rule.kind == 'unique' %}
     (SELECT count(*) FROM (
         SELECT {{ c }} FROM {{ table | ident }} WHERE {{ c }} IS NOT NULL

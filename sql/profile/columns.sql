@@ -9,7 +9,7 @@ UNION ALL
 SELECT
     {{ c | lit }} AS column_name,
     count(*) AS row_count,
-    count(*) - count({{ c | ident }}) AS nulls,
-    count(DISTINCT {{ c | ident }}) AS distinct_values
+    count(*) - count({{ c | column }}) AS nulls,
+    count(DISTINCT {{ c | column }}) AS distinct_values
 FROM {{ table | ident }}
 {% endfor %}
