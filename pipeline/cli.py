@@ -227,15 +227,24 @@ def init(
         None, help="SCHEMA.NAME of a labelled table to propose the features from."
     ),
     label: str = typer.Option("label", help="The label column."),
-    id: str = typer.Option("id", "--id", help="The id column."),
+    id: str | None = typer.Option(
+        None,
+        "--id",
+        help="The id column [default: auto, a key made from each row's values when the table "
+        "has no id].",
+    ),
     unlabelled: str | None = typer.Option(None, help="SCHEMA.NAME of rows to score."),
     warehouse: Path | None = typer.Option(
         None, help="The DuckDB file holding the tables [default: DIRECTORY/warehouse.duckdb]."
     ),
-    sql: Path | None = typer.Option(
-        None, help="Templates to start from [default: the sql/ of --config's project]."
+    warehouse_config: Path | None = typer.Option(
+        None,
+        help="A TOML file whose [warehouse] section names the warehouse (e.g. BigQuery); "
+        "the new config gets the same section.",
     ),
-    config: Path = CONFIG,
+    sql: Path | None = typer.Option(
+        None, help="Templates to start from [default: the ones installed with the package]."
+    ),
 ) -> None:
     """Create a new project: config, SQL templates, models/, README.
 
@@ -244,38 +253,78 @@ def init(
 
     def go() -> None:
         import os
+        from contextlib import AbstractContextManager
 
-        from pipeline.config import load_config
+        from pipeline.errors import ConfigError
         from pipeline.scaffold import init_project
+        from pipeline.warehouse import Warehouse, open_warehouse
         from pipeline.warehouse.duckdb import DuckDBWarehouse
 
-        sql_source = sql or (load_config(config).sql_dir if config.exists() else Path("sql"))
-        db = warehouse or directory / "warehouse.duckdb"
-        relative = os.path.relpath(db.resolve(), directory.resolve())
-        if from_table:
-            with DuckDBWarehouse(db) as wh:
-                made = init_project(
-                    directory,
-                    sql_source,
-                    warehouse=wh,
-                    warehouse_path=relative,
-                    from_table=from_table,
-                    unlabelled=unlabelled,
-                    id_column=id,
-                    label=label,
-                )
+        if warehouse is not None and warehouse_config is not None:
+            raise ConfigError("give --warehouse or --warehouse-config, not both")
+        section: str | list[str]
+        opened: AbstractContextManager[Warehouse] | None = None
+        if warehouse_config is not None:
+            wh_config, section = _warehouse_section(warehouse_config, directory)
+            if from_table:
+                opened = open_warehouse(wh_config)
         else:
-            made = init_project(
-                directory,
-                sql_source,
-                warehouse_path=relative,
-                unlabelled=unlabelled,
-                id_column=id,
-                label=label,
-            )
+            db = warehouse or directory / "warehouse.duckdb"
+            section = os.path.relpath(db.resolve(), directory.resolve())
+            if from_table:
+                if not db.exists():
+                    raise ConfigError(f"warehouse file {db} not found; ingest the data first")
+                opened = DuckDBWarehouse(db)
+        options: dict[str, Any] = dict(
+            warehouse_path=section,
+            from_table=from_table,
+            unlabelled=unlabelled,
+            id_column=id,
+            label=label,
+        )
+        if opened is not None:
+            with opened as wh:
+                made = init_project(directory, sql, warehouse=wh, **options)
+        else:
+            made = init_project(directory, sql, **options)
         typer.echo(f"created {made}; next: pipeline run --config {made}")
 
     _guard(go)
+
+
+def _warehouse_section(path: Path, directory: Path) -> tuple[Any, list[str]]:
+    """The [warehouse] of a TOML file: as a WarehouseConfig to open, and as the lines the new
+    project's config gets (a DuckDB path made relative to the new project)."""
+    import json
+    import os
+    import tomllib
+
+    from pipeline.config import WarehouseConfig
+    from pipeline.errors import ConfigError
+
+    if not path.is_file():
+        raise ConfigError(f"--warehouse-config {path} not found")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    section = raw.get("warehouse")
+    if not isinstance(section, dict) or "type" not in section:
+        raise ConfigError(f"{path}: no [warehouse] section with a type")
+    base = path.resolve().parent
+    wh = dict(section)
+    paths = {k: (base / str(wh.pop(k))).resolve() for k in ("path", "seed_from") if k in wh}
+    config = WarehouseConfig(
+        type=str(wh.pop("type")),
+        path=paths.get("path"),
+        seed_from=paths.get("seed_from"),
+        options=wh,
+    )
+    lines = [f"type = {json.dumps(config.type)}"]
+    for key, p in paths.items():
+        lines.append(f"{key} = {json.dumps(os.path.relpath(p, directory.resolve()))}")
+    lines += [f"{k} = {json.dumps(v)}" for k, v in wh.items()]
+    return config, lines
 
 
 @app.command()

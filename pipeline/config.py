@@ -385,7 +385,7 @@ def load_config(path: Path | str) -> Config:
     contract = _contract(raw.get("contract", {}), path)
 
     # without sql_dir: a sql/ beside the config if there is one, else the packaged templates
-    sql_dir = resolve(raw["sql_dir"]) if "sql_dir" in raw else base / "sql"
+    sql_dir = (base / str(raw["sql_dir"])).resolve() if "sql_dir" in raw else base / "sql"
     if "sql_dir" not in raw and not sql_dir.is_dir():
         sql_dir = PACKAGED_SQL
     return Config(

@@ -1,5 +1,6 @@
 {#- Per column of a table: rows, nulls and distinct values; `pipeline init --from-table`
-    proposes features from these and the column types.
+    proposes features from these and the column types. Names are quoted as one identifier
+    each, so `sample.yr`, `kunde id` or `select` are columns like any other.
 
     context: table, columns (names)                                                        -#}
 {% for c in columns %}
