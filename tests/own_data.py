@@ -42,9 +42,7 @@ def patients(rows: int, seed: int) -> pd.DataFrame:
 def write_exports(directory: Path, rows: int = 600, seed: int = 5) -> dict[str, Path]:
     """patients.csv (labelled), new_patients.csv (no label) and broken.csv (a ragged row)."""
     directory.mkdir(parents=True, exist_ok=True)
-    paths = {
-        name: directory / f"{name}.csv" for name in ("patients", "new_patients", "broken")
-    }
+    paths = {name: directory / f"{name}.csv" for name in ("patients", "new_patients", "broken")}
     patients(rows, seed).to_csv(paths["patients"], index=False, na_rep="NA")
     new = patients(rows // 5, seed + 1).drop(columns=[LABEL, LEAKY])
     new.to_csv(paths["new_patients"], index=False, na_rep="NA")

@@ -41,7 +41,7 @@ def test_example_config_loads() -> None:
             "must be written as schema.table",
         ),
         # a raw column may be named anything, but its feature needs a plain output name
-        ('column = "Sex"', 'column = "Se\\"x"', "not a plain identifier; add name = \"Se_x\""),
+        ('column = "Sex"', 'column = "Se\\"x"', 'not a plain identifier; add name = "Se_x"'),
         ('column = "Sex"', 'column = "Sex"\nname = "S x"', "name 'S x' is not a valid identifier"),
         ('column = "Sex"', 'column = "Se\\nx"\nname = "Sex"', "without control characters"),
         ('impute = "mode"', 'impute = "median"', "needs a numeric column"),

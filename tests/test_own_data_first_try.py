@@ -182,9 +182,9 @@ def test_own_exports_to_metrics_without_edits(tmp_path: Path) -> None:
 def test_the_row_key_is_stable(tmp_path: Path) -> None:
     """Same rows, same keys, whatever the order; added rows leave existing keys alone;
     identical rows are numbered."""
-    from tests.own_data import patients
-
     import pandas as pd
+
+    from tests.own_data import patients
 
     frame = patients(50, 1)
     frame = pd.concat([frame, frame.iloc[[3]]])  # one row twice
@@ -216,6 +216,56 @@ def test_a_hostile_column_name_stays_a_name(tmp_path: Path) -> None:
     assert hostile in types(db, "raw.t")
     ok("init", str(tmp_path / "p"), "--from-table", "raw.t", "--label", "y", "--id", "id")
     config = load_config(tmp_path / "p" / "pipeline.toml")
-    assert config.features[0].source == hostile and config.features[0].column == "x_DROP_TABLE_raw_t"
+    assert (
+        config.features[0].source == hostile and config.features[0].column == "x_DROP_TABLE_raw_t"
+    )
     ok("run", "--config", str(tmp_path / "p" / "pipeline.toml"))
     assert types(db, "raw.t")[hostile] == "BIGINT"  # still there
+
+
+def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str) -> None:
+    """`init --warehouse-config` profiles the table through the warehouse interface (here the
+    BigQuery emulator), with the row key view and the leakage check, and writes that
+    [warehouse] into the new config."""
+    from pipeline.config import WarehouseConfig
+    from pipeline.warehouse.bigquery import BigQueryWarehouse
+    from tests.own_data import patients
+
+    frame = patients(200, 3).rename(
+        columns={"sample.yr": "sample_yr", "flc.grp": "flc_grp", "kunde id": "kunde_id",
+                 "größe": "height", "select": "sex", LEAKY: "follow_up", LABEL: "relapse"}
+    )  # fmt: skip
+    jsonl = tmp_path / "p.jsonl"
+    frame.to_json(jsonl, orient="records", lines=True)
+    options = {
+        "project": "test-proj",
+        "location": "US",
+        "endpoint": bigquery_emulator,
+        "anonymous": True,
+        "timeout": 60,
+    }
+    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+        wh.ensure_schema("owndata")
+        wh.ingest_files([jsonl], "jsonl", "owndata.patients")
+    (tmp_path / "wh.toml").write_text(
+        '[warehouse]\ntype = "bigquery"\nproject = "test-proj"\nlocation = "US"\n'
+        f'endpoint = "{bigquery_emulator}"\nanonymous = true\ntimeout = 60\n'
+    )
+    project = tmp_path / "bq"
+    ok(
+        "init",
+        str(project),
+        "--from-table",
+        "owndata.patients",
+        "--label",
+        "relapse",
+        "--warehouse-config",
+        str(tmp_path / "wh.toml"),
+    )
+    config = (project / "pipeline.toml").read_text()
+    assert '[warehouse]\ntype = "bigquery"\nproject = "test-proj"' in config
+    assert f'endpoint = "{bigquery_emulator}"' in config
+    assert 'labelled = "owndata.patients_keyed"' in config and 'id = "row_key"' in config
+    assert "# left out: follow_up (predicts the label alone" in config
+    assert 'column = "kappa"' in config and 'column = "flc_grp"' in config
+    assert load_config(project / "pipeline.toml").warehouse.type == "bigquery"

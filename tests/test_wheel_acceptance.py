@@ -48,9 +48,7 @@ def test_the_wheel_takes_own_exports_to_metrics(tmp_path: Path) -> None:
     assert "pipeline/sql/profile/leakage.sql" in names
 
     venv = tmp_path / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True
-    )
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     bin_dir = venv / "bin"
     subprocess.run(
         [str(bin_dir / "pip"), "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
