@@ -269,3 +269,42 @@ def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str
     assert "# left out: follow_up (predicts the label alone" in config
     assert 'column = "kappa"' in config and 'column = "flc_grp"' in config
     assert load_config(project / "pipeline.toml").warehouse.type == "bigquery"
+
+
+def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
+    """A numeric column that ranks the label (AUC), one whose values look it up, and for a
+    regression label one that correlates: each left out with its figure; honest columns stay."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.scaffold import propose
+    from pipeline.templates import Templates
+
+    rng = np.random.default_rng(0)
+    n = 400
+    y = rng.integers(0, 2, n)
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "y": y,
+            "ranks": y * 3 + rng.random(n) * 2.9,  # separates the classes: AUC 1
+            "code": np.where(y == 1, "closed", "open"),  # its two values are the label
+            "honest": rng.normal(size=n) + y * 0.5,
+            "target": rng.normal(size=n) * 10,
+        }
+    )
+    frame["echo"] = frame["target"] * 2 + rng.normal(size=n) * 0.01
+    frame["other"] = rng.normal(size=n)
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        wh.register("frame", frame)
+        wh.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT * FROM frame")
+        templates = Templates(PACKAGED_SQL, wh)
+        binary = propose(wh, templates, "raw.t", "id", "y")
+        regression = propose(wh, templates, "raw.t", "id", "target")
+    left = dict(binary.left_out)
+    assert left["ranks"].startswith("predicts the label alone: AUC 1.000")
+    assert left["code"].startswith("predicts the label alone: balanced accuracy of its values 1")
+    assert [f["column"] for f in binary.features] == ["honest", "target", "echo", "other"]
+    assert regression.task == "regression"
+    assert dict(regression.left_out)["echo"].startswith("predicts the label alone: correlation 1")
+    assert "other" in [f["column"] for f in regression.features]
