@@ -455,7 +455,8 @@ def init_project(
             features=[{"column": "feature_1", "type": "numeric", "impute": "median"}],
         )
         labelled = from_table or "raw.my_table"
-        id_name = AUTO_ID if id_column in (None, "auto") else str(id_column)
+        # no table to make a key view over: the placeholder names a column to fill in
+        id_name = "id" if id_column in (None, "auto") else str(id_column)
         label_name = label
     schema = "pipeline"
     directory.mkdir(parents=True, exist_ok=True)

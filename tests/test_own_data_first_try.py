@@ -308,3 +308,35 @@ def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
     assert regression.task == "regression"
     assert dict(regression.left_out)["echo"].startswith("predicts the label alone: correlation 1")
     assert "other" in [f["column"] for f in regression.features]
+
+
+def test_an_id_and_label_with_spaces_are_renamed_in_the_view(tmp_path: Path) -> None:
+    csv = tmp_path / "k.csv"
+    rows = ["kunde id,x.1,Ziel wert"] + [f"K{i},{i % 9},{i % 2}" for i in range(120)]
+    csv.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "p" / "warehouse.duckdb"
+    ingest(csv, "raw.k", db)
+    ok(
+        "init",
+        str(tmp_path / "p"),
+        "--from-table",
+        "raw.k",
+        "--id",
+        "kunde id",
+        "--label",
+        "Ziel wert",
+    )
+    config = load_config(tmp_path / "p" / "pipeline.toml")
+    assert (config.labelled_table, config.id_column, config.label_column) == (
+        "raw.k_keyed",
+        "kunde_id",
+        "Ziel_wert",
+    )
+    assert (
+        "# kunde_id: the raw column 'kunde id', renamed in the view raw.k_keyed"
+        in (tmp_path / "p" / "pipeline.toml").read_text()
+    )
+    ok("run", "--config", str(tmp_path / "p" / "pipeline.toml"))
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.sql("SELECT count(DISTINCT kunde_id) FROM pipeline.predictions").fetchall()[0][0] > 0
+    con.close()
