@@ -4,7 +4,7 @@
     purpose: text in a numeric column is an error, not a silent NULL.
 
     context: sources  [{table, labelled, dataset}]  (dataset is used when not labelled)
-             id, label, features (f.source: the raw column when not f.column), split {holdout_fraction, salt}                          -#}
+             id, label, features (read from f.source, any name, if set), split {...}      -#}
 {% for src in sources %}
 {% if not loop.first %}
 UNION ALL
@@ -15,12 +15,10 @@ SELECT
     {{ (label | ident) if src.labelled else 'NULL' }} AS {{ label | ident }},
 {% endif %}
 {% for f in features %}
-{# the raw column (f.source, any name) under the feature's plain name (f.column) #}
-{% set raw = (f.source or f.column) | column %}
 {% if f.type == 'numeric' %}
-    CAST({{ raw }} AS {{ types.float }}) AS {{ f.column | ident }},
+    CAST({{ (f.source or f.column) | column }} AS {{ types.float }}) AS {{ f.column | ident }},
 {% else %}
-    {{ adapter.dispatch('clean_text')(raw) }} AS {{ f.column | ident }},
+    {{ adapter.dispatch('clean_text')((f.source or f.column) | column) }} AS {{ f.column | ident }},
 {% endif %}
 {% endfor %}
 {% if src.labelled %}
