@@ -287,6 +287,13 @@ def ingest(
         help="A DuckDB file to load into instead of --config's warehouse (made if absent).",
         show_default="--config's warehouse",
     ),
+    null: list[str] | None = typer.Option(
+        None,
+        "--null",
+        help="A CSV field read as a missing value; repeat it to give the whole list "
+        "[default: '', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list].",
+    ),
+    encoding: str = typer.Option("utf-8", help="The CSV files' encoding: utf-8 or latin-1."),
 ) -> None:
     """Load data files into a raw warehouse table, with types inferred from every row.
 
@@ -310,10 +317,12 @@ def ingest(
 
             opened = open_warehouse(load_config(config).warehouse, on_demand=True)
         with opened as wh, exclusive(wh, config, "pipeline ingest"):  # not during a run
-            done = ingest_files(wh, path, table, replace)
+            done = ingest_files(wh, path, table, replace, null, encoding)
         typer.echo(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
         for name, sql_type in done.columns:
-            typer.echo(f"  {name:<24} {sql_type}")
+            met = done.nulls.get(name, {})
+            read = ", ".join(f"{t} x{n:,}" for t, n in met.items())
+            typer.echo(f"  {name:<24} {sql_type}" + (f"  (missing: {read})" if read else ""))
 
     _guard(go)
 
@@ -327,7 +336,12 @@ def init(
         show_default="none: a config to fill in",
     ),
     label: str = typer.Option("label", help="The label column."),
-    id: str = typer.Option("id", "--id", help="The id column."),
+    id: str | None = typer.Option(
+        None,
+        "--id",
+        help="The id column, or auto: a key made from each row's values, for a table with no id.",
+        show_default="auto",
+    ),
     unlabelled: str | None = typer.Option(
         None, help="SCHEMA.NAME of rows to score.", show_default="none"
     ),
@@ -336,10 +350,15 @@ def init(
         help="The DuckDB file holding the tables.",
         show_default="DIRECTORY/warehouse.duckdb",
     ),
-    sql: Path | None = typer.Option(
-        None, help="Templates to start from.", show_default="the sql/ of --config's project"
+    warehouse_config: Path | None = typer.Option(
+        None,
+        help="A TOML file whose [warehouse] section names the warehouse (e.g. BigQuery); "
+        "the new config gets the same section.",
+        show_default="none",
     ),
-    config: Path = CONFIG,
+    sql: Path | None = typer.Option(
+        None, help="Templates to start from.", show_default="the ones installed with the package"
+    ),
 ) -> None:
     """Create a new project: config, SQL templates, models/, README.
 
@@ -348,38 +367,61 @@ def init(
 
     def go() -> None:
         import os
+        from contextlib import AbstractContextManager
 
-        from pipeline.config import load_config
+        from pipeline.errors import ConfigError
         from pipeline.scaffold import init_project
+        from pipeline.warehouse import Warehouse, open_warehouse
         from pipeline.warehouse.duckdb import DuckDBWarehouse
 
-        sql_source = sql or (load_config(config).sql_dir if config.exists() else Path("sql"))
-        db = warehouse or directory / "warehouse.duckdb"
-        relative = os.path.relpath(db.resolve(), directory.resolve())
-        if from_table:
-            with DuckDBWarehouse(db) as wh:
-                made = init_project(
-                    directory,
-                    sql_source,
-                    warehouse=wh,
-                    warehouse_path=relative,
-                    from_table=from_table,
-                    unlabelled=unlabelled,
-                    id_column=id,
-                    label=label,
-                )
+        if warehouse is not None and warehouse_config is not None:
+            raise ConfigError("give --warehouse or --warehouse-config, not both")
+        section: str | list[str]
+        opened: AbstractContextManager[Warehouse] | None = None
+        if warehouse_config is not None:
+            wh_config, section = _warehouse_section(warehouse_config, directory)
+            if from_table:
+                opened = open_warehouse(wh_config)
         else:
-            made = init_project(
-                directory,
-                sql_source,
-                warehouse_path=relative,
-                unlabelled=unlabelled,
-                id_column=id,
-                label=label,
-            )
+            db = warehouse or directory / "warehouse.duckdb"
+            section = os.path.relpath(db.resolve(), directory.resolve())
+            if from_table:
+                if not db.exists():
+                    raise ConfigError(f"warehouse file {db} not found; ingest the data first")
+                opened = DuckDBWarehouse(db)
+        options: dict[str, Any] = dict(
+            warehouse_path=section,
+            from_table=from_table,
+            unlabelled=unlabelled,
+            id_column=id,
+            label=label,
+        )
+        if opened is not None:
+            with opened as wh:
+                made = init_project(directory, sql, warehouse=wh, **options)
+        else:
+            made = init_project(directory, sql, **options)
         typer.echo(f"created {made}; next: pipeline run --config {made}")
 
     _guard(go)
+
+
+def _warehouse_section(path: Path, directory: Path) -> tuple[Any, list[str]]:
+    """The [warehouse] of a TOML file: as a WarehouseConfig to open, and as the lines the new
+    project's config gets (a DuckDB path made relative to the new project)."""
+    import json
+    import os
+
+    from pipeline.config import load_warehouse_section
+
+    config = load_warehouse_section(path)
+    lines = [f"type = {json.dumps(config.type)}"]
+    for key in ("path", "seed_from"):
+        p = getattr(config, key)
+        if p is not None:
+            lines.append(f"{key} = {json.dumps(os.path.relpath(p, directory.resolve()))}")
+    lines += [f"{k} = {json.dumps(v)}" for k, v in config.options.items()]
+    return config, lines
 
 
 @app.command()

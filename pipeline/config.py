@@ -52,6 +52,10 @@ from pipeline.vocabulary import (
 )
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+#: the SQL templates inside the installed package (a link to the repo's sql/ in a clone)
+PACKAGED_SQL = Path(__file__).resolve().parent / "sql"
 _DOTTED = re.compile(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
 _PACKAGE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
@@ -71,6 +75,14 @@ def check_identifier(name: str, what: str) -> str:
             f"{what} {name!r} is not a valid identifier (letters, digits and _; "
             "not starting with a digit)"
         )
+    return name
+
+
+def check_column_name(name: str, what: str) -> str:
+    """A column of a raw table may be named anything a CSV header holds (`sample.yr`,
+    `kunde id`, `größe`, `select`): every template quotes it as one identifier."""
+    if not isinstance(name, str) or not name or _CONTROL.search(name):
+        raise ConfigError(f"{what} {name!r} must be a non-empty name without control characters")
     return name
 
 
@@ -161,6 +173,8 @@ def _clip(value: Any) -> Any:
 
 
 Identifier = Annotated[StrictStr, AfterValidator(_as_value_error(check_identifier))]
+#: a raw table's column: any name (quoted as one identifier wherever it reaches SQL)
+ColumnName = Annotated[StrictStr, AfterValidator(_as_value_error(check_column_name))]
 TableName = Annotated[StrictStr, AfterValidator(_as_value_error(check_table_name))]
 ConfigPath = Annotated[Path, AfterValidator(_resolve)]
 NonEmpty = Annotated[StrictStr, AfterValidator(_nonempty)]
@@ -249,7 +263,17 @@ class SplitConfig(_Section):
 
 
 class FeatureConfig(_Section):
-    column: Identifier
+    """A feature. `column` is its name in the pipeline's tables and the model: the TOML
+    `name` when given, else the raw column's; `source` keeps the raw column's own name when
+    the two differ (`column = "sample.yr"` with `name = "sample_yr"`): generated tables and
+    BigQuery need plain names, raw tables may have any."""
+
+    column: Identifier = Field(
+        description="the raw table's column (any name; give `name` when it is not plain)"
+    )
+    source: ColumnName | None = Field(
+        default=None, description="set from `column` when `name` is given; not written by hand"
+    )
     type: FeatureType
     impute: Imputer = Field(
         default=Imputer.median, description="default: median for numeric, mode for categorical"
@@ -269,12 +293,38 @@ class FeatureConfig(_Section):
     max_categories: StrictInt = Field(
         default=100, ge=1, description="categorical only: most categories kept"
     )
-    name: NonEmpty | None = Field(default=None, description="output name of the column")
+    name: Identifier | None = Field(
+        default=None, description="the feature's plain name in generated tables"
+    )
 
     def __init__(self, *args: Any, **data: Any) -> None:
         # positional like the dataclass it replaced: FeatureConfig("size", "numeric", "median")
         data.update(zip(type(self).model_fields, args, strict=False))
         super().__init__(**data)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _raw_and_plain_names(cls, data: Any) -> Any:
+        """TOML `column` (raw, any name) and `name` (plain) -> `column` (plain) and `source`
+        (raw); a model directory's saved spec comes back with `source` already set."""
+        if not isinstance(data, dict) or "source" in data or not isinstance(
+            data.get("column"), str
+        ):
+            return data
+        raw, plain = data["column"], data.get("name")
+        check_column = _as_value_error(check_column_name)
+        check_column(raw)
+        if plain is None:
+            if not _IDENTIFIER.match(raw):
+                suggestion = re.sub(r"[^A-Za-z0-9_]+", "_", raw).strip("_") or "feature"
+                if suggestion[0].isdigit():
+                    suggestion = "f_" + suggestion
+                raise ValueError(
+                    f"column {raw!r} is not a plain identifier; add "
+                    f'name = "{suggestion}" to name the feature in the generated tables'
+                )
+            plain = raw
+        return {**data, "column": plain, "source": raw if raw != plain else None}
 
     @model_validator(mode="before")
     @classmethod
@@ -361,7 +411,7 @@ class ScoringConfig(_Section):
 
 
 class EvaluateConfig(_Section):
-    slices: tuple[Identifier, ...] = Field(
+    slices: tuple[ColumnName, ...] = Field(
         default=(), description="raw labelled columns to break the metrics down by"
     )
     threshold: Annotated[float, Field(ge=0, le=1), BeforeValidator(_number)] | None = Field(
@@ -393,7 +443,11 @@ class Config(_Section):
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
-    sql_dir: ConfigPath = Field(default=Path("sql"), validate_default=True)
+    sql_dir: ConfigPath = Field(
+        default=Path("sql"),
+        validate_default=True,
+        description="the SQL templates; default: sql/ beside this file, else the packaged ones",
+    )
     warehouse: WarehouseConfig
     tables: TablesConfig
     columns: ColumnsConfig
@@ -402,12 +456,22 @@ class Config(_Section):
     model: ModelConfig
     scoring: ScoringConfig = ScoringConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
-    contract_rules: dict[Identifier, ContractRules] = Field(
+    contract_rules: dict[ColumnName, ContractRules] = Field(
         default_factory=dict, alias="contract", description="rules per raw column"
     )
 
     _path: Path = PrivateAttr(Path("pipeline.toml"))
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _packaged_templates(cls, data: Any, info: ValidationInfo) -> Any:
+        """No sql_dir and no sql/ beside the config: the templates the package carries."""
+        base = (info.context or {}).get("base")
+        if isinstance(data, dict) and "sql_dir" not in data and base is not None:
+            if not (Path(base) / "sql").is_dir():
+                data = {**data, "sql_dir": str(PACKAGED_SQL)}
+        return data
 
     @model_validator(mode="after")
     def _features_are_distinct(self) -> Config:
@@ -601,6 +665,30 @@ def _describe(error: Any, holder: Any, field: FieldInfo | None, key: str) -> str
         if kind.startswith(prefix + "_") or kind == prefix:
             return f"{_toml(value)} is not {word}"
     return f"{_toml(value)}: {error['msg']}"
+
+
+class _WarehouseOnly(_Section):
+    """The [warehouse] section of a file that may hold anything else."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    warehouse: WarehouseConfig
+
+
+def load_warehouse_section(path: Path | str) -> WarehouseConfig:
+    """[warehouse] of any TOML file (`pipeline init --warehouse-config`), checked as in a
+    project config, paths resolved against that file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"--warehouse-config {path} not found")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        found = _WarehouseOnly.model_validate(raw, context={"base": path.resolve().parent})
+    except ValidationError as exc:
+        raise _one_line(exc, path, raw) from None
+    return found.warehouse
 
 
 def _one_line(exc: ValidationError, path: Path | str, raw: dict[str, Any]) -> ConfigError:

@@ -106,12 +106,13 @@ def implied_rules(config: Config, spec: Spec, source: Source, present: set[str])
         elif config.task == "regression":
             rules += [Rule(spec.label, "numeric"), Rule(spec.label, "finite")]
     for f in spec.features:
-        if f.column not in present:
+        raw = f.source or f.column  # the raw table's name for it
+        if raw not in present:
             continue
         if f.type == "numeric":
-            rules += [Rule(f.column, "numeric"), Rule(f.column, "finite")]
+            rules += [Rule(raw, "numeric"), Rule(raw, "finite")]
         if source.labelled and f.impute in ("median", "mean", "mode"):
-            rules.append(Rule(f.column, "not_all_null"))
+            rules.append(Rule(raw, "not_all_null"))
     return rules
 
 

@@ -1,10 +1,18 @@
 """Bring data files into the warehouse as a raw table: CSV, Parquet or JSON Lines, one file or a
-glob, types inferred from every row."""
+glob, types inferred from every row.
+
+CSV exports write missing values as text (`NA`, `N/A`, `NULL`...): those tokens are read as
+NULL before the types are inferred, so a numeric column with gaps stays numeric. A file that
+does not parse as one table (a row with an extra field, bytes that are not the encoding) is
+refused with its name and line, and the table it would have replaced stays as it was."""
 
 from __future__ import annotations
 
+import csv
 import glob
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import check_table_name
@@ -21,12 +29,134 @@ FORMATS = {
 }
 
 
+#: read as NULL in CSV files: pandas' default missing-value tokens
+NULL_TOKENS: tuple[str, ...] = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+ENCODINGS = ("utf-8", "latin-1")
+_DELIMITERS = ",;\t|"
+
+
 @dataclass
 class Ingested:
     table: str
     rows: int
     columns: list[tuple[str, str]]
     files: list[Path]
+    #: column -> {token: count} of the missing-value tokens met (CSV on DuckDB only)
+    nulls: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _header_fields(path: Path, encoding: str) -> tuple[list[str], str]:
+    """The header's fields and the delimiter that splits it most (a comma if none does)."""
+    with path.open(encoding=encoding, errors="replace", newline="") as f:
+        header = f.readline()
+    delimiter = max(_DELIMITERS, key=lambda d: (header.count(d), d == ","))
+    return next(csv.reader([header], delimiter=delimiter), []), delimiter
+
+
+def _decoded_lines(path: Path, encoding: str) -> Iterator[str]:
+    with path.open("rb") as f:
+        for number, line in enumerate(f, 1):
+            try:
+                yield line.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DataError(_encoding_message(path, number, encoding)) from exc
+
+
+def _encoding_message(path: Path, line: int | str, encoding: str) -> str:
+    hint = (
+        "; pass --encoding latin-1 if it is Latin-1 / Windows text" if encoding != "latin-1" else ""
+    )
+    return f"{path}, line {line}: not {encoding.upper()} text{hint}"
+
+
+def find_ragged_row(path: Path, encoding: str) -> str | None:
+    """The first row whose field count differs from the header's, as a message; None if every
+    row has the header's count. Only run once the load is known to be wrong."""
+    header, delimiter = _header_fields(path, encoding)
+    reader = csv.reader(_decoded_lines(path, encoding), delimiter=delimiter)
+    next(reader, None)
+    for row in reader:
+        if row and len(row) != len(header):
+            return (
+                f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
+                f"{len(header)} (delimiter {delimiter!r}); fix or remove that row"
+            )
+    return None
+
+
+def _check_shape(files: Sequence[Path], columns: list[tuple[str, str]], encoding: str) -> None:
+    """The sniffer reads a file with one ragged row as a single text column: refuse that."""
+    header, delimiter = _header_fields(files[0], encoding)
+    if len(columns) == len(header):
+        return
+    for path in files:
+        problem = find_ragged_row(path, encoding)
+        if problem:
+            raise DataError(problem)
+    raise DataError(
+        f"{files[0]}: read as {len(columns)} column(s) but its header has {len(header)} "
+        f"fields split by {delimiter!r}; check the quoting"
+    )
+
+
+def _read_error(exc: WarehouseError, pattern: str, file_format: str, encoding: str) -> DataError:
+    """DuckDB's multi-line CSV error as one line: the file, the line, the cause."""
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    file = re.search(r"^\s*file = (.+)$", text, re.MULTILINE)
+    where = f"{file.group(1).strip() if file else pattern}"
+    if "unicode" in text.lower() or "utf-8" in text.lower():
+        return DataError(_encoding_message(Path(where), line.group(1) if line else "?", encoding))
+    first = next((t.strip() for t in text.splitlines() if t.strip()), text)
+    if line:
+        causes = [t.strip() for t in text.splitlines()[1:4] if t.strip()]
+        cause = next((c for c in causes if not c.startswith("Original Line")), first)
+        return DataError(f"{where}, line {line.group(1)}: {cause}")
+    return DataError(f"cannot read {pattern} as {file_format}: {first}")
+
+
+def count_null_tokens(
+    warehouse: Warehouse, files: Sequence[Path], tokens: Sequence[str], encoding: str
+) -> dict[str, dict[str, int]]:
+    """Which missing-value tokens each column held, counted on the files read as text (one more
+    scan of the files, in the warehouse); empty fields are not counted."""
+    wanted = [t for t in tokens if t]
+    if warehouse.dialect != "duckdb" or not wanted:
+        return {}
+    lit = warehouse.literal
+    paths = "[" + ", ".join(lit(str(p)) for p in files) + "]"
+    tokens_sql = ", ".join(lit(t) for t in wanted)
+    sql = (
+        "SELECT name, value, count(*) AS n FROM ("
+        "UNPIVOT (SELECT * FROM read_csv("
+        f"{paths}, header = true, all_varchar = true, sample_size = -1, "
+        f"encoding = {lit(encoding)})) ON COLUMNS(*) INTO NAME name VALUE value) "
+        f"WHERE value IN ({tokens_sql}) GROUP BY name, value ORDER BY name, value"
+    )
+    found: dict[str, dict[str, int]] = {}
+    for row in warehouse.query_arrow(sql).to_pylist():
+        found.setdefault(row["name"], {})[row["value"]] = int(row["n"])
+    return found
 
 
 def resolve_files(pattern: str) -> tuple[list[Path], str]:
@@ -46,16 +176,32 @@ def resolve_files(pattern: str) -> tuple[list[Path], str]:
     return files, formats.pop()  # type: ignore[return-value]
 
 
-def ingest(warehouse: Warehouse, pattern: str, table: str, replace: bool = False) -> Ingested:
-    """Load the files into `table` (schema.table); refuses to overwrite unless `replace`."""
+def ingest(
+    warehouse: Warehouse,
+    pattern: str,
+    table: str,
+    replace: bool = False,
+    nulls: Sequence[str] | None = None,
+    encoding: str = "utf-8",
+) -> Ingested:
+    """Load the files into `table` (schema.table); refuses to overwrite unless `replace`.
+    `nulls` replaces the missing-value tokens (NULL_TOKENS) of CSV files."""
     check_table_name(table, "--table")
+    if encoding not in ENCODINGS:
+        raise ConfigError(f"--encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    tokens = tuple(NULL_TOKENS if nulls is None else nulls)
     files, file_format = resolve_files(pattern)
     if warehouse.table_exists(table) and not replace:
         raise ConfigError(f"table {table} already exists; pass --replace to overwrite it")
     warehouse.ensure_schema(table.split(".")[0])
     try:
+        # one transaction: a file refused after the load leaves the old table as it was
         with warehouse.transaction():
-            rows = warehouse.ingest_files(files, file_format, table)
+            rows = warehouse.ingest_files(files, file_format, table, tokens, encoding)
+            columns = warehouse.describe(table)
+            if file_format == "csv":
+                _check_shape(files, columns, encoding)
     except WarehouseError as exc:
-        raise DataError(f"cannot read {pattern} as {file_format}: {exc}") from exc
-    return Ingested(table, rows, warehouse.describe(table), files)
+        raise _read_error(exc, pattern, file_format, encoding) from exc
+    met = count_null_tokens(warehouse, files, tokens, encoding) if file_format == "csv" else {}
+    return Ingested(table, rows, columns, files, met)

@@ -82,7 +82,7 @@ class Project:
                     f"raw table {source.table} (named in {c.path}) not found in the warehouse"
                 )
             present = {name for name, _ in self.warehouse.describe(source.table)}
-            wanted = [spec.id, *(f.column for f in spec.features)]
+            wanted = [spec.id, *(f.source or f.column for f in spec.features)]
             if source.labelled:
                 wanted.append(spec.label)
             missing = [w for w in wanted if w not in present]

@@ -8,13 +8,16 @@ is left out, in a comment, since a model cannot generalise from it."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError
-from pipeline.templates import Templates
+from pipeline.config import PACKAGED_SQL
+from pipeline.errors import ConfigError, WarehouseError
+from pipeline.templates import Templates, hash_tree
 from pipeline.warehouse.base import Warehouse
 
 NUMERIC = (
@@ -40,6 +43,16 @@ NUMERIC = (
 MAX_DISTINCT_SHARE = 0.5
 
 
+#: a column that predicts the label alone at least this well is left out as likely leakage
+LEAKAGE_THRESHOLD = 0.98
+#: a column's values are tried as a lookup of the label only if each value has this many rows
+MIN_ROWS_PER_VALUE = 20
+#: the key column made for a table without an id
+AUTO_ID = "row_key"
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 @dataclass
 class Proposal:
     task: str
@@ -47,14 +60,161 @@ class Proposal:
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (column, why)
 
 
+@dataclass
+class Keyed:
+    """The table init profiles: the raw table itself, or a view over it (`<table>_keyed`) that
+    adds a row key and gives plain names to the id and label."""
+
+    table: str
+    id_column: str
+    label: str
+    auto_id: bool = False
+    renames: dict[str, str] = field(default_factory=dict)  # raw name -> plain name
+
+
 def _is_numeric(sql_type: str) -> bool:
     return sql_type.upper().split("(")[0] in NUMERIC
+
+
+def plain_name(name: str, taken: set[str]) -> str:
+    """A plain identifier for a raw column name (`sample.yr` -> `sample_yr`, `größe` ->
+    `grosse`), not one of `taken`; adds it to `taken`."""
+    text = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    text = text.encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_") or "column"
+    if base[0].isdigit():
+        base = f"c_{base}"
+    candidate, i = base, 2
+    while candidate.lower() in {t.lower() for t in taken}:
+        candidate, i = f"{base}_{i}", i + 1
+    taken.add(candidate)
+    return candidate
+
+
+def tables_in(warehouse: Warehouse, schema: str) -> list[str]:
+    """The tables of one schema (dataset), for an error message; empty if they cannot be listed."""
+    lit = warehouse.literal
+    if warehouse.dialect == "bigquery":
+        sql = f"SELECT table_name FROM {warehouse.quote(schema)}.INFORMATION_SCHEMA.TABLES"
+    else:
+        sql = f"SELECT table_name FROM information_schema.tables WHERE table_schema = {lit(schema)}"
+    try:
+        return sorted(str(r["table_name"]) for r in warehouse.query_arrow(sql).to_pylist())
+    except (WarehouseError, ValueError):
+        return []
+
+
+def require_table(warehouse: Warehouse, table: str) -> list[tuple[str, str]]:
+    """The table's columns; a one-line error naming the schema's tables if it does not exist."""
+    if not warehouse.table_exists(table):
+        schema = table.split(".")[0]
+        found = tables_in(warehouse, schema)
+        listed = ", ".join(f"{schema}.{t}" for t in found) if found else "none"
+        raise ConfigError(f"table {table} does not exist; tables in {schema}: {listed}")
+    return warehouse.describe(table)
+
+
+def make_keyed(
+    warehouse: Warehouse,
+    templates: Templates,
+    table: str,
+    id_column: str | None,
+    label: str | None,
+) -> Keyed:
+    """The table to build the project on: `table` itself when it has a plain id (and label),
+    else a view `<table>_keyed` made here. `id_column` None or "auto": a row key is made."""
+    columns = [c for c, _ in require_table(warehouse, table)]
+    auto = id_column in (None, "auto")
+    wanted = [] if auto else [id_column]
+    if label is not None:
+        wanted.append(label)
+    for needed in wanted:
+        if needed not in columns:
+            raise ConfigError(f"table {table} has no column {needed!r}; it has {columns}")
+    taken = {c for c in columns if _PLAIN.match(c)}
+    renames = {c: plain_name(c, taken) for c in wanted if c and not _PLAIN.match(c)}
+    key = plain_name(AUTO_ID, taken) if auto else None
+    if not auto and not renames:
+        return Keyed(table, str(id_column), str(label))
+    view = f"{table}_keyed"
+    sql = templates.render(
+        "profile/keyed.sql", view=view, table=table, columns=columns, key=key, renames=renames
+    ).sql
+    warehouse.execute(sql)
+    return Keyed(
+        table=view,
+        id_column=key or renames.get(str(id_column), str(id_column)),
+        label=renames.get(str(label), str(label)),
+        auto_id=auto,
+        renames=renames,
+    )
+
+
+def _leakage(
+    warehouse: Warehouse,
+    templates: Templates,
+    table: str,
+    label: str,
+    task: str,
+    columns: dict[str, str],
+    profile: dict[str, dict[str, Any]],
+    candidates: list[str],
+) -> dict[str, str]:
+    """Columns that predict the label almost perfectly on their own -> the figure that says so."""
+    rows = int(profile[label]["row_count"] or 0)
+    numeric = [c for c in candidates if _is_numeric(columns[c])]
+    context: dict[str, Any] = {
+        "table": table,
+        "label": label,
+        "positive": None,
+        "auc": [],
+        "value": [],
+        "nulls": [],
+        "corr": [],
+    }
+    if task == "regression":
+        context["corr"] = numeric
+    else:
+        if task == "binary":
+            top = warehouse.query_arrow(
+                f"SELECT CAST(max({warehouse.quote(label, dotted=False)}) AS "
+                f"{warehouse.type_names['string']}) AS v FROM {warehouse.quote(table)}"
+            ).to_pylist()
+            context["positive"] = top[0]["v"]
+            context["auc"] = numeric
+        context["value"] = [
+            c for c in candidates if 1 < profile[c]["distinct_values"] * MIN_ROWS_PER_VALUE <= rows
+        ]
+        context["nulls"] = [c for c in candidates if 0 < profile[c]["nulls"] < rows]
+    if not any(context[k] for k in ("auc", "value", "nulls", "corr")):
+        return {}
+    sql = templates.render("profile/leakage.sql", **context).sql
+    flagged: dict[str, str] = {}
+    # the plainest evidence first: a NULL pattern, then a ranking, then a lookup of values
+    order = {"null": 0, "auc": 1, "corr": 2, "value": 3}
+    results = sorted(warehouse.query_arrow(sql).to_pylist(), key=lambda r: order[r["measure"]])
+    for r in results:
+        value = r["value"]
+        if value is None:
+            continue
+        measure, column = r["measure"], r["column_name"]
+        if measure == "auc":
+            score, what = max(value, 1 - value), "AUC"
+        elif measure == "corr":
+            score, what = abs(value), "correlation"
+        elif measure == "value":
+            score, what = value, "balanced accuracy of its values"
+        else:
+            score, what = value, "balanced accuracy of its NULLs"
+        if score > LEAKAGE_THRESHOLD and column not in flagged:
+            flagged[column] = f"predicts the label alone: {what} {score:.3f} \u2014 leakage?"
+    return flagged
 
 
 def propose(
     warehouse: Warehouse, templates: Templates, table: str, id_column: str, label: str
 ) -> Proposal:
-    columns = dict(warehouse.describe(table))
+    columns = dict(require_table(warehouse, table))
     for needed in (id_column, label):
         if needed not in columns:
             raise ConfigError(f"table {table} has no column {needed!r}; it has {sorted(columns)}")
@@ -70,6 +230,8 @@ def propose(
         task = "regression"
 
     proposal = Proposal(task=task)
+    candidates = []
+    taken = {c for c in columns if _PLAIN.match(c)}
     for column, sql_type in columns.items():
         if column in (id_column, label):
             continue
@@ -91,24 +253,63 @@ def propose(
                     "min_count": 5,
                 }
             )
+        if proposal.features and proposal.features[-1]["column"] == column:
+            candidates.append(column)
+            if not _PLAIN.match(column):
+                # generated tables need plain names: the mapping is written into the config
+                proposal.features[-1] = {
+                    "column": column,
+                    "name": plain_name(column, taken),
+                    **{k: v for k, v in proposal.features[-1].items() if k != "column"},
+                }
+    leaky = _leakage(warehouse, templates, table, label, task, columns, profile, candidates)
+    if leaky:
+        proposal.left_out += [(c, why) for c, why in leaky.items()]
+        proposal.features = [f for f in proposal.features if f["column"] not in leaky]
     return proposal
 
 
 def _toml_value(value: Any) -> str:
-    return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _id_comment(keyed: Keyed | None, raw_table: str) -> list[str]:
+    if keyed is None:
+        return []
+    lines = []
+    if keyed.auto_id:
+        lines += [
+            f"# {raw_table} has no id column: init made the view {keyed.table} over it, whose",
+            f"# {keyed.id_column} is a hash of the row's values (as text) plus the row's number",
+            "# among identical rows. The same rows get the same keys on every run and engine,",
+            "# and adding rows keeps existing keys; but identical rows are told apart only by",
+            "# that number, and editing a row's values gives it a new key (and maybe the other",
+            "# side of the split). Name a real id column here when the data has one.",
+        ]
+    for raw, plain in keyed.renames.items():
+        lines.append(f"# {plain}: the raw column {raw!r}, renamed in the view {keyed.table}")
+    return lines
 
 
 def config_text(
     *,
-    warehouse: str,
+    warehouse: str | list[str],
     labelled: str,
     unlabelled: str | None,
     id_column: str,
     label: str,
     proposal: Proposal,
     schema: str,
+    keyed: Keyed | None = None,
+    raw_table: str = "",
 ) -> str:
-    """The new project's pipeline.toml."""
+    """The new project's pipeline.toml. `warehouse` is a DuckDB path, or the lines of a
+    [warehouse] section."""
+    section = (
+        ['type = "duckdb"', f"path = {_toml_value(warehouse)}"]
+        if isinstance(warehouse, str)
+        else warehouse
+    )
     lines = [
         "# A project made by `pipeline init`. Relative paths are relative to this file.",
         "# Run it: pipeline run --config pipeline.toml",
@@ -116,8 +317,7 @@ def config_text(
         'sql_dir = "sql"',
         "",
         "[warehouse]",
-        'type = "duckdb"',
-        f"path = {_toml_value(warehouse)}",
+        *section,
         "",
         "[tables]",
         f"labelled = {_toml_value(labelled)}     # has the label; split into train and holdout",
@@ -130,6 +330,7 @@ def config_text(
         f"output_schema = {_toml_value(schema)}",
         "",
         "[columns]",
+        *_id_comment(keyed, raw_table),
         f"id = {_toml_value(id_column)}",
         f"label = {_toml_value(label)}",
         f"task = {_toml_value(proposal.task)}   # binary | multiclass | regression",
@@ -141,11 +342,18 @@ def config_text(
         "# impute: median | mean | mode | constant (with fill_value) | none",
         "# categorical encode: onehot | ordinal | frequency, min_count folds rare values",
         '# numeric scale: none | standard | minmax, clip: "train_range" or [low, high]',
+        "# column: the raw table's column; name: the feature's name in the generated tables",
+        "# (needed when the column's name is not letters, digits and _)",
     ]
     for f in proposal.features:
         lines += ["", "[[features]]"] + [f"{k} = {_toml_value(v)}" for k, v in f.items()]
     for column, why in proposal.left_out:
-        lines += ["", f"# left out: {column} ({why})", "# [[features]]", f'# column = "{column}"']
+        lines += [
+            "",
+            f"# left out: {column} ({why})",
+            "# [[features]]",
+            f"# column = {_toml_value(column)}",
+        ]
     estimator = (
         "sklearn.ensemble.HistGradientBoostingRegressor"
         if proposal.task == "regression"
@@ -187,53 +395,95 @@ and point `[tables] labelled` at the view; for example
 then list `city_code` under `[[features]]`. The templates in `sql/preprocess/` do the generic
 part (typing, the split, imputation, encoding, scaling) from the config; edit them only to change
 how every feature is prepared. A model keeps a copy of the templates it was trained with.
+{notes}"""
+
+AUTO_ID_NOTE = """
+## The row key
+
+`{raw}` has no id column, so `pipeline init` made the view `{view}` over it, and the project
+reads that view. Its `{key}` is a hash of each row's values in a canonical text form plus the
+row's number among identical rows: the same rows get the same keys on every run and engine, and
+adding rows never changes an existing row's key (nor its side of the train/holdout split). The
+caveats: identical rows are told apart only by that number, and editing any value of a row gives
+it a new key. If the data has a real id, name it in `[columns] id` and `[tables]` instead.
 """
+
+
+def _same_templates(a: Path, b: Path) -> bool:
+    return hash_tree(a) == hash_tree(b)
 
 
 def init_project(
     directory: Path,
-    sql_source: Path,
+    sql_source: Path | None = None,
     *,
     warehouse: Warehouse | None = None,
-    warehouse_path: str = "warehouse.duckdb",
+    warehouse_path: str | list[str] = "warehouse.duckdb",
     from_table: str | None = None,
     unlabelled: str | None = None,
-    id_column: str = "id",
+    id_column: str | None = "id",
     label: str = "label",
 ) -> Path:
-    """Create the project; returns its config path. Refuses a directory that has a config."""
+    """Create the project; returns its config path. Refuses a directory that has a config.
+    `id_column` None or "auto": a row key is made (see `make_keyed`). Without `sql_source`,
+    the templates that ship with the package are copied."""
+    sql_source = sql_source or PACKAGED_SQL
     config = directory / "pipeline.toml"
     if config.exists():
         raise ConfigError(f"{config} already exists; choose an empty directory")
     if not sql_source.is_dir():
         raise ConfigError(f"SQL templates {sql_source} not found")
-    if from_table and warehouse is not None:
-        proposal = propose(
-            warehouse, Templates(sql_source, warehouse), from_table, id_column, label
+    existing_sql = directory / "sql"
+    reuse_sql = existing_sql.exists() and _same_templates(existing_sql, sql_source)
+    if existing_sql.exists() and not reuse_sql:
+        raise ConfigError(
+            f"{existing_sql} already exists and differs from the templates in {sql_source}; "
+            "move it away or choose an empty directory"
         )
+    keyed = None
+    if from_table and warehouse is not None:
+        templates = Templates(sql_source, warehouse)
+        keyed = make_keyed(warehouse, templates, from_table, id_column, label)
+        proposal = propose(warehouse, templates, keyed.table, keyed.id_column, keyed.label)
+        if unlabelled:
+            unkeyed = make_keyed(warehouse, templates, unlabelled, id_column, None)
+            unlabelled = unkeyed.table
+        labelled, id_name, label_name = keyed.table, keyed.id_column, keyed.label
     else:
         proposal = Proposal(
             task="binary",
             features=[{"column": "feature_1", "type": "numeric", "impute": "median"}],
         )
+        labelled = from_table or "raw.my_table"
+        # no table to make a key view over: the placeholder names a column to fill in
+        id_name = "id" if id_column in (None, "auto") else str(id_column)
+        label_name = label
     schema = "pipeline"
     directory.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(sql_source, directory / "sql", dirs_exist_ok=False)
+    if not reuse_sql:
+        shutil.copytree(sql_source, existing_sql)
     (directory / "models").mkdir(exist_ok=True)
     (directory / "models" / ".gitkeep").touch()
     (directory / ".gitignore").write_text(
         "warehouse.duckdb\n*.wal\nruns/\nmodels/*\n!models/.gitkeep\n"
     )
-    (directory / "README.md").write_text(README.format(name=directory.name, schema=schema))
+    notes = ""
+    if keyed is not None and keyed.auto_id:
+        notes = AUTO_ID_NOTE.format(raw=from_table, view=keyed.table, key=keyed.id_column)
+    (directory / "README.md").write_text(
+        README.format(name=directory.name, schema=schema, notes=notes)
+    )
     config.write_text(
         config_text(
             warehouse=warehouse_path,
-            labelled=from_table or "raw.my_table",
+            labelled=labelled,
             unlabelled=unlabelled,
-            id_column=id_column,
-            label=label,
+            id_column=id_name,
+            label=label_name,
             proposal=proposal,
             schema=schema,
+            keyed=keyed,
+            raw_table=from_table or "",
         )
     )
     return config

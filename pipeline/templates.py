@@ -113,6 +113,8 @@ class Templates:
             autoescape=False,
         )
         self.env.filters["ident"] = warehouse.quote
+        # a raw table's column, whose name may hold dots: quoted as one identifier
+        self.env.filters["column"] = lambda name: warehouse.quote(name, dotted=False)
         self.env.filters["lit"] = warehouse.literal
         self.adapter = Adapter(self.env, dialect, root)
         self.env.globals["adapter"] = self.adapter

@@ -40,7 +40,10 @@ def test_example_config_loads() -> None:
             'labelled = "titanic_train"',
             "must be written as schema.table",
         ),
-        ('column = "Sex"', 'column = "Se\\"x"', "not a valid identifier"),
+        # a raw column may be named anything, but its feature needs a plain output name
+        ('column = "Sex"', 'column = "Se\\"x"', 'not a plain identifier; add name = "Se_x"'),
+        ('column = "Sex"', 'column = "Sex"\nname = "S x"', "name 'S x' is not a valid identifier"),
+        ('column = "Sex"', 'column = "Se\\nx"\nname = "Sex"', "without control characters"),
         ('impute = "mode"', 'impute = "median"', "needs a numeric column"),
         ('encode = "onehot"', 'encode = "target"', "not one of onehot, ordinal"),
         ('impute = "mode"', 'impute = "constant"', 'impute "constant" needs fill_value'),

@@ -109,6 +109,24 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "profile/columns.sql": t.render(
             "profile/columns.sql", table="raw.a", columns=["Age", "Sex"]
         ).sql,
+        "profile/keyed.sql": t.render(
+            "profile/keyed.sql",
+            view="raw.a_keyed",
+            table="raw.a",
+            columns=["Age", "sample.yr", "churn flag"],
+            key="row_key",
+            renames={"churn flag": "churn_flag"},
+        ).sql,
+        "profile/leakage.sql": t.render(
+            "profile/leakage.sql",
+            table="raw.a",
+            label="Survived",
+            positive="1",
+            auc=["Age"],
+            value=["Sex"],
+            nulls=["Age"],
+            corr=["Fare"],
+        ).sql,
         "contracts/check.sql": t.render(
             "contracts/check.sql", table="raw.a", id="PassengerId", rules=RULES
         ).sql,

@@ -53,10 +53,11 @@ class Warehouse(ABC):
     wait: float = DEFAULT_WAIT
 
     @classmethod
-    def quote(cls, name: str) -> str:
-        """Quote a plain or `schema.table` identifier; the one place identifiers become SQL."""
+    def quote(cls, name: str, dotted: bool = True) -> str:
+        """Quote a plain or `schema.table` identifier; the one place identifiers become SQL.
+        `dotted=False` quotes a column name that itself holds dots (`sample.yr`) as one part."""
         q = cls.quote_char
-        parts = name.split(".")
+        parts = name.split(".") if dotted else [name]
         if not all(parts):
             raise ValueError(f"empty part in identifier {name!r}")
         return ".".join(q + p.replace(q, q + q) + q for p in parts)
@@ -127,9 +128,17 @@ class Warehouse(ABC):
         creating `target` from `source`'s schema if needed, then drop `source`."""
 
     @abstractmethod
-    def ingest_files(self, paths: Sequence[Path], file_format: str, table: str) -> int:
+    def ingest_files(
+        self,
+        paths: Sequence[Path],
+        file_format: str,
+        table: str,
+        nulls: Sequence[str] = (),
+        encoding: str = "utf-8",
+    ) -> int:
         """Create or replace `table` from data files (csv, parquet or jsonl) with types
-        inferred from all their rows; returns the row count."""
+        inferred from all their rows, CSV fields equal to one of `nulls` read as NULL;
+        returns the row count."""
 
     def replace_rows_from_jsonl(
         self, target: str, paths: Sequence[Path], columns: dict[str, str], key: str, value: str

@@ -167,10 +167,19 @@ class BigQueryWarehouse(Warehouse):
             raise WarehouseError(f"BigQuery load into {table}: {exc}") from exc
         return self.count_rows(f"SELECT 1 FROM {self.quote(table)}")
 
-    def ingest_files(self, paths: Sequence[Path], file_format: str, table: str) -> int:
+    def ingest_files(
+        self,
+        paths: Sequence[Path],
+        file_format: str,
+        table: str,
+        nulls: Sequence[str] = (),
+        encoding: str = "utf-8",
+    ) -> int:
         config = self._bq.LoadJobConfig(source_format=self.FORMATS[file_format], autodetect=True)
         if file_format == "csv":
             config.skip_leading_rows = 1
+            config.null_markers = list(nulls) or [""]
+            config.encoding = "ISO-8859-1" if encoding == "latin-1" else "UTF-8"
         return self._load(paths, table, config)
 
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:

@@ -361,10 +361,21 @@ class DuckDBWarehouse(Warehouse):
         "jsonl": "read_json({files}, format = 'newline_delimited', sample_size = -1)",
     }
 
-    def ingest_files(self, paths: Sequence[Path], file_format: str, table: str) -> int:
+    def ingest_files(
+        self,
+        paths: Sequence[Path],
+        file_format: str,
+        table: str,
+        nulls: Sequence[str] = (),
+        encoding: str = "utf-8",
+    ) -> int:
         files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
-        select = "SELECT * FROM " + self.READERS[file_format].format(files=files)
-        return self.replace_table(check_name(table), select)
+        reader = self.READERS[file_format].format(files=files)
+        if file_format == "csv":
+            # missing-value tokens become NULL before the types are inferred
+            tokens = ", ".join(self.literal(t) for t in nulls or [""])
+            reader = f"{reader[:-1]}, nullstr = [{tokens}], encoding = {self.literal(encoding)})"
+        return self.replace_table(check_name(table), "SELECT * FROM " + reader)
 
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:
         check_name(table)

@@ -3,7 +3,7 @@
 {% set not_finite = adapter.dispatch('is_not_finite') %}
 {% set in_list = adapter.dispatch('in_list') %}
 {% macro broken(rule) -%}
-{% set c = rule.column | ident %}
+{% set c = rule.column | column %}
 {% if rule.kind == 'not_null' %}{{ c }} IS NULL
 {% elif rule.kind == 'accepted' and rule['values'] and rule['values'][0] is number %}{{ c }} IS NOT NULL AND {{ as_float(c) }} NOT IN {{ in_list(rule['values'] | map('float') | list) }}
 {% elif rule.kind == 'accepted' %}{{ c }} IS NOT NULL AND CAST({{ c }} AS {{ types.string }}) NOT IN {{ in_list(rule['values'] | map('string') | list) }}

@@ -13,7 +13,7 @@ FROM (
     SELECT
         count(*) AS _rows
 {% for rule in rules if rule.kind != 'unique' %}
-{% set c = rule.column | ident %}
+{% set c = rule.column | column %}
 {% set name = ('rule_' ~ rules.index(rule)) | ident %}
 {% if rule.kind == 'distinct_at_most' %}
         , CASE WHEN count(DISTINCT {{ c }}) > {{ rule.limit | int }} THEN count(DISTINCT {{ c }}) ELSE 0 END AS {{ name }}
@@ -26,7 +26,7 @@ FROM (
     FROM {{ table | ident }}
 ) AS per_row
 {% for rule in rules if rule.kind == 'unique' %}
-{% set c = rule.column | ident %}
+{% set c = rule.column | column %}
 CROSS JOIN (
     SELECT count(*) AS {{ ('rule_' ~ rules.index(rule)) | ident }} FROM (
         SELECT {{ c }} FROM {{ table | ident }} WHERE {{ c }} IS NOT NULL

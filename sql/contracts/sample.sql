@@ -2,7 +2,7 @@
 
     context: table, id, rule (as in check.sql), n                                          -#}
 {% from 'contracts/_rules.sql' import broken with context %}
-{% set c = rule.column | ident %}
+{% set c = rule.column | column %}
 {% if rule.kind == 'unique' %}
 SELECT string_agg(CAST(v AS {{ types.string }}), ', ' ORDER BY v) AS sample FROM (
     SELECT {{ c }} AS v FROM {{ table | ident }} WHERE {{ c }} IS NOT NULL

@@ -11,7 +11,7 @@ base AS (
         p.prediction,
         p.score AS s{{ ',' if slices }}
 {% for c in slices %}
-        CAST(r.{{ c | ident }} AS {{ types.string }}) AS {{ ('slice_' ~ loop.index) | ident }}{{ ',' if not loop.last }}
+        CAST(r.{{ c | column }} AS {{ types.string }}) AS {{ ('slice_' ~ loop.index) | ident }}{{ ',' if not loop.last }}
 {% endfor %}
     FROM {{ predictions | ident }} AS p
     JOIN {{ labels | ident }} AS l ON l.{{ id | ident }} = p.{{ id | ident }}

@@ -4,7 +4,7 @@
     purpose: text in a numeric column is an error, not a silent NULL.
 
     context: sources  [{table, labelled, dataset}]  (dataset is used when not labelled)
-             id, label, features, split {holdout_fraction, salt}                          -#}
+             id, label, features (read from f.source, any name, if set), split {...}      -#}
 {% for src in sources %}
 {% if not loop.first %}
 UNION ALL
@@ -16,9 +16,9 @@ SELECT
 {% endif %}
 {% for f in features %}
 {% if f.type == 'numeric' %}
-    CAST({{ f.column | ident }} AS {{ types.float }}) AS {{ f.column | ident }},
+    CAST({{ (f.source or f.column) | column }} AS {{ types.float }}) AS {{ f.column | ident }},
 {% else %}
-    {{ adapter.dispatch('clean_text')(f.column | ident) }} AS {{ f.column | ident }},
+    {{ adapter.dispatch('clean_text')((f.source or f.column) | column) }} AS {{ f.column | ident }},
 {% endif %}
 {% endfor %}
 {% if src.labelled %}

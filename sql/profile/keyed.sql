@@ -1,0 +1,32 @@
+{#- A view over a raw table for `pipeline init`: the same columns, a row key when the table has
+    no id column, and plain names for an id or label whose raw name is not one.
+
+    The key is a hash of the row's values in a canonical text form (each value as
+    `<length>:<text>`, NULL as `N`), plus the row's occurrence number among identical rows: the
+    same rows get the same keys on every engine and every run, and adding rows never changes an
+    existing row's key. Identical rows are numbered 1, 2, ...; editing a row changes its key.
+
+    context: view, table, columns (names, in order), key (the key column's name, or none),
+             renames {raw name: plain name}                                                -#}
+{% set string = types.string %}
+CREATE OR REPLACE VIEW {{ view | ident }} AS
+SELECT
+{% if key %}
+    CONCAT(__row_hash, '-', CAST(ROW_NUMBER() OVER (PARTITION BY __row_hash) AS {{ string }})) AS {{ key | ident }},
+{% endif %}
+{% for c in columns %}
+    {{ c | column }} AS {{ (renames[c] if c in renames else c) | column }}{{ ',' if not loop.last }}
+{% endfor %}
+FROM (
+    SELECT
+        src.*{{ ',' if key }}
+{% if key %}
+        {% set canonical %}CONCAT({% for c in columns %}COALESCE(CONCAT(CAST(LENGTH(CAST(src.{{ c | column }} AS {{ string }})) AS {{ string }}), ':', CAST(src.{{ c | column }} AS {{ string }})), 'N'), ';'{{ ', ' if not loop.last }}{% endfor %}){% endset %}
+{% if dialect == 'bigquery' %}
+        SUBSTR(TO_HEX(MD5({{ canonical }})), 1, 16) AS __row_hash
+{% else %}
+        SUBSTR(md5({{ canonical }}), 1, 16) AS __row_hash
+{% endif %}
+{% endif %}
+    FROM {{ table | ident }} AS src
+) AS keyed
