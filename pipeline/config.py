@@ -307,8 +307,10 @@ class FeatureConfig(_Section):
     def _raw_and_plain_names(cls, data: Any) -> Any:
         """TOML `column` (raw, any name) and `name` (plain) -> `column` (plain) and `source`
         (raw); a model directory's saved spec comes back with `source` already set."""
-        if not isinstance(data, dict) or "source" in data or not isinstance(
-            data.get("column"), str
+        if (
+            not isinstance(data, dict)
+            or "source" in data
+            or not isinstance(data.get("column"), str)
         ):
             return data
         raw, plain = data["column"], data.get("name")
@@ -468,9 +470,9 @@ class Config(_Section):
     def _packaged_templates(cls, data: Any, info: ValidationInfo) -> Any:
         """No sql_dir and no sql/ beside the config: the templates the package carries."""
         base = (info.context or {}).get("base")
-        if isinstance(data, dict) and "sql_dir" not in data and base is not None:
-            if not (Path(base) / "sql").is_dir():
-                data = {**data, "sql_dir": str(PACKAGED_SQL)}
+        given = not isinstance(data, dict) or "sql_dir" in data or base is None
+        if not given and not (Path(base) / "sql").is_dir():
+            data = {**data, "sql_dir": str(PACKAGED_SQL)}
         return data
 
     @model_validator(mode="after")
