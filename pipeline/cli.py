@@ -90,6 +90,19 @@ def _guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(INTERRUPTED) from None
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes: a test runner swaps it per
+    command, and a handler bound to an old one would write to a closed file."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 class _Formatter(logging.Formatter):
     """`warning: ...` for what needs a look; `pipeline: ...` for what is only news."""
 
@@ -100,10 +113,9 @@ class _Formatter(logging.Formatter):
 
 def _logging(quiet: bool, verbose: bool = False) -> None:
     """-q hides warnings (errors still show); -v adds debugging detail."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_Formatter())
     log.handlers[:] = [handler]
-    log.propagate = False
     log.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
 
 

@@ -6,7 +6,15 @@ choices without importing anything heavy.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import StrEnum as _StrEnum
+
+
+class StrEnum(_StrEnum):
+    """A word of the config: shown as the word itself, also by repr() and `{x!r}` in
+    messages (`task 'binary'`, not `task <Task.binary: 'binary'>`)."""
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 class Task(StrEnum):
