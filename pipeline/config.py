@@ -628,7 +628,8 @@ def _one_line(exc: ValidationError, path: Path | str, raw: dict[str, Any]) -> Co
     if error["type"] == "missing" and len(shown) == 1 and key in _SECTIONS:
         return ConfigError(f"{path}: missing section [{key}]")
     # a check of a whole section names its own place: "[model.params] mixes ..."
-    where = "" if error["type"] == "value_error" and what.startswith("[") else _where(shown, raw)
+    own = bool(shown) and what.startswith(f"[{shown[0]}")
+    where = "" if error["type"] == "value_error" and own else _where(shown, raw)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return ConfigError(f"{path}: {where}{what}{more}")
 
