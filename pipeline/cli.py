@@ -122,7 +122,7 @@ def _logging(quiet: bool, verbose: bool = False) -> None:
 def _print_messages(result: Any) -> None:
     """A stage's results to stdout; its warnings (unseen categories, changed templates) through
     logging to stderr, so `> out.txt` keeps the results clean and -q hides the warnings."""
-    for warning in getattr(result, "warnings", ()):
+    for warning in result.warnings:
         log.warning(warning)
     for message in result.messages:
         typer.echo(message)

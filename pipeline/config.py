@@ -18,6 +18,7 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -113,7 +114,10 @@ def _toml(value: Any) -> str:
     return str(value)
 
 
-def _as_value_error(check: Any) -> Any:
+def _as_value_error(check: Callable[[str, str], str]) -> Callable[[str], str]:
+    """check_identifier and friends raise ConfigError; inside the model they raise ValueError,
+    so that the one-line message also names the section and key."""
+
     def validate(value: str) -> str:
         try:
             check(value, "")
@@ -713,7 +717,9 @@ def _one_line(exc: ValidationError, path: Path | str, raw: dict[str, Any]) -> Co
     what = _describe({**error, "input": value}, holder, field, key)
     if error["type"] == "missing" and len(shown) == 1 and key in _SECTIONS:
         return ConfigError(f"{path}: missing section [{key}]")
-    where = _where(shown, raw)
+    # a check of a whole section names its own place: "[model.params] mixes ..."
+    own = bool(shown) and what.startswith(f"[{shown[0]}")
+    where = "" if error["type"] == "value_error" and own else _where(shown, raw)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return ConfigError(f"{path}: {where}{what}{more}")
 
@@ -738,7 +744,7 @@ def _where(shown: list[int | str], raw: dict[str, Any]) -> str:
             section, rest = "", [head]
     else:
         section, rest = "", [head]
-    rest = [r for r in rest if not r.isdigit()]  # clip[0] -> clip
+    rest = [r for r in rest if not r.isdigit() and r != "[key]"]  # clip[0] -> clip
     key = ".".join(rest)
     parts = " ".join(p for p in (section, key) if p)
     return f"{parts}: " if parts else ""

@@ -171,6 +171,16 @@ def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
             'type = "bigquery"',
             "[warehouse] path: unknown key; known: type, project, location, endpoint, anonymous,",
         ),
+        (
+            "[contract.Fare]",
+            '[contract."Fa re"]',
+            "[contract.Fa re]: 'Fa re' is not a valid identifier",
+        ),
+        (
+            "[model.params.LogisticRegression]\nmax_iter = 5000",
+            "[model.params.LogisticRegression]\nmax_iter = 5000\n[model.params]\nn_jobs = 2",
+            "[model.params] mixes plain parameters with per-estimator tables",
+        ),
         # sections
         ("[tables]", "[tablez]", "tablez: unknown key; did you mean 'tables'?"),
         ("[split]", "[splitting]", "splitting: unknown key; did you mean 'split'?"),
