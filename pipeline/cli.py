@@ -234,8 +234,8 @@ def sql(
     write: bool = typer.Option(
         False,
         "--write",
-        help="Allow statements that change data or write files (DROP, DELETE, COPY ... TO); "
-        "waits for no run: fails if one holds the warehouse.",
+        help="Allow statements that change data or write files (DROP, DELETE, COPY ... TO). "
+        "Takes the run lock: fails at once while a `pipeline run` is in progress.",
     ),
     wait: float = typer.Option(
         60.0, min=0, help="Seconds to wait for a write in progress before giving up."

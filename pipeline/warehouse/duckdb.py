@@ -127,6 +127,7 @@ class DuckDBWarehouse(Warehouse):
         if not writable and not self.read_only and not self.path.exists():
             writable = True  # a read-only open cannot create the file a writer is to fill
         while True:
+            attempt = time.monotonic()  # a hold counts from the open that got the file
             try:
                 self._con = duckdb.connect(
                     str(self.path), read_only=not writable, config=self._settings
@@ -157,7 +158,7 @@ class DuckDBWarehouse(Warehouse):
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         self._writable = writable
-        self._opened_at = time.monotonic()
+        self._opened_at = attempt
 
     def _disconnect(self) -> None:
         if self._con is None:
