@@ -269,6 +269,20 @@ def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str
     assert "# left out: follow_up (predicts the label alone" in config
     assert 'column = "kappa"' in config and 'column = "flc_grp"' in config
     assert load_config(project / "pipeline.toml").warehouse.type == "bigquery"
+    # the same rows get the same keys in DuckDB
+    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+        there = sorted(
+            r["row_key"]
+            for r in wh.query_arrow("SELECT row_key FROM owndata.patients_keyed").to_pylist()
+        )
+    db = tmp_path / "w.duckdb"
+    ok("ingest", str(jsonl), "--table", "owndata.patients", "--warehouse", str(db))
+    ok("init", str(tmp_path / "local"), "--from-table", "owndata.patients", "--label", "relapse",
+       "--warehouse", str(db))  # fmt: skip
+    con = duckdb.connect(str(db), read_only=True)
+    here = sorted(k for (k,) in con.sql("SELECT row_key FROM owndata.patients_keyed").fetchall())
+    con.close()
+    assert here == there
 
 
 def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
