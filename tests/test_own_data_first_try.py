@@ -269,6 +269,14 @@ def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str
     assert "# left out: follow_up (predicts the label alone" in config
     assert 'column = "kappa"' in config and 'column = "flc_grp"' in config
     assert load_config(project / "pipeline.toml").warehouse.type == "bigquery"
+    # ingest loads into the dataset --warehouse-config names (the load job gets the NULL
+    # tokens as null_markers; the emulator ignores them, so their effect is not checked here)
+    csv = tmp_path / "na.csv"
+    csv.write_text("a,b\n1,NA\n2,2.5\n3,\n")
+    ok("ingest", str(csv), "--table", "owndata.na", "--warehouse-config", str(tmp_path / "wh.toml"))
+    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+        assert [c for c, _ in wh.describe("owndata.na")] == ["a", "b"]
+        assert wh.count_rows("SELECT * FROM owndata.na") == 3
     # the same rows get the same keys in DuckDB
     with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
         there = sorted(
