@@ -332,6 +332,27 @@ def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
     assert "other" in [f["column"] for f in regression.features]
 
 
+def test_a_lone_null_is_not_called_leakage(tmp_path: Path) -> None:
+    """One positive row, and the only NULL of a column on it: a perfect split, but by luck."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.scaffold import propose
+    from pipeline.templates import Templates
+
+    n = 300
+    y = np.zeros(n, dtype=int)
+    y[7] = 1
+    gap = np.arange(n, dtype=float)
+    gap[7] = np.nan
+    frame = pd.DataFrame({"id": np.arange(n), "y": y, "gap": gap})
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        wh.register("frame", frame)
+        wh.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT * FROM frame")
+        proposal = propose(wh, Templates(PACKAGED_SQL, wh), "raw.t", "id", "y")
+    assert [f["column"] for f in proposal.features] == ["gap"]
+
+
 def test_an_id_and_label_with_spaces_are_renamed_in_the_view(tmp_path: Path) -> None:
     csv = tmp_path / "k.csv"
     rows = ["kunde id,x.1,Ziel wert"] + [f"K{i},{i % 9},{i % 2}" for i in range(120)]
