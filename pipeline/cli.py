@@ -306,6 +306,11 @@ def ingest(
         "[default: '', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list].",
     ),
     encoding: str = typer.Option("utf-8", help="The CSV files' encoding: utf-8 or latin-1."),
+    warehouse_config: Path | None = typer.Option(
+        None,
+        help="A TOML file whose [warehouse] section names the warehouse to load into (e.g. "
+        "BigQuery), instead of --config's.",
+    ),
 ) -> None:
     """Load data files into a raw warehouse table, with types inferred from every row.
 
@@ -321,9 +326,16 @@ def ingest(
         from pipeline.warehouse.lock import exclusive
 
         opened: AbstractContextManager[Warehouse]
+        if warehouse is not None and warehouse_config is not None:
+            from pipeline.errors import ConfigError
+
+            raise ConfigError("give --warehouse or --warehouse-config, not both")
         if warehouse is not None:
             warehouse.parent.mkdir(parents=True, exist_ok=True)
             opened = DuckDBWarehouse(warehouse, on_demand=True)
+        elif warehouse_config is not None:
+            wh_config = _warehouse_section(warehouse_config, Path.cwd())[0]
+            opened = open_warehouse(wh_config, on_demand=True)
         else:
             from pipeline.config import load_config
 

@@ -45,7 +45,8 @@ MAX_DISTINCT_SHARE = 0.5
 
 #: a column that predicts the label alone at least this well is left out as likely leakage
 LEAKAGE_THRESHOLD = 0.98
-#: a column's values are tried as a lookup of the label only if each value has this many rows
+#: a column's values (or its NULLs) are tried as a lookup of the label only if each value (each
+#: side) has this many rows on average: fewer, and a perfect lookup can be luck
 MIN_ROWS_PER_VALUE = 20
 #: the key column made for a table without an id
 AUTO_ID = "row_key"
@@ -185,7 +186,12 @@ def _leakage(
         context["value"] = [
             c for c in candidates if 1 < profile[c]["distinct_values"] * MIN_ROWS_PER_VALUE <= rows
         ]
-        context["nulls"] = [c for c in candidates if 0 < profile[c]["nulls"] < rows]
+        # both sides of NULL / not NULL big enough that a perfect split is not luck
+        context["nulls"] = [
+            c
+            for c in candidates
+            if MIN_ROWS_PER_VALUE <= profile[c]["nulls"] <= rows - MIN_ROWS_PER_VALUE
+        ]
     if not any(context[k] for k in ("auc", "value", "nulls", "corr")):
         return {}
     sql = templates.render("profile/leakage.sql", **context).sql

@@ -269,6 +269,28 @@ def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str
     assert "# left out: follow_up (predicts the label alone" in config
     assert 'column = "kappa"' in config and 'column = "flc_grp"' in config
     assert load_config(project / "pipeline.toml").warehouse.type == "bigquery"
+    # ingest loads into the dataset --warehouse-config names (the load job gets the NULL
+    # tokens as null_markers; the emulator ignores them, so their effect is not checked here)
+    csv = tmp_path / "na.csv"
+    csv.write_text("a,b\n1,NA\n2,2.5\n3,\n")
+    ok("ingest", str(csv), "--table", "owndata.na", "--warehouse-config", str(tmp_path / "wh.toml"))
+    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+        assert [c for c, _ in wh.describe("owndata.na")] == ["a", "b"]
+        assert wh.count_rows("SELECT * FROM owndata.na") == 3
+    # the same rows get the same keys in DuckDB
+    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+        there = sorted(
+            r["row_key"]
+            for r in wh.query_arrow("SELECT row_key FROM owndata.patients_keyed").to_pylist()
+        )
+    db = tmp_path / "w.duckdb"
+    ok("ingest", str(jsonl), "--table", "owndata.patients", "--warehouse", str(db))
+    ok("init", str(tmp_path / "local"), "--from-table", "owndata.patients", "--label", "relapse",
+       "--warehouse", str(db))  # fmt: skip
+    con = duckdb.connect(str(db), read_only=True)
+    here = sorted(k for (k,) in con.sql("SELECT row_key FROM owndata.patients_keyed").fetchall())
+    con.close()
+    assert here == there
 
 
 def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
@@ -308,6 +330,27 @@ def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
     assert regression.task == "regression"
     assert dict(regression.left_out)["echo"].startswith("predicts the label alone: correlation 1")
     assert "other" in [f["column"] for f in regression.features]
+
+
+def test_a_lone_null_is_not_called_leakage(tmp_path: Path) -> None:
+    """One positive row, and the only NULL of a column on it: a perfect split, but by luck."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.scaffold import propose
+    from pipeline.templates import Templates
+
+    n = 300
+    y = np.zeros(n, dtype=int)
+    y[7] = 1
+    gap = np.arange(n, dtype=float)
+    gap[7] = np.nan
+    frame = pd.DataFrame({"id": np.arange(n), "y": y, "gap": gap})
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        wh.register("frame", frame)
+        wh.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT * FROM frame")
+        proposal = propose(wh, Templates(PACKAGED_SQL, wh), "raw.t", "id", "y")
+    assert [f["column"] for f in proposal.features] == ["gap"]
 
 
 def test_an_id_and_label_with_spaces_are_renamed_in_the_view(tmp_path: Path) -> None:

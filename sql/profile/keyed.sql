@@ -21,7 +21,8 @@ FROM (
     SELECT
         src.*{{ ',' if key }}
 {% if key %}
-        {% set canonical %}CONCAT({% for c in columns %}COALESCE(CONCAT(CAST(LENGTH(CAST(src.{{ c | column }} AS {{ string }})) AS {{ string }}), ':', CAST(src.{{ c | column }} AS {{ string }})), 'N'), ';'{{ ', ' if not loop.last }}{% endfor %}){% endset %}
+        {#- CASE, not COALESCE(CONCAT(...)): DuckDB's CONCAT skips NULLs where BigQuery's returns NULL #}
+        {% set canonical %}CONCAT({% for c in columns %}{% set v = 'CAST(src.' ~ (c | column) ~ ' AS ' ~ string ~ ')' %}CASE WHEN {{ v }} IS NULL THEN 'N' ELSE CONCAT(CAST(LENGTH({{ v }}) AS {{ string }}), ':', {{ v }}) END, ';'{{ ', ' if not loop.last }}{% endfor %}){% endset %}
 {% if dialect == 'bigquery' %}
         SUBSTR(TO_HEX(MD5({{ canonical }})), 1, 16) AS __row_hash
 {% else %}
