@@ -255,6 +255,18 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         "raw.predictions named in [tables]",
     ),
     (
+        "labelled table where an output table goes",
+        lambda c: (
+            sql(c, "ALTER TABLE raw.titanic_train RENAME TO clean"),
+            edit(c, 'labelled = "raw.titanic_train"', 'labelled = "raw.clean"'),
+            edit(c, 'output_schema = "pipeline"', 'output_schema = "raw"'),
+        ),
+        ["run", "--stage", "preprocess"],
+        2,
+        "output table raw.clean (output_schema 'raw') is the labelled input table raw.clean "
+        "named in [tables]",
+    ),
+    (
         "id column named like a predictions column",
         id_named_score,
         ["run"],
@@ -564,3 +576,17 @@ def test_int_to_float_is_the_same_family_and_scores_alike(
     assert result.exit_code == 0, result.output
     assert "cast" not in result.output
     assert predictions(config) == baseline
+
+
+def test_an_unused_raw_column_named_dataset_changes_nothing(
+    synthetic_project: OptionsFactory,
+) -> None:
+    """clean.sql names its own `dataset` column; a raw one it does not select is no clash."""
+    options = synthetic_project()
+    sql(options.config_path, "ALTER TABLE raw.titanic_train ADD COLUMN dataset VARCHAR DEFAULT 'x'")
+    edit(options.config_path, 'slices = ["Pclass", "Sex"]', 'slices = ["Pclass", "dataset"]')
+
+    result = run_cli(options, "run")
+
+    assert result.exit_code == 0, result.output
+    assert "preprocess: train 326, holdout 74, test 150 rows" in result.output
