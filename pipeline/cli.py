@@ -302,14 +302,15 @@ def ingest(
     null: list[str] | None = typer.Option(
         None,
         "--null",
-        help="A CSV field read as a missing value; repeat it to give the whole list "
-        "[default: '', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list].",
+        help="A CSV field read as a missing value; repeat it to give the whole list.",
+        show_default="'', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list",
     ),
     encoding: str = typer.Option("utf-8", help="The CSV files' encoding: utf-8 or latin-1."),
     warehouse_config: Path | None = typer.Option(
         None,
-        help="A TOML file whose [warehouse] section names the warehouse to load into (e.g. "
+        help="A TOML file whose \\[warehouse] section names the warehouse to load into (e.g. "
         "BigQuery), instead of --config's.",
+        show_default="none",
     ),
 ) -> None:
     """Load data files into a raw warehouse table, with types inferred from every row.
@@ -376,7 +377,7 @@ def init(
     ),
     warehouse_config: Path | None = typer.Option(
         None,
-        help="A TOML file whose [warehouse] section names the warehouse (e.g. BigQuery); "
+        help="A TOML file whose \\[warehouse] section names the warehouse (e.g. BigQuery); "
         "the new config gets the same section.",
         show_default="none",
     ),

@@ -56,7 +56,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 #: the SQL templates inside the installed package (a link to the repo's sql/ in a clone)
-PACKAGED_SQL = Path(__file__).resolve().parent / "sql"
+PACKAGED_SQL = (Path(__file__).resolve().parent / "sql").resolve()
 _DOTTED = re.compile(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
 _PACKAGE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
@@ -275,9 +275,6 @@ class FeatureConfig(_Section):
     column: Identifier = Field(
         description="the raw table's column (any name; give `name` when it is not plain)"
     )
-    source: ColumnName | None = Field(
-        default=None, description="set from `column` when `name` is given; not written by hand"
-    )
     type: FeatureType
     impute: Imputer = Field(
         default=Imputer.median, description="default: median for numeric, mode for categorical"
@@ -300,6 +297,9 @@ class FeatureConfig(_Section):
     name: Identifier | None = Field(
         default=None, description="the feature's plain name in generated tables"
     )
+    source: ColumnName | None = Field(
+        default=None, description="set from `column` when `name` is given; not written by hand"
+    )
 
     def __init__(self, *args: Any, **data: Any) -> None:
         # positional like the dataclass it replaced: FeatureConfig("size", "numeric", "median")
@@ -318,8 +318,10 @@ class FeatureConfig(_Section):
         ):
             return data
         raw, plain = data["column"], data.get("name")
-        check_column = _as_value_error(check_column_name)
-        check_column(raw)
+        _as_value_error(check_column_name)(raw)
+        if plain is not None:
+            check_name = _as_value_error(lambda v, _: check_identifier(v, "name"))
+            check_name(plain)  # named as the key the user wrote
         if plain is None:
             if not _IDENTIFIER.match(raw):
                 suggestion = re.sub(r"[^A-Za-z0-9_]+", "_", raw).strip("_") or "feature"
@@ -475,7 +477,7 @@ class Config(_Section):
         """No sql_dir and no sql/ beside the config: the templates the package carries."""
         base = (info.context or {}).get("base")
         given = not isinstance(data, dict) or "sql_dir" in data or base is None
-        if not given and not (Path(base) / "sql").is_dir():
+        if not given and not (Path(str(base)) / "sql").is_dir():
             data = {**data, "sql_dir": str(PACKAGED_SQL)}
         return data
 

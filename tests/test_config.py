@@ -173,8 +173,8 @@ def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
         ),
         (
             "[contract.Fare]",
-            '[contract."Fa re"]',
-            "[contract.Fa re]: 'Fa re' is not a valid identifier",
+            '[contract."Fa\\tre"]',
+            "[contract.Fa\tre]: 'Fa\\tre' must be a non-empty name without control characters",
         ),
         (
             "[model.params.LogisticRegression]\nmax_iter = 5000",
@@ -211,15 +211,22 @@ def test_new_keys_and_relative_paths(tmp_path: Path) -> None:
     path = _config(
         tmp_path,
         'encode = "onehot"',
-        'encode = "onehot"\nmax_categories = 20\nname = "sex of passenger"',
+        'encode = "onehot"\nmax_categories = 20\nname = "sex_of_passenger"',
     )
     text = path.read_text().replace(
         "[model]\n", '[model]\npackages = ["scikit-learn"]\nsigning_key = "keys/model.key"\n', 1
     )
     path.write_text(text.replace('executor = "auto"', 'executor = "auto"\non_type_change = "cast"'))
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "model.key").write_text("ab" * 32)
     config = load_config(path)
     sex = config.features[1]
-    assert (sex.max_categories, sex.name) == (20, "sex of passenger")
+    assert (sex.max_categories, sex.name, sex.column, sex.source) == (
+        20,
+        "sex_of_passenger",
+        "sex_of_passenger",
+        "Sex",
+    )
     assert config.features[0].max_categories == 100
     assert config.model.packages == ["scikit-learn"]
     assert config.model.signing_key == (tmp_path / "keys" / "model.key").resolve()

@@ -227,7 +227,7 @@ def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str
     """`init --warehouse-config` profiles the table through the warehouse interface (here the
     BigQuery emulator), with the row key view and the leakage check, and writes that
     [warehouse] into the new config."""
-    from pipeline.config import WarehouseConfig
+    from pipeline.config import BigQueryConnection
     from pipeline.warehouse.bigquery import BigQueryWarehouse
     from tests.own_data import patients
 
@@ -244,7 +244,7 @@ def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str
         "anonymous": True,
         "timeout": 60,
     }
-    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+    with BigQueryWarehouse.from_config(BigQueryConnection(type="bigquery", **options)) as wh:
         wh.ensure_schema("owndata")
         wh.ingest_files([jsonl], "jsonl", "owndata.patients")
     (tmp_path / "wh.toml").write_text(
@@ -274,11 +274,11 @@ def test_init_profiles_a_bigquery_dataset(tmp_path: Path, bigquery_emulator: str
     csv = tmp_path / "na.csv"
     csv.write_text("a,b\n1,NA\n2,2.5\n3,\n")
     ok("ingest", str(csv), "--table", "owndata.na", "--warehouse-config", str(tmp_path / "wh.toml"))
-    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+    with BigQueryWarehouse.from_config(BigQueryConnection(type="bigquery", **options)) as wh:
         assert [c for c, _ in wh.describe("owndata.na")] == ["a", "b"]
         assert wh.count_rows("SELECT * FROM owndata.na") == 3
     # the same rows get the same keys in DuckDB
-    with BigQueryWarehouse.from_config(WarehouseConfig(type="bigquery", options=options)) as wh:
+    with BigQueryWarehouse.from_config(BigQueryConnection(type="bigquery", **options)) as wh:
         there = sorted(
             r["row_key"]
             for r in wh.query_arrow("SELECT row_key FROM owndata.patients_keyed").to_pylist()

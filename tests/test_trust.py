@@ -116,7 +116,9 @@ def test_packages_key_extends_the_allowed_list(synthetic_project: OptionsFactory
     with pytest.raises(ConfigError, match="is not a scikit-learn estimator class"):
         run_stages(options, None)
     options.config_path.write_text(text.replace('["collections"]', '["not a package"]'))
-    with pytest.raises(ConfigError, match=r"\[model\] packages must be a list of package names"):
+    with pytest.raises(
+        ConfigError, match=r"\[model\] packages: \"not a package\" is not a plain package name"
+    ):
         run_stages(options, None)
 
 
