@@ -226,3 +226,13 @@ def test_numeric_stats_are_exact_and_ignore_row_order() -> None:
     assert (entry["min"], entry["mode"], entry["median"]) == (0.0, 0.0, median)
     assert str(entry["mode"]) == "0.0"
     assert (entry["rows"], entry["nulls"]) == (11.0, 1.0)
+
+
+def test_limb_layout_agrees_with_fit_stats_sql() -> None:
+    from pipeline.features import LIMB_BITS, LIMBS
+
+    text = (REPO / "sql" / "preprocess" / "fit_stats.sql").read_text()
+    assert f"{{% set limbs = {LIMBS} %}}" in text
+    assert f"{{% set bits = {LIMB_BITS} %}}" in text
+    # the integer sums travel exactly in a DOUBLE up to 2^31 rows
+    assert LIMB_BITS + 31 <= 53
