@@ -192,3 +192,47 @@ def test_scaling_overflow_leaves_the_warehouse_as_it_was(
     with pytest.raises(DataError, match="feature 'Parch': scale 'minmax' needs max - min"):
         run_stages(options, ["preprocess"])
     assert warehouse_checksums(path) == before
+
+
+def _stats_of(values: list[float | None], order: list[int]) -> dict[str, dict[str, object]]:
+    spec = Spec("id", "y", (FeatureConfig("size", "numeric", "median"),), 0.5, "s")
+    with DuckDBWarehouse.in_memory() as wh:
+        t = Templates(REPO / "sql", wh)
+        wh.execute(
+            "CREATE TABLE c AS SELECT * FROM (VALUES "
+            + ", ".join(f"({i}, {wh.literal(values[i])}::DOUBLE, 'train')" for i in order)
+            + ") AS v(id, size, dataset)"
+        )
+        return stats_from_rows(wh.query_arrow(fit_stats_sql(t, spec, "c", "r").sql).to_pylist())
+
+
+def test_numeric_stats_are_exact_and_ignore_row_order() -> None:
+    """Mean and std are the exact ones rounded once; -0.0 and 0.0 (equal, but printed apart)
+    cannot make min, mode or median depend on which row came first."""
+    from fractions import Fraction
+    from math import sqrt
+
+    values: list[float | None] = [0.1, 0.2, 0.3, -0.0, 0.0, 0.0, -0.0, 1e-17, None, 7.25, 3.0]
+    n = len(values)
+    forward = _stats_of(values, list(range(n)))
+    backward = _stats_of(values, list(reversed(range(n))))
+    assert forward == backward
+    entry = forward["size"]
+    x = [Fraction(v) for v in values if v is not None]
+    mean = sum(x) / len(x)
+    assert entry["mean"] == float(mean)
+    assert entry["std"] == pytest.approx(sqrt(sum((v - mean) ** 2 for v in x) / len(x)), rel=1e-15)
+    median = float((Fraction(1e-17) + Fraction(0.1)) / 2)  # the 5th and 6th of 10 values
+    assert (entry["min"], entry["mode"], entry["median"]) == (0.0, 0.0, median)
+    assert str(entry["mode"]) == "0.0"
+    assert (entry["rows"], entry["nulls"]) == (11.0, 1.0)
+
+
+def test_limb_layout_agrees_with_fit_stats_sql() -> None:
+    from pipeline.features import LIMB_BITS, LIMBS
+
+    text = (REPO / "sql" / "preprocess" / "fit_stats.sql").read_text()
+    assert f"{{% set limbs = {LIMBS} %}}" in text
+    assert f"{{% set bits = {LIMB_BITS} %}}" in text
+    # the integer sums travel exactly in a DOUBLE up to 2^31 rows
+    assert LIMB_BITS + 31 <= 53

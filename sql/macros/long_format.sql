@@ -1,10 +1,10 @@
 {#- Columns of a relation as long rows (feature, value): one row per input row and column,
     NULLs kept. One flat array per row, so the query does not nest deeper per column (a UNION
     ALL per column hits the engines' expression depth limits at a few hundred features). -#}
-{% macro default__long_values(relation, columns, type) -%}
-SELECT s.feature AS feature, s.value AS value
+{% macro default__long_values(relation, columns, type, keep=[]) -%}
+SELECT {% for k in keep %}u.{{ k | ident }} AS {{ k | ident }}, {% endfor %}s.feature AS feature, s.value AS value
 FROM (
-    SELECT unnest([
+    SELECT {% for k in keep %}{{ k | ident }}, {% endfor %}unnest([
 {% for col in columns %}
         {'feature': {{ col | lit }}, 'value': CAST({{ col | ident }} AS {{ type }})}{{ ',' if not loop.last }}
 {% endfor %}
@@ -13,12 +13,36 @@ FROM (
 ) AS u
 {%- endmacro %}
 
-{% macro bigquery__long_values(relation, columns, type) -%}
-SELECT s.feature AS feature, s.value AS value
-FROM {{ relation }}
+{% macro bigquery__long_values(relation, columns, type, keep=[]) -%}
+SELECT {% for k in keep %}r.{{ k | ident }} AS {{ k | ident }}, {% endfor %}s.feature AS feature, s.value AS value
+FROM {{ relation }} AS r
 CROSS JOIN UNNEST([
 {% for col in columns %}
-    STRUCT({{ col | lit }} AS feature, CAST({{ col | ident }} AS {{ type }}) AS value){{ ',' if not loop.last }}
+    STRUCT({{ col | lit }} AS feature, CAST(r.{{ col | ident }} AS {{ type }}) AS value){{ ',' if not loop.last }}
+{% endfor %}
+]) AS s
+{%- endmacro %}
+
+{#- (feature, category) string pairs given as literals, as a relation; one flat array, plus a
+    NULL pair so that an empty list still has a type. -#}
+{% macro default__literal_pairs(pairs) -%}
+SELECT s.feature AS feature, s.category AS category
+FROM (
+    SELECT unnest([
+        {'feature': CAST(NULL AS {{ types.string }}), 'category': CAST(NULL AS {{ types.string }})}
+{% for feature, category in pairs %}
+        , {'feature': {{ feature | lit }}, 'category': {{ category | lit }}}
+{% endfor %}
+    ]) AS s
+) AS u
+{%- endmacro %}
+
+{% macro bigquery__literal_pairs(pairs) -%}
+SELECT s.feature AS feature, s.category AS category
+FROM UNNEST([
+    STRUCT(CAST(NULL AS STRING) AS feature, CAST(NULL AS STRING) AS category)
+{% for feature, category in pairs %}
+    , STRUCT({{ feature | lit }} AS feature, {{ category | lit }} AS category)
 {% endfor %}
 ]) AS s
 {%- endmacro %}

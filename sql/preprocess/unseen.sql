@@ -5,25 +5,34 @@
 {% set in_list = adapter.dispatch('in_list') %}
 {% set categorical = plans | selectattr('type', 'equalto', 'categorical') | list %}
 {% if categorical %}
+{#- one long relation and one anti-join, not a query per feature: the SQL stays flat with
+    hundreds of categorical features #}
+{% set known = [] %}
 {% for p in categorical %}
-{% if not loop.first %}
-UNION ALL
-{% endif %}
+{% for value in p.known %}
+{% set _ = known.append((p.column, value)) %}
+{% endfor %}
+{% endfor %}
+WITH scored AS (
+    SELECT * FROM {{ relation }} AS c WHERE dataset IN {{ in_list(datasets) }}
+),
+long AS (
+    {{ adapter.dispatch('long_values')('scored', categorical | map(attribute='column') | list, types.string, ['dataset']) | indent(4) }}
+),
+known AS (
+    {{ adapter.dispatch('literal_pairs')(known) | indent(4) }}
+)
 SELECT
     {{ run_id | lit }} AS run_id,
     {{ model_id | lit }} AS model_id,
-    dataset,
-    {{ p.column | lit }} AS feature,
-    CAST({{ p.column | ident }} AS {{ types.string }}) AS category,
+    l.dataset AS dataset,
+    l.feature AS feature,
+    l.value AS category,
     count(*) AS row_count
-FROM {{ relation }} AS c
-WHERE dataset IN {{ in_list(datasets) }}
-  AND {{ p.column | ident }} IS NOT NULL
-{% if p.known %}
-  AND {{ p.column | ident }} NOT IN {{ in_list(p.known) }}
-{% endif %}
-GROUP BY dataset, {{ p.column | ident }}
-{% endfor %}
+FROM long AS l
+LEFT JOIN known AS k ON k.feature = l.feature AND k.category = l.value
+WHERE l.value IS NOT NULL AND k.feature IS NULL
+GROUP BY l.dataset, l.feature, l.value
 {% else %}
 SELECT {{ run_id | lit }} AS run_id, {{ model_id | lit }} AS model_id,
        CAST(NULL AS {{ types.string }}) AS dataset, CAST(NULL AS {{ types.string }}) AS feature,
