@@ -14,7 +14,7 @@ from pipeline.cli import app
 from tests.conftest import OptionsFactory
 
 runner = CliRunner()
-COMMANDS = ["run", "sql", "compare", "ingest", "init", "show", "build-example"]
+COMMANDS = ["run", "sql", "compare", "ingest", "init", "show", "build-example", "keygen"]
 
 
 def test_every_command_has_help_with_an_example() -> None:
