@@ -107,6 +107,8 @@ class ScoreReport:
 _MODELS: dict[str, TrainedModel] = {}
 #: prctl(2) option: the signal this process gets when its parent dies
 PR_SET_PDEATHSIG = 1
+#: this process's pid while it runs a process pool: a child forked then is one of its workers
+_POOL_PARENT: int | None = None
 _LOCK = threading.Lock()
 
 
@@ -413,14 +415,34 @@ def _run_mode(
             if progress:
                 progress(batch.num_rows)
         return results
+    global _POOL_PARENT
     pool: Executor
     if mode == "thread":
         _MODELS[job.model_dir] = model
         pool = ThreadPoolExecutor(max_workers=workers)
     else:
         pool = process_executor(model, workers)
-    with pool:
-        return run_bounded(pool, stream, job, 2 * workers, progress)
+        _POOL_PARENT = os.getpid()
+    try:
+        with pool:
+            return run_bounded(pool, stream, job, 2 * workers, progress)
+    finally:
+        _POOL_PARENT = None
+
+
+def _after_fork_in_child() -> None:
+    """In a child forked while this process runs a worker pool: ignore Ctrl-C and die with
+    the parent as the very first thing, before any later after-fork step could block and
+    leave an orphan that never reached the pool's initializer."""
+    global _POOL_PARENT
+    parent, _POOL_PARENT = _POOL_PARENT, None  # the worker's own forks are not workers
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        die_with_parent(parent)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def run_bounded(

@@ -15,7 +15,17 @@ from pipeline.cli import app
 from tests.conftest import REPO, OptionsFactory
 
 runner = CliRunner()
-COMMANDS = ["run", "sql", "compare", "ingest", "init", "show", "build-example", "config-schema"]
+COMMANDS = [
+    "run",
+    "sql",
+    "compare",
+    "ingest",
+    "init",
+    "show",
+    "build-example",
+    "config-schema",
+    "keygen",
+]
 
 
 def test_every_command_has_help_with_an_example() -> None:

@@ -241,15 +241,19 @@ FAULT_AT = textwrap.dedent(
 
 
 def _fault(
-    tmp_path: Path, moment: str, *args: str, env: dict[str, str] | None = None
+    tmp_path: Path,
+    moment: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    output: int = subprocess.PIPE,
 ) -> subprocess.Popen[str]:
     """`pipeline *args` in a session of its own (a Ctrl-C to its group reaches only it)."""
     script = tmp_path / "fault_at.py"
     script.write_text(FAULT_AT)
     return subprocess.Popen(
         [sys.executable, str(script), moment, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         text=True,
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
@@ -308,6 +312,19 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _session(sid: int) -> set[int]:
+    """Every process of a session, however it was forked."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            found.add(int(stat.parent.name))
+    return found
+
+
 def _alive(pid: int) -> bool:
     """Running, not a zombie waiting for a reaper that may never come (a container's init)."""
     try:
@@ -328,19 +345,20 @@ def test_workers_die_with_their_parent(synthetic_project: OptionsFactory, tmp_pa
         *("run", "--stage", "predict", "--executor", "process", "--workers", "2"),
         *("--batch-rows", "20", "--config", str(options.config_path)),
         env={"READY": str(ready)},
+        output=subprocess.DEVNULL,  # an orphan holding a pipe would hang the test's reads
     )
     deadline = time.monotonic() + 120
     while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert ready.exists(), proc.communicate()[1]
+    assert ready.exists(), proc.poll()
     workers = _children(proc.pid)
     assert len(workers) == 2
     proc.kill()
-    proc.communicate()
+    proc.wait()
     deadline = time.monotonic() + 5
-    while any(map(_alive, workers)) and time.monotonic() < deadline:
+    while any(map(_alive, _session(proc.pid))) and time.monotonic() < deadline:
         time.sleep(0.1)
-    survivors = [w for w in workers if _alive(w)]
+    survivors = [w for w in workers | _session(proc.pid) if _alive(w)]
     for pid in survivors:  # do not leave them behind even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert survivors == []
