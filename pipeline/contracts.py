@@ -61,12 +61,14 @@ class Violation:
     rule: Rule
     rows: int
     sample: str | None
+    #: how many values the sample is drawn from when they are not the rows (`unique`: the
+    #: duplicated values)
+    values: int | None = None
 
     def message(self, id_column: str) -> str:
         what = "values" if self.rule.kind in ("distinct_at_most",) else f"{id_column}"
-        shown = (
-            f" ({what} {self.sample}{', ...' if self.rows > SAMPLE else ''})" if self.sample else ""
-        )
+        more = (self.rows if self.values is None else self.values) > SAMPLE
+        shown = f" ({what} {self.sample}{', ...' if more else ''})" if self.sample else ""
         unit = "distinct values" if self.rule.kind == "distinct_at_most" else "rows"
         unit = unit[:-1] if self.rows == 1 else unit
         return (
@@ -155,7 +157,10 @@ def check_table(project: Project, table: str, id_column: str, rules: list[Rule])
                 "contracts/sample.sql", table=table, id=id_column, rule=context[i], n=SAMPLE
             ).sql
             sample = wh.query_arrow(sample_sql).to_pylist()[0]["sample"]
-            violations.append(Violation(table, rule, n, sample))
+            values = counts.get(f"values_{i}")
+            violations.append(
+                Violation(table, rule, n, sample, None if values is None else int(values))
+            )
     return violations
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Config, load_config
-from pipeline.errors import ConfigError, MissingInputError
+from pipeline.errors import ConfigError, DataError, MissingInputError, WarehouseError
 from pipeline.preprocessing import Source, Spec
 from pipeline.templates import Templates
 from pipeline.warehouse import Warehouse, open_warehouse
@@ -77,11 +77,18 @@ class Project:
         spec = spec or self.spec
         named_by = named_by or f"named in {c.path}"
         for source in self.raw_sources():
-            if not self.warehouse.table_exists(source.table):
+            try:
+                exists = self.warehouse.table_exists(source.table)
+                columns = self.warehouse.describe(source.table) if exists else []
+            except WarehouseError as exc:  # a view whose query no longer binds, say
+                raise DataError(
+                    f"table {source.table} (named in {c.path}) cannot be read: {exc}"
+                ) from exc
+            if not exists:
                 raise ConfigError(
                     f"raw table {source.table} (named in {c.path}) not found in the warehouse"
                 )
-            present = {name for name, _ in self.warehouse.describe(source.table)}
+            present = {name for name, _ in columns}
             wanted = [spec.id, *(f.source or f.column for f in spec.features)]
             if source.labelled:
                 wanted.append(spec.label)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import math
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, WarehouseError
@@ -51,9 +54,12 @@ def run_query(
 ) -> pa.Table:
     """Run one query; read-only unless `write`. A write takes the run lock, so it cannot land
     in the middle of a `pipeline run`."""
+    if not sql.strip():
+        raise ConfigError("no SQL statement given")
     with open_for_query(config_path, warehouse, write, wait) as wh:
         if not write:
             wh.check_read_only(sql)
+            wh.confine()  # a file on this machine is read with --write only, like one loaded
             return wh.query_arrow(sql)
         with exclusive(wh, config_path, "pipeline sql --write"), wh.writing():
             return wh.query_arrow(sql)
@@ -64,9 +70,12 @@ def format_result(table: pa.Table, fmt: str = "table", max_rows: int = 100) -> s
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     if fmt == "json":
-        return json.dumps(table.to_pylist(), default=str, indent=2)
+        rows = [_json_value(row) for row in table.to_pylist()]
+        return json.dumps(rows, default=str, indent=2, allow_nan=False)
     if fmt == "jsonl":
-        return "\n".join(json.dumps(row, default=str) for row in table.to_pylist())
+        return "\n".join(
+            json.dumps(_json_value(row), default=str, allow_nan=False) for row in table.to_pylist()
+        )
     df = table.to_pandas()
     if fmt == "csv":
         return str(df.to_csv(index=False)).rstrip("\n")
@@ -76,3 +85,22 @@ def format_result(table: pa.Table, fmt: str = "table", max_rows: int = 100) -> s
     if len(df) > max_rows:
         text += f"\n({len(df):,} rows, first {max_rows} shown; use --format csv for all)"
     return text
+
+
+def _json_value(value: Any) -> Any:
+    """A value as strict JSON takes it: NaN and infinities (which JSON has no word for) as
+    null, whole decimals (HUGEINT, DECIMAL(p, 0)) as integers and other decimals as numbers,
+    bytes as base64 text; dates and the rest become text through `default=str`."""
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value

@@ -42,10 +42,11 @@ def run_stages(
     ):
         if "train" in names:
             # a config error found by a late stage must not follow writes by an early one
-            from pipeline.stages.train import make_estimator
+            from pipeline.stages.train import check_estimator_fits_task, make_estimator
 
             model = project.config.model
             estimator = make_estimator(model.estimator, model.params, model.packages)
+            check_estimator_fits_task(estimator, project.config.task, model.estimator)
             executor = options.executor or project.config.scoring.executor
             if "predict" in names and executor == "warehouse":
                 from pipeline.model_sql import check_compilable

@@ -159,7 +159,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         ),
         ["run"],
         4,
-        "table raw.titanic_train, column PassengerId: rule 'unique' broken by 2 rows "
+        "table raw.titanic_train, column PassengerId: rule 'unique' broken by 4 rows "
         "(PassengerId 12, 30)",
     ),
     (

@@ -82,13 +82,20 @@ def _validate_params(estimator: Any, dotted: str) -> None:
         raise ConfigError(f"[model.params] of {dotted}: {message}") from exc
 
 
-def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
+def check_estimator_fits_task(estimator: Any, task: str, dotted: str) -> None:
+    """The part of the task check that needs no labels, so the runner can make it before
+    any stage writes."""
     from sklearn.base import is_classifier, is_regressor
 
+    task = str(task)
     if task in ("binary", "multiclass") and not is_classifier(estimator):
         raise ConfigError(f"task {task!r} needs a classifier; {dotted} is not one")
     if task == "regression" and not is_regressor(estimator):
         raise ConfigError(f"task 'regression' needs a regressor; {dotted} is not one")
+
+
+def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
+    check_estimator_fits_task(estimator, task, dotted)
     if task == "binary":
         import numpy as np
 

@@ -24,9 +24,25 @@ _PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_WAIT = 60.0
 
 
+def one_line(text: str) -> str:
+    """An engine's multi-line error text as one line: the CLI prints one line per error. Lines
+    (hints such as "Did you mean ...", the caret under the query) join with "; ", runs of
+    whitespace become one space, and a line holding only the caret is dropped."""
+    lines = [" ".join(line.split()) for line in str(text).splitlines()]
+    return "; ".join(line for line in lines if line.strip("^ "))
+
+
+def engine_error(exc: BaseException) -> str:
+    """The message of a WarehouseError made from an engine's exception: its kind and its text,
+    on one line."""
+    return one_line(f"{type(exc).__name__}: {exc}")
+
+
 def refuse_write(kinds: Sequence[str]) -> ConfigError:
     """The one message for what `pipeline sql` will not run without --write: names the kind of
     each statement (DROP, COPY, ...)."""
+    if not kinds:
+        return ConfigError("no SQL statement given")
     if len(kinds) == 1:
         what = ("an " if kinds[0][:1] in tuple("AEIOU") else "a ") + f"{kinds[0]} statement"
     else:
@@ -172,6 +188,12 @@ class Warehouse(ABC):
             raise refuse_write([s.key.upper() for s in statements])
         if not isinstance(statements[0], exp.Query | exp.Describe | exp.Show):
             raise refuse_write([statements[0].key.upper()])
+
+    def confine(self) -> None:
+        """Let the queries that follow reach only the warehouse's own tables, not files on
+        this machine: for read-only ad-hoc SQL, typed by whoever runs `pipeline sql`. A
+        warehouse that cannot read local files has nothing to do."""
+        return
 
     def run_lock_path(self) -> Path | None:
         """Where runs on this warehouse lock each other out; None: beside the config."""

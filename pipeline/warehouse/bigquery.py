@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.config import WarehouseConfig
 from pipeline.errors import ConfigError, WarehouseError
-from pipeline.warehouse.base import Warehouse, check_name, refuse_write
+from pipeline.warehouse.base import Warehouse, check_name, one_line, refuse_write
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -109,7 +109,7 @@ class BigQueryWarehouse(Warehouse):
             job.result(timeout=self.timeout)
             return job
         except GoogleAPIError as exc:
-            raise WarehouseError(f"BigQuery: {getattr(exc, 'message', exc)}") from exc
+            raise WarehouseError(one_line(f"BigQuery: {getattr(exc, 'message', exc)}")) from exc
 
     def _ref(self, name: str) -> str:
         return f"{self.project}.{check_name(name)}"
@@ -164,7 +164,7 @@ class BigQueryWarehouse(Warehouse):
                     )
                 job.result(timeout=self.timeout)
         except GoogleAPIError as exc:
-            raise WarehouseError(f"BigQuery load into {table}: {exc}") from exc
+            raise WarehouseError(one_line(f"BigQuery load into {table}: {exc}")) from exc
         return self.count_rows(f"SELECT 1 FROM {self.quote(table)}")
 
     def ingest_files(
@@ -215,7 +215,7 @@ class BigQueryWarehouse(Warehouse):
         try:
             job = self.client.query(sql, job_config=config, job_retry=None, timeout=self.timeout)
         except GoogleAPIError as exc:
-            raise WarehouseError(f"BigQuery: {getattr(exc, 'message', exc)}") from exc
+            raise WarehouseError(one_line(f"BigQuery: {getattr(exc, 'message', exc)}")) from exc
         kind = job.statement_type or "UNKNOWN"
         if kind != "SELECT":
             raise refuse_write([kind])

@@ -14,8 +14,15 @@ from typing import TYPE_CHECKING, ClassVar
 import duckdb
 
 from pipeline.config import WarehouseConfig
-from pipeline.errors import ConfigError, WarehouseError
-from pipeline.warehouse.base import DEFAULT_WAIT, Warehouse, check_name, refuse_write
+from pipeline.errors import ConfigError, DataError, WarehouseError
+from pipeline.warehouse.base import (
+    DEFAULT_WAIT,
+    Warehouse,
+    check_name,
+    engine_error,
+    one_line,
+    refuse_write,
+)
 from pipeline.warehouse.lock import describe_holder
 
 if TYPE_CHECKING:
@@ -64,6 +71,7 @@ class DuckDBWarehouse(Warehouse):
         self._depth = 0
         self._opened_at = 0.0
         self._told_waiting = False
+        self._confined = False
         #: seconds each read-write hold of the file lasted, in order (the run's writes)
         self.write_holds: list[float] = []
         memory = str(path) == ":memory:"
@@ -138,10 +146,12 @@ class DuckDBWarehouse(Warehouse):
                     # this process has the file open read-write already: share that
                     writable = True
                     continue
-                raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
+                raise WarehouseError(one_line(f"cannot open warehouse {self.path}: {exc}")) from exc
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
-                    raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
+                    raise WarehouseError(
+                        one_line(f"cannot open warehouse {self.path}: {exc}")
+                    ) from exc
                 if time.monotonic() >= deadline:
                     raise WarehouseError(
                         f"warehouse {self.path} is held by another process "
@@ -257,7 +267,7 @@ class DuckDBWarehouse(Warehouse):
         try:
             return self.con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
-            raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+            raise WarehouseError(engine_error(exc)) from exc
 
     def execute(self, sql: str) -> None:
         self._run(sql)
@@ -267,10 +277,24 @@ class DuckDBWarehouse(Warehouse):
             try:
                 relation = self.con.sql(sql)
                 if relation is None:  # a statement, not a query
-                    raise WarehouseError(f"not a query (it returns no rows): {sql[:80]}")
+                    raise WarehouseError(one_line(f"not a query (it returns no rows): {sql[:80]}"))
                 return relation.to_arrow_table()
+            except duckdb.PermissionException as exc:
+                if not self._confined:
+                    raise WarehouseError(engine_error(exc)) from exc
+                raise ConfigError(
+                    f"{str(exc).splitlines()[0]}: read-only `pipeline sql` reads "
+                    "only the warehouse's own tables; pass --write to read files"
+                ) from exc
             except duckdb.Error as exc:
-                raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+                raise WarehouseError(engine_error(exc)) from exc
+
+    def confine(self) -> None:
+        # a setting that can be turned off on an open connection, never back on
+        self._settings["enable_external_access"] = False
+        self._confined = True
+        if self._con is not None:
+            self._drain("SET enable_external_access = false", None)
 
     def check_read_only(self, sql: str) -> None:
         """DuckDB's own parser says what each statement is. A read-only connection already
@@ -299,7 +323,7 @@ class DuckDBWarehouse(Warehouse):
                 reader = cursor.sql(sql).to_arrow_reader(batch_rows)
                 yield from reader
             except duckdb.Error as exc:
-                raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+                raise WarehouseError(engine_error(exc)) from exc
             finally:
                 cursor.close()
 
@@ -335,12 +359,29 @@ class DuckDBWarehouse(Warehouse):
         return bool(rows[0][0])
 
     def describe(self, name: str) -> list[tuple[str, str]]:
+        """A view's columns as the catalog remembers them from its creation: the view is also
+        bound here, so one over a table that since lost a column is named now, not as an
+        engine error from the first query that reads it."""
         schema, table = check_name(name).split(".")
-        rows = self._read(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, table],
-        )
+        with self.reading():
+            rows = self._read(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                [schema, table],
+            )
+            kind = self._read(
+                "SELECT table_type FROM information_schema.tables "
+                "WHERE table_schema = ? AND table_name = ?",
+                [schema, table],
+            )
+            if kind and kind[0][0] == "VIEW":
+                try:
+                    self.con.execute(f"SELECT * FROM {self.quote(name)} LIMIT 0").fetchall()
+                except duckdb.Error as exc:
+                    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise DataError(
+                        f"view {name} no longer matches its table: {one_line(first)}"
+                    ) from exc
         return [(str(c), str(t)) for c, t in rows]
 
     def ensure_schema(self, schema: str) -> None:

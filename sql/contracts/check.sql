@@ -1,5 +1,6 @@
 {#- Data contract of one raw table, in one pass: for each rule, how many rows break it.
     Row rules become a sum over a CASE; `unique` and `distinct_at_most` look at the whole column.
+    `unique` counts the rows with a duplicated value, and the values (`values_<i>`).
 
     context: table, id, rules [{kind, column, values, limit}]
     rule kinds: not_null, unique, accepted (values), min / max (limit), numeric, finite,
@@ -27,9 +28,13 @@ FROM (
 ) AS per_row
 {% for rule in rules if rule.kind == 'unique' %}
 {% set c = rule.column | column %}
+{#- the rows whose value another row has too, and how many such values (for the sample) #}
 CROSS JOIN (
-    SELECT count(*) AS {{ ('rule_' ~ rules.index(rule)) | ident }} FROM (
-        SELECT {{ c }} FROM {{ table | ident }} WHERE {{ c }} IS NOT NULL
+    SELECT
+        COALESCE(sum(d.n), 0) AS {{ ('rule_' ~ rules.index(rule)) | ident }},
+        count(*) AS {{ ('values_' ~ rules.index(rule)) | ident }}
+    FROM (
+        SELECT count(*) AS n FROM {{ table | ident }} WHERE {{ c }} IS NOT NULL
         GROUP BY {{ c }} HAVING count(*) > 1) AS d
 ) AS {{ ('unique_' ~ rules.index(rule)) | ident }}
 {% endfor %}
