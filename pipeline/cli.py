@@ -421,11 +421,14 @@ def init(
             id_column=id,
             label=label,
         )
+        notes: list[str] = []
         if opened is not None:
             with opened as wh:
-                made = init_project(directory, sql, warehouse=wh, **options)
+                made = init_project(directory, sql, warehouse=wh, notes=notes, **options)
         else:
             made = init_project(directory, sql, **options)
+        for note in notes:
+            typer.echo(note)
         typer.echo(f"created {made}; next: pipeline run --config {made}")
 
     _guard(go)

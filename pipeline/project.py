@@ -45,6 +45,7 @@ class Project:
             features=c.features,
             holdout_fraction=c.split.holdout_fraction,
             salt=c.split.salt,
+            split_by=c.split.by,
         )
 
     def raw_sources(self) -> list[Source]:
