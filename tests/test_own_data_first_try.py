@@ -55,7 +55,7 @@ def test_missing_value_tokens_are_read_as_null(tmp_path: Path) -> None:
     out = ingest(csv, "raw.m", db)
     assert types(db, "raw.m") == {"a": "BIGINT", "b": "DOUBLE", "c": "VARCHAR", "d": "BIGINT"}
     assert "b                        DOUBLE  (missing: #N/A x1, NA x1, nan x1)" in out
-    assert "(missing: N/A x1, None x1)" in out and "(missing: NULL x1)" in out
+    assert "(missing: N/A x1, None x1)" in out and "(missing: '' x1, NULL x1)" in out
     con = duckdb.connect(str(db), read_only=True)
     assert con.sql("SELECT count(b), count(c), count(d) FROM raw.m").fetchall() == [(1, 2, 2)]
     con.close()
