@@ -527,11 +527,11 @@ warehouse; `pipeline.toml` names the tables, the label, the features and the mod
     pipeline sql --config pipeline.toml "SELECT * FROM {schema}.metrics WHERE slice = 'all'"
     pipeline show --config pipeline.toml
 
-Where your own cleaning goes: write it as SQL in the warehouse, as a view over the raw table,
-and point `[tables] labelled` at the view; for example
+Where your own cleaning goes: write it as SQL in the warehouse, as a view over the table
+`[tables] labelled` names ({source}{keyed}), and point `labelled` at the new view; for example
 
-    pipeline sql --config pipeline.toml "CREATE VIEW raw.clean_rows AS
-        SELECT *, upper(trim(city)) AS city_code FROM raw.rows WHERE amount >= 0"
+    pipeline sql --config pipeline.toml --write "CREATE VIEW raw.clean_rows AS
+        SELECT *, upper(trim(city)) AS city_code FROM {source} WHERE amount >= 0"
 
 then list `city_code` under `[[features]]`. The templates in `sql/preprocess/` do the generic
 part (typing, the split, imputation, encoding, scaling) from the config; edit them only to change
@@ -650,7 +650,18 @@ def init_project(
     if keyed is not None and keyed.auto_id:
         readme_notes = AUTO_ID_NOTE.format(raw=from_table, view=keyed.table, key=keyed.id_column)
     (directory / "README.md").write_text(
-        README.format(name=directory.name, schema=schema, notes=readme_notes)
+        README.format(
+            name=directory.name,
+            schema=schema,
+            notes=readme_notes,
+            source=labelled,
+            keyed=(
+                f", which adds {keyed.id_column} to {from_table}: build on it, not on the raw "
+                "table, to keep the key"
+                if keyed is not None and keyed.auto_id
+                else ""
+            ),
+        )
     )
     config.write_text(
         config_text(

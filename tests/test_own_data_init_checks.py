@@ -50,6 +50,13 @@ def test_copies_stay_on_one_side_and_odd_names_and_unlabelled_rows_run(tmp_path:
     assert 'labelled = "raw.d_labelled"' in config
     assert 'unlabelled = "raw.d_unlabelled"' in config
 
+    # the README's cleaning example writes (--write) over the view that has the key
+    readme = (tmp_path / "p" / "README.md").read_text()
+    assert 'pipeline sql --config pipeline.toml --write "CREATE VIEW' in readme
+    assert "FROM raw.d_labelled WHERE" in readme and "adds row_key to raw.d" in readme
+    made = ok("sql", "--config", str(tmp_path / "p" / "pipeline.toml"), "--write",
+              "CREATE VIEW raw.clean_d AS SELECT * FROM raw.d_labelled WHERE x > 0")  # fmt: skip
+    assert made.strip() == "ok"
     ok("run", "--config", str(tmp_path / "p" / "pipeline.toml"))
     con = duckdb.connect(str(db), read_only=True)
     straddling = con.sql(
