@@ -86,6 +86,8 @@ class Project:
             wanted = [spec.id, *(f.source or f.column for f in spec.features)]
             if source.labelled:
                 wanted.append(spec.label)
+                if spec.split_by:
+                    wanted.append(spec.split_by)
             missing = [w for w in wanted if w not in present]
             if missing:
                 raise ConfigError(

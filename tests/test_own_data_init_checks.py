@@ -70,6 +70,20 @@ def test_copies_stay_on_one_side_and_odd_names_and_unlabelled_rows_run(tmp_path:
     assert datasets["train"] + datasets["holdout"] == labelled_rows
 
 
+def test_a_split_by_column_the_table_lacks_is_refused(tmp_path: Path) -> None:
+    exports(60).to_csv(tmp_path / "d.csv", index=False, na_rep="NA")
+    db = tmp_path / "p" / "warehouse.duckdb"
+    ingest(tmp_path / "d.csv", "raw.d", db)
+    ok("init", str(tmp_path / "p"), "--from-table", "raw.d", "--label", "y")
+    config = tmp_path / "p" / "pipeline.toml"
+    config.write_text(config.read_text().replace('by = "row_hash"', 'by = "patient"'))
+    before = warehouse_checksums(db)
+    out = fails(2, "run", "--config", str(config))
+    assert "error: table raw.d_labelled has no column 'patient'" in out
+    assert len([line for line in out.splitlines() if "error" in line]) == 1
+    assert warehouse_checksums(db) == before
+
+
 def test_a_spec_saved_before_split_by_still_loads() -> None:
     old = {
         "id": "i",
