@@ -306,6 +306,7 @@ def ingest(
         show_default="'', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list",
     ),
     encoding: str = typer.Option("utf-8", help="The CSV files' encoding: utf-8 or latin-1."),
+    decimal: str = typer.Option(".", help="The CSV numbers' decimal separator: . or , (188,4)."),
     warehouse_config: Path | None = typer.Option(
         None,
         help="A TOML file whose \\[warehouse] section names the warehouse to load into (e.g. "
@@ -342,11 +343,13 @@ def ingest(
 
             opened = open_warehouse(load_config(config).warehouse, on_demand=True)
         with opened as wh, exclusive(wh, config, "pipeline ingest"):  # not during a run
-            done = ingest_files(wh, path, table, replace, null, encoding)
+            done = ingest_files(wh, path, table, replace, null, encoding, decimal)
         typer.echo(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
+        for note in done.notes:
+            typer.echo(note)
         for name, sql_type in done.columns:
             met = done.nulls.get(name, {})
-            read = ", ".join(f"{t} x{n:,}" for t, n in met.items())
+            read = ", ".join(f"{t or repr('')} x{n:,}" for t, n in met.items())
             typer.echo(f"  {name:<24} {sql_type}" + (f"  (missing: {read})" if read else ""))
 
     _guard(go)
@@ -421,11 +424,14 @@ def init(
             id_column=id,
             label=label,
         )
+        notes: list[str] = []
         if opened is not None:
             with opened as wh:
-                made = init_project(directory, sql, warehouse=wh, **options)
+                made = init_project(directory, sql, warehouse=wh, notes=notes, **options)
         else:
             made = init_project(directory, sql, **options)
+        for note in notes:
+            typer.echo(note)
         typer.echo(f"created {made}; next: pipeline run --config {made}")
 
     _guard(go)

@@ -264,6 +264,11 @@ class ColumnsConfig(_Section):
 class SplitConfig(_Section):
     holdout_fraction: Number = Field(default=0.2, gt=0, lt=1)
     salt: StrictStr = Field(default="split-v1", description="change it to draw a different split")
+    by: ColumnName | None = Field(
+        default=None,
+        description="the column hashed for the split (default: the id); rows sharing its value "
+        "(identical rows, one patient's visits) land on the same side",
+    )
 
 
 class FeatureConfig(_Section):

@@ -52,6 +52,9 @@ NULL_TOKENS: tuple[str, ...] = (
     "null",
 )
 ENCODINGS = ("utf-8", "latin-1")
+DECIMALS = (".", ",")
+#: a text value that is a number written with a decimal comma (`188,4`, `-0,5`)
+_DECIMAL_COMMA = r"-?[0-9]*,[0-9]+"
 _DELIMITERS = ",;\t|"
 
 
@@ -63,6 +66,8 @@ class Ingested:
     files: list[Path]
     #: column -> {token: count} of the missing-value tokens met (CSV on DuckDB only)
     nulls: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: what the load changed or suspects, one line each (renamed headers, decimal commas)
+    notes: list[str] = field(default_factory=list)
 
 
 def _header_fields(path: Path, encoding: str) -> tuple[list[str], str]:
@@ -139,21 +144,31 @@ def count_null_tokens(
     warehouse: Warehouse, files: Sequence[Path], tokens: Sequence[str], encoding: str
 ) -> dict[str, dict[str, int]]:
     """Which missing-value tokens each column held, counted on the files read as text (one more
-    scan of the files, in the warehouse); empty fields are not counted."""
+    scan of the files, in the warehouse); empty fields count as the token ''."""
     wanted = [t for t in tokens if t]
-    if warehouse.dialect != "duckdb" or not wanted:
+    if warehouse.dialect != "duckdb" or not tokens:
         return {}
     lit = warehouse.literal
     paths = "[" + ", ".join(lit(str(p)) for p in files) + "]"
-    tokens_sql = ", ".join(lit(t) for t in wanted)
-    sql = (
-        "SELECT name, value, count(*) AS n FROM ("
-        "UNPIVOT (SELECT * FROM read_csv("
-        f"{paths}, header = true, all_varchar = true, sample_size = -1, "
-        f"encoding = {lit(encoding)})) ON COLUMNS(*) INTO NAME name VALUE value) "
-        f"WHERE value IN ({tokens_sql}) GROUP BY name, value ORDER BY name, value"
+    # read as text, an empty field is NULL
+    text = (
+        f"read_csv({paths}, header = true, all_varchar = true, sample_size = -1, "
+        f"encoding = {lit(encoding)})"
     )
     found: dict[str, dict[str, int]] = {}
+    if "" in tokens:
+        empty = warehouse.query_arrow(f"SELECT count(*) - count(COLUMNS(*)) FROM {text}")
+        for name, counts in empty.to_pydict().items():
+            if counts[0]:
+                found[name] = {"": int(counts[0])}
+    if not wanted:
+        return found
+    tokens_sql = ", ".join(lit(t) for t in wanted)
+    sql = (
+        f"SELECT name, value, count(*) AS n FROM (UNPIVOT (SELECT * FROM {text}) "
+        "ON COLUMNS(*) INTO NAME name VALUE value) "
+        f"WHERE value IN ({tokens_sql}) GROUP BY name, value ORDER BY name, value"
+    )
     for row in warehouse.query_arrow(sql).to_pylist():
         found.setdefault(row["name"], {})[row["value"]] = int(row["n"])
     return found
@@ -183,12 +198,16 @@ def ingest(
     replace: bool = False,
     nulls: Sequence[str] | None = None,
     encoding: str = "utf-8",
+    decimal: str = ".",
 ) -> Ingested:
     """Load the files into `table` (schema.table); refuses to overwrite unless `replace`.
-    `nulls` replaces the missing-value tokens (NULL_TOKENS) of CSV files."""
+    `nulls` replaces the missing-value tokens (NULL_TOKENS) of CSV files; `decimal` is the
+    CSV numbers' decimal separator."""
     check_table_name(table, "--table")
     if encoding not in ENCODINGS:
         raise ConfigError(f"--encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    if decimal not in DECIMALS:
+        raise ConfigError(f"--decimal {decimal!r} is not one of {' '.join(DECIMALS)}")
     tokens = tuple(NULL_TOKENS if nulls is None else nulls)
     files, file_format = resolve_files(pattern)
     if warehouse.table_exists(table) and not replace:
@@ -197,11 +216,75 @@ def ingest(
     try:
         # one transaction: a file refused after the load leaves the old table as it was
         with warehouse.transaction():
-            rows = warehouse.ingest_files(files, file_format, table, tokens, encoding)
+            rows = warehouse.ingest_files(files, file_format, table, tokens, encoding, decimal)
             columns = warehouse.describe(table)
             if file_format == "csv":
                 _check_shape(files, columns, encoding)
     except WarehouseError as exc:
+        if "schema mismatch" in str(exc).lower():
+            raise _mismatch(files, file_format, encoding) from exc
         raise _read_error(exc, pattern, file_format, encoding) from exc
     met = count_null_tokens(warehouse, files, tokens, encoding) if file_format == "csv" else {}
-    return Ingested(table, rows, columns, files, met)
+    notes = []
+    if file_format == "csv":
+        notes += _renamed_headers(files[0], columns, encoding)
+        if decimal == ".":
+            notes += _decimal_comma_hint(warehouse, table, columns)
+    return Ingested(table, rows, columns, files, met, notes)
+
+
+def _renamed_headers(path: Path, columns: list[tuple[str, str]], encoding: str) -> list[str]:
+    """A line per header the reader renamed: an empty one (R's row numbers), or a repeat."""
+    header, _ = _header_fields(path, encoding)
+    if len(header) != len(columns):
+        return []
+    said = []
+    for i, (raw, (name, _)) in enumerate(zip(header, columns, strict=True), 1):
+        if raw.strip() == name:
+            continue
+        what = "empty header" if not raw.strip() else f"header {raw!r}"
+        said.append(f"renamed the {what} of column {i} to {name}")
+    return said
+
+
+def _decimal_comma_hint(
+    warehouse: Warehouse, table: str, columns: list[tuple[str, str]]
+) -> list[str]:
+    """A hint when text columns hold only numbers with a decimal comma (`188,4`)."""
+    text = [c for c, t in columns if t.upper() in ("VARCHAR", "STRING")]
+    if warehouse.dialect != "duckdb" or not text:
+        return []
+    q, lit = warehouse.quote, warehouse.literal
+    sql = " UNION ALL ".join(
+        f"SELECT {lit(c)} AS c FROM {q(table)} HAVING count({q(c, dotted=False)}) > 0 AND "
+        f"count(*) FILTER (WHERE regexp_full_match(trim({q(c, dotted=False)}), "
+        f"{lit(_DECIMAL_COMMA)})) > 0 AND count(*) FILTER (WHERE NOT regexp_full_match("
+        f"trim({q(c, dotted=False)}), {lit(_DECIMAL_COMMA + '|-?[0-9]+')})) = 0"
+        for c in text
+    )
+    found = [r["c"] for r in warehouse.query_arrow(sql).to_pylist()]
+    if not found:
+        return []
+    return [
+        f"{', '.join(found)}: text that looks like numbers with a decimal comma; "
+        "if so, load again with --decimal , --replace"
+    ]
+
+
+def _mismatch(files: Sequence[Path], file_format: str, encoding: str) -> DataError:
+    """Globbed files whose columns differ, named, as one line."""
+    if file_format != "csv":
+        return DataError(f"{', '.join(map(str, files))}: the files have different columns")
+    first = _header_fields(files[0], encoding)[0]
+    for path in files[1:]:
+        other = _header_fields(path, encoding)[0]
+        if other != first:
+            lacks = [c for c in first if c not in other]
+            extra = [c for c in other if c not in first]
+            parts = ([f"lacks {lacks}"] if lacks else []) + ([f"has {extra}"] if extra else [])
+            what = " and ".join(parts) or "has them in another order"
+            return DataError(
+                f"{path} and {files[0]} have different columns: {path.name} {what}; "
+                "ingest them into separate tables, or make their headers match"
+            )
+    return DataError(f"{', '.join(map(str, files))}: the files have different columns")

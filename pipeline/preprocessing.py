@@ -31,6 +31,8 @@ class Spec:
     features: tuple[FeatureConfig, ...]
     holdout_fraction: float
     salt: str
+    #: the column hashed for the split; None: the id (absent from specs saved before it existed)
+    split_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,8 @@ class Spec:
             "features": [vars(f) for f in self.features],
             "holdout_fraction": self.holdout_fraction,
             "salt": self.salt,
+            # only when set: the dict of a config without it stays as it was
+            **({"split_by": self.split_by} if self.split_by else {}),
         }
 
     @classmethod
@@ -49,6 +53,7 @@ class Spec:
             features=tuple(FeatureConfig(**f) for f in d["features"]),
             holdout_fraction=float(d["holdout_fraction"]),
             salt=d["salt"],
+            split_by=d.get("split_by"),
         )
 
 
@@ -61,7 +66,11 @@ def clean_sql(
         id=spec.id,
         label=spec.label if with_label else None,
         features=[vars(f) for f in spec.features],
-        split={"holdout_fraction": spec.holdout_fraction, "salt": spec.salt},
+        split={
+            "holdout_fraction": spec.holdout_fraction,
+            "salt": spec.salt,
+            "by": spec.split_by,
+        },
     )
 
 

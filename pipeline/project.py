@@ -45,6 +45,7 @@ class Project:
             features=c.features,
             holdout_fraction=c.split.holdout_fraction,
             salt=c.split.salt,
+            split_by=c.split.by,
         )
 
     def raw_sources(self) -> list[Source]:
@@ -92,6 +93,8 @@ class Project:
             wanted = [spec.id, *(f.source or f.column for f in spec.features)]
             if source.labelled:
                 wanted.append(spec.label)
+                if spec.split_by:
+                    wanted.append(spec.split_by)
             missing = [w for w in wanted if w not in present]
             if missing:
                 raise ConfigError(

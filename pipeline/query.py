@@ -62,7 +62,25 @@ def run_query(
             wh.confine()  # a file on this machine is read with --write only, like one loaded
             return wh.query_arrow(sql)
         with exclusive(wh, config_path, "pipeline sql --write"), wh.writing():
-            return wh.query_arrow(sql)
+            return _statement_result(sql, wh.query_arrow(sql))
+
+
+#: the one column of what a statement (CREATE, INSERT...) did, printed as its value alone
+DONE_COLUMN = "done"
+
+
+def _statement_result(sql: str, table: pa.Table) -> pa.Table:
+    """DuckDB answers a statement with a `Count` table (0 rows for CREATE VIEW): say `ok`,
+    with the rows it changed when it counts them, instead of printing `Count (0 rows)`."""
+    import pyarrow as pa
+
+    words = sql.lstrip(" \t\n(").split(None, 1)
+    query = not words or words[0].upper() in ("SELECT", "WITH", "FROM", "VALUES", "SHOW")
+    if query or table.column_names != ["Count"] or table.num_rows > 1:
+        return table
+    counted = table.column(0).to_pylist()
+    done = f"ok: {counted[0]:,} rows" if counted else "ok"
+    return pa.table({DONE_COLUMN: [done]})
 
 
 def format_result(table: pa.Table, fmt: str = "table", max_rows: int = 100) -> str:
@@ -76,6 +94,8 @@ def format_result(table: pa.Table, fmt: str = "table", max_rows: int = 100) -> s
         return "\n".join(
             json.dumps(_json_value(row), default=str, allow_nan=False) for row in table.to_pylist()
         )
+    if fmt == "table" and table.column_names == [DONE_COLUMN]:
+        return str(table.column(0)[0])
     df = table.to_pandas()
     if fmt == "csv":
         return str(df.to_csv(index=False)).rstrip("\n")

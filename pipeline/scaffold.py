@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import PACKAGED_SQL
-from pipeline.errors import ConfigError, WarehouseError
+from pipeline.errors import ConfigError, DataError, WarehouseError
+from pipeline.names import DATASET_COLUMN, PREDICTION_KEYS
 from pipeline.templates import Templates, hash_tree
 from pipeline.warehouse.base import Warehouse
 
@@ -50,6 +51,12 @@ LEAKAGE_THRESHOLD = 0.98
 MIN_ROWS_PER_VALUE = 20
 #: the key column made for a table without an id
 AUTO_ID = "row_key"
+#: the keyed view's hash of the row's values alone: identical rows share it (the split's `by`)
+ROW_HASH = "row_hash"
+#: columns the pipeline writes: a raw column of that name is renamed (in the view or by `name`)
+WRITTEN = {DATASET_COLUMN, *PREDICTION_KEYS}
+#: why a column of consecutive integers is left out
+ROW_NUMBERS = "row numbers"
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -71,6 +78,9 @@ class Keyed:
     label: str
     auto_id: bool = False
     renames: dict[str, str] = field(default_factory=dict)  # raw name -> plain name
+    hash_column: str | None = None  # with auto_id: the row hash, shared by identical rows
+    duplicates: int = 0  # rows identical to an earlier row (with auto_id)
+    row_numbers: set[str] = field(default_factory=set)  # columns that number the rows
 
 
 def _is_numeric(sql_type: str) -> bool:
@@ -133,22 +143,117 @@ def make_keyed(
         if needed not in columns:
             raise ConfigError(f"table {table} has no column {needed!r}; it has {columns}")
     taken = {c for c in columns if _PLAIN.match(c)}
-    renames = {c: plain_name(c, taken) for c in wanted if c and not _PLAIN.match(c)}
+    taken |= WRITTEN
+    renames = {c: _own_name(c, taken) for c in wanted if c and _needs_name(c)}
     key = plain_name(AUTO_ID, taken) if auto else None
+    row_hash = plain_name(ROW_HASH, taken) if auto else None
+    profile_sql = templates.render("profile/columns.sql", table=table, columns=columns).sql
+    profile = {r["column_name"]: r for r in warehouse.query_arrow(profile_sql).to_pylist()}
+    numbers = _row_numbers(warehouse, table, dict(require_table(warehouse, table)), profile)
     if not auto and not renames:
-        return Keyed(table, str(id_column), str(label))
+        return Keyed(table, str(id_column), str(label), row_numbers=numbers)
     view = f"{table}_keyed"
+    # R's and pandas' row numbers differ between copies of a row: not part of its hash
+    hashed = [c for c in columns if c not in numbers] or columns
     sql = templates.render(
-        "profile/keyed.sql", view=view, table=table, columns=columns, key=key, renames=renames
+        "profile/keyed.sql",
+        hashed=hashed,
+        view=view,
+        table=table,
+        columns=columns,
+        key=key,
+        hash=row_hash,
+        renames=renames,
     ).sql
     warehouse.execute(sql)
+    duplicates = 0
+    if row_hash:
+        h = warehouse.quote(row_hash, dotted=False)
+        found = warehouse.query_arrow(
+            f"SELECT count(*) - count(DISTINCT {h}) AS n FROM {warehouse.quote(view)}"
+        ).to_pylist()
+        duplicates = int(found[0]["n"] or 0)
     return Keyed(
         table=view,
         id_column=key or renames.get(str(id_column), str(id_column)),
         label=renames.get(str(label), str(label)),
         auto_id=auto,
         renames=renames,
+        hash_column=row_hash,
+        duplicates=duplicates,
+        row_numbers={renames.get(c, c) for c in numbers},
     )
+
+
+def _needs_name(column: str) -> bool:
+    """A raw name a generated table cannot carry as it is: not plain, a name the pipeline
+    writes (`dataset`, `score`...), or one like the columns it generates (`x__missing`)."""
+    return not _PLAIN.match(column) or column.lower() in WRITTEN or "__" in column
+
+
+def _own_name(column: str, taken: set[str]) -> str:
+    """plain_name, with `dataset` -> `dataset_` and `a__b` -> `a_b`."""
+    base = re.sub("_{2,}", "_", column)
+    if base.lower() in WRITTEN and f"{base}_".lower() not in {t.lower() for t in taken}:
+        taken.add(f"{base}_")
+        return f"{base}_"
+    return plain_name(base, taken)
+
+
+def check_label(warehouse: Warehouse, table: str, label: str) -> int:
+    """The rows without a label (they are left out of the labelled view); DataError when
+    there is nothing to learn: no rows, no label in any row, or one label value in all."""
+    columns = [c for c, _ in require_table(warehouse, table)]
+    if label not in columns:
+        raise ConfigError(f"table {table} has no column {label!r}; it has {columns}")
+    col = warehouse.quote(label, dotted=False)
+    found = warehouse.query_arrow(
+        f"SELECT count(*) AS n, count({col}) AS labelled, count(DISTINCT {col}) AS values_, "
+        f"CAST(min({col}) AS {warehouse.type_names['string']}) AS low "
+        f"FROM {warehouse.quote(table)}"
+    ).to_pylist()[0]
+    rows, labelled = int(found["n"]), int(found["labelled"])
+    if rows == 0:
+        raise DataError(f"table {table} has no rows: nothing to propose features from")
+    if labelled == 0:
+        raise DataError(
+            f"label column {label!r} of {table} is NULL in all {rows:,} rows: "
+            "name the label with --label"
+        )
+    if int(found["values_"]) == 1:
+        raise DataError(
+            f"label column {label!r} of {table} has one value ({found['low']}) in all "
+            f"{labelled:,} labelled rows: nothing to learn"
+        )
+    return rows - labelled
+
+
+def _row_numbers(
+    warehouse: Warehouse, table: str, columns: dict[str, str], profile: dict[str, Any]
+) -> set[str]:
+    """Integer columns whose values are the row numbers (R's unnamed first column, pandas'
+    index): one distinct value per row, consecutive."""
+    ints = [
+        c
+        for c, t in columns.items()
+        if _is_numeric(t)
+        and "INT" in t.upper()
+        and profile[c]["nulls"] == 0
+        and profile[c]["distinct_values"] == profile[c]["row_count"] > 1
+    ]
+    if not ints:
+        return set()
+    q = warehouse.quote
+    sql = " UNION ALL ".join(
+        f"SELECT {warehouse.literal(c)} AS c, max({q(c, dotted=False)}) - "
+        f"min({q(c, dotted=False)}) + 1 AS span FROM {q(table)}"
+        for c in ints
+    )
+    return {
+        r["c"]
+        for r in warehouse.query_arrow(sql).to_pylist()
+        if int(r["span"]) == profile[r["c"]]["row_count"]
+    }
 
 
 def _leakage(
@@ -218,8 +323,15 @@ def _leakage(
 
 
 def propose(
-    warehouse: Warehouse, templates: Templates, table: str, id_column: str, label: str
+    warehouse: Warehouse,
+    templates: Templates,
+    table: str,
+    id_column: str,
+    label: str,
+    row_numbers: set[str] | None = None,
 ) -> Proposal:
+    """Features from a profile of `table`; `row_numbers`: columns known to number the rows
+    (found here when not given)."""
     columns = dict(require_table(warehouse, table))
     for needed in (id_column, label):
         if needed not in columns:
@@ -237,7 +349,9 @@ def propose(
 
     proposal = Proposal(task=task)
     candidates = []
-    taken = {c for c in columns if _PLAIN.match(c)}
+    if row_numbers is None:
+        row_numbers = _row_numbers(warehouse, table, columns, profile)
+    taken = {c for c in columns if _PLAIN.match(c)} | WRITTEN
     for column, sql_type in columns.items():
         if column in (id_column, label):
             continue
@@ -245,6 +359,10 @@ def propose(
         rows, distinct = p["row_count"] or 1, p["distinct_values"]
         if p["nulls"] == p["row_count"]:
             proposal.left_out.append((column, "all null"))
+        elif column in row_numbers:
+            proposal.left_out.append(
+                (column, f"{ROW_NUMBERS}, one per row; pass --id {column} to use them as the id")
+            )
         elif _is_numeric(sql_type):
             proposal.features.append({"column": column, "type": "numeric", "impute": "median"})
         elif distinct > MAX_DISTINCT_SHARE * rows and distinct > 20:
@@ -261,11 +379,12 @@ def propose(
             )
         if proposal.features and proposal.features[-1]["column"] == column:
             candidates.append(column)
-            if not _PLAIN.match(column):
-                # generated tables need plain names: the mapping is written into the config
+            if _needs_name(column):
+                # generated tables need plain names, none the pipeline writes itself: the
+                # mapping is written into the config
                 proposal.features[-1] = {
                     "column": column,
-                    "name": plain_name(column, taken),
+                    "name": _own_name(column, taken),
                     **{k: v for k, v in proposal.features[-1].items() if k != "column"},
                 }
     leaky = _leakage(warehouse, templates, table, label, task, columns, profile, candidates)
@@ -295,6 +414,21 @@ def _id_comment(keyed: Keyed | None, raw_table: str) -> list[str]:
     for raw, plain in keyed.renames.items():
         lines.append(f"# {plain}: the raw column {raw!r}, renamed in the view {keyed.table}")
     return lines
+
+
+def _split_by(keyed: Keyed | None, raw_table: str) -> list[str]:
+    """The split's `by`: the row hash when init made one, so identical rows stay together."""
+    if keyed is None or not keyed.hash_column:
+        return [
+            "# by: the column hashed for the split (default: the id); rows that share its value",
+            '# (one patient\'s visits) stay on one side: by = "patient_id"',
+        ]
+    return [
+        f"# by: the column hashed for the split. {keyed.hash_column} is the same for identical",
+        "# rows, so copies of a row never straddle train and holdout (which would flatter the",
+        f"# holdout metrics); {raw_table} has {keyed.duplicates:,} rows that copy an earlier row.",
+        f"by = {_toml_value(keyed.hash_column)}",
+    ]
 
 
 def config_text(
@@ -344,6 +478,7 @@ def config_text(
         "[split]",
         "holdout_fraction = 0.2",
         'salt = "split-v1"',
+        *_split_by(keyed, raw_table),
         "",
         "# impute: median | mean | mode | constant (with fill_value) | none",
         "# categorical encode: onehot | ordinal | frequency, min_count folds rare values",
@@ -392,11 +527,11 @@ warehouse; `pipeline.toml` names the tables, the label, the features and the mod
     pipeline sql --config pipeline.toml "SELECT * FROM {schema}.metrics WHERE slice = 'all'"
     pipeline show --config pipeline.toml
 
-Where your own cleaning goes: write it as SQL in the warehouse, as a view over the raw table,
-and point `[tables] labelled` at the view; for example
+Where your own cleaning goes: write it as SQL in the warehouse, as a view over the table
+`[tables] labelled` names ({source}{keyed}), and point `labelled` at the new view; for example
 
-    pipeline sql --config pipeline.toml "CREATE VIEW raw.clean_rows AS
-        SELECT *, upper(trim(city)) AS city_code FROM raw.rows WHERE amount >= 0"
+    pipeline sql --config pipeline.toml --write "CREATE VIEW raw.clean_rows AS
+        SELECT *, upper(trim(city)) AS city_code FROM {source} WHERE amount >= 0"
 
 then list `city_code` under `[[features]]`. The templates in `sql/preprocess/` do the generic
 part (typing, the split, imputation, encoding, scaling) from the config; edit them only to change
@@ -429,10 +564,13 @@ def init_project(
     unlabelled: str | None = None,
     id_column: str | None = "id",
     label: str = "label",
+    notes: list[str] | None = None,
 ) -> Path:
     """Create the project; returns its config path. Refuses a directory that has a config.
     `id_column` None or "auto": a row key is made (see `make_keyed`). Without `sql_source`,
-    the templates that ship with the package are copied."""
+    the templates that ship with the package are copied. `notes` gets what init found that the
+    user should know (NULL labels, duplicate rows, row numbers), one line each."""
+    unlabelled_made = False
     sql_source = sql_source or PACKAGED_SQL
     config = directory / "pipeline.toml"
     if config.exists():
@@ -447,14 +585,49 @@ def init_project(
             "move it away or choose an empty directory"
         )
     keyed = None
+    said = notes if notes is not None else []
     if from_table and warehouse is not None:
         templates = Templates(sql_source, warehouse)
+        # refused before the first write: init leaves no view behind for a table it cannot use
+        unlabelled_rows = check_label(warehouse, from_table, label)
         keyed = make_keyed(warehouse, templates, from_table, id_column, label)
-        proposal = propose(warehouse, templates, keyed.table, keyed.id_column, keyed.label)
-        if unlabelled:
+        labelled = keyed.table
+        if unlabelled_rows:
+            labelled = f"{from_table}_labelled"
+            q = warehouse.quote
+            where = f"{q(keyed.label, dotted=False)} IS {{}}NULL"
+            warehouse.execute(
+                f"CREATE OR REPLACE VIEW {q(labelled)} AS SELECT * FROM {q(keyed.table)} "
+                f"WHERE {where.format('NOT ')}"
+            )
+            said.append(
+                f"{unlabelled_rows:,} rows of {from_table} have no {label!r}: "
+                f"{labelled} leaves them out"
+            )
+            if not unlabelled:
+                unlabelled = f"{from_table}_unlabelled"
+                warehouse.execute(
+                    f"CREATE OR REPLACE VIEW {q(unlabelled)} AS SELECT * FROM {q(keyed.table)} "
+                    f"WHERE {where.format('')}"
+                )
+                said.append(f"  and {unlabelled} holds them, to be scored")
+                unlabelled_made = True
+        proposal = propose(
+            warehouse, templates, labelled, keyed.id_column, keyed.label, keyed.row_numbers
+        )
+        if unlabelled and not unlabelled_made:
             unkeyed = make_keyed(warehouse, templates, unlabelled, id_column, None)
             unlabelled = unkeyed.table
-        labelled, id_name, label_name = keyed.table, keyed.id_column, keyed.label
+        id_name, label_name = keyed.id_column, keyed.label
+        if keyed.duplicates:
+            said.append(
+                f"{keyed.duplicates:,} rows of {from_table} are copies of an earlier row: the "
+                f'split is by {keyed.hash_column} ([split] by = "{keyed.hash_column}"), so '
+                "copies stay on one side"
+            )
+        for column, why in proposal.left_out:
+            if why.startswith(ROW_NUMBERS):
+                said.append(f"{column}: {why}")
     else:
         proposal = Proposal(
             task="binary",
@@ -473,11 +646,22 @@ def init_project(
     (directory / ".gitignore").write_text(
         "warehouse.duckdb\n*.wal\nruns/\nmodels/*\n!models/.gitkeep\n"
     )
-    notes = ""
+    readme_notes = ""
     if keyed is not None and keyed.auto_id:
-        notes = AUTO_ID_NOTE.format(raw=from_table, view=keyed.table, key=keyed.id_column)
+        readme_notes = AUTO_ID_NOTE.format(raw=from_table, view=keyed.table, key=keyed.id_column)
     (directory / "README.md").write_text(
-        README.format(name=directory.name, schema=schema, notes=notes)
+        README.format(
+            name=directory.name,
+            schema=schema,
+            notes=readme_notes,
+            source=labelled,
+            keyed=(
+                f", which adds {keyed.id_column} to {from_table}: build on it, not on the raw "
+                "table, to keep the key"
+                if keyed is not None and keyed.auto_id
+                else ""
+            ),
+        )
     )
     config.write_text(
         config_text(

@@ -115,6 +115,7 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             table="raw.a",
             columns=["Age", "sample.yr", "churn flag"],
             key="row_key",
+            hash="row_hash",
             renames={"churn flag": "churn_flag"},
         ).sql,
         "profile/leakage.sql": t.render(

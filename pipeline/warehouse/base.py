@@ -151,10 +151,11 @@ class Warehouse(ABC):
         table: str,
         nulls: Sequence[str] = (),
         encoding: str = "utf-8",
+        decimal: str = ".",
     ) -> int:
         """Create or replace `table` from data files (csv, parquet or jsonl) with types
-        inferred from all their rows, CSV fields equal to one of `nulls` read as NULL;
-        returns the row count."""
+        inferred from all their rows, CSV fields equal to one of `nulls` read as NULL and
+        numbers read with `decimal` as the decimal separator; returns the row count."""
 
     def replace_rows_from_jsonl(
         self, target: str, paths: Sequence[Path], columns: dict[str, str], key: str, value: str

@@ -174,7 +174,13 @@ class BigQueryWarehouse(Warehouse):
         table: str,
         nulls: Sequence[str] = (),
         encoding: str = "utf-8",
+        decimal: str = ".",
     ) -> int:
+        if decimal != ".":
+            raise ConfigError(
+                f"--decimal {decimal!r}: BigQuery loads read '.' decimals only; load the files "
+                "into DuckDB, or convert them first"
+            )
         config = self._bq.LoadJobConfig(source_format=self.FORMATS[file_format], autodetect=True)
         if file_format == "csv":
             config.skip_leading_rows = 1

@@ -410,13 +410,17 @@ class DuckDBWarehouse(Warehouse):
         table: str,
         nulls: Sequence[str] = (),
         encoding: str = "utf-8",
+        decimal: str = ".",
     ) -> int:
         files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
         reader = self.READERS[file_format].format(files=files)
         if file_format == "csv":
             # missing-value tokens become NULL before the types are inferred
             tokens = ", ".join(self.literal(t) for t in nulls or [""])
-            reader = f"{reader[:-1]}, nullstr = [{tokens}], encoding = {self.literal(encoding)})"
+            reader = f"{reader[:-1]}, nullstr = [{tokens}], encoding = {self.literal(encoding)}"
+            if decimal != ".":
+                reader += f", decimal_separator = {self.literal(decimal)}"
+            reader += ")"
         return self.replace_table(check_name(table), "SELECT * FROM " + reader)
 
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:

@@ -23,7 +23,8 @@ SELECT
 {% endfor %}
 {% if src.labelled %}
     CASE
-        WHEN {{ adapter.dispatch('hash_fraction')(id | ident, split.salt) }} < {{ split.holdout_fraction | lit }}
+        {#- split.by: rows sharing its value (identical rows, one patient's) stay on one side #}
+        WHEN {{ adapter.dispatch('hash_fraction')((split.by | column) if split.by else (id | ident), split.salt) }} < {{ split.holdout_fraction | lit }}
         THEN 'holdout' ELSE 'train'
     END AS dataset
 {% else %}
