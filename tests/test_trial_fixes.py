@@ -304,3 +304,33 @@ def test_a_run_refused_by_the_run_lock_prints_no_run_id(
     assert result.exit_code == 7, result.output
     assert result.stdout == ""
     assert "held by another pipeline run (pid 123, run r-1" in result.output
+
+
+def test_the_ledger_row_of_an_interrupt_is_written_on_a_fresh_connection_if_need_be(
+    synthetic_project: OptionsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection Ctrl-C interrupted may refuse the row (a transaction it could not end):
+    the row is written through a connection of its own."""
+    import pipeline.ledger as ledger
+    from pipeline.project import Project
+    from pipeline.stages import run_recorded
+
+    options = synthetic_project()
+    original = ledger._write_row
+
+    def refuse_on_the_run_connection(project: Project, wh: object, row: dict[str, object]) -> None:
+        if wh is project.warehouse:
+            raise RuntimeError("Query interrupted")  # as DuckDB says it
+        original(project, wh, row)  # type: ignore[arg-type]
+
+    def body(project: Project, options: object, result: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ledger, "_write_row", refuse_on_the_run_connection)
+    with (
+        Project.open(options.config_path, on_demand=True) as project,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        run_recorded(project, options, "preprocess", body)
+    warehouse = options.config_path.parent / "warehouse.duckdb"
+    assert _ledger(warehouse) == [(options.run_id, "preprocess", "interrupted", "interrupted")]
