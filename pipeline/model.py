@@ -370,6 +370,12 @@ def check_estimator_class(estimator: Any, dotted: str, pickle_path: Path) -> Non
 
     kind = type(estimator)
     found = f"{kind.__module__}.{kind.__qualname__}"
+    if not dotted:  # a model.json that records no class: it must at least predict
+        if not callable(getattr(estimator, "predict", None)):
+            raise ModelIntegrityError(
+                f"{pickle_path} holds a {found}, which has no predict(): refusing to load it"
+            )
+        return
     module_name, _, class_name = dotted.rpartition(".")
     same = found == dotted
     if not same and module_name and kind.__module__.partition(".")[0] == dotted.partition(".")[0]:
@@ -377,7 +383,7 @@ def check_estimator_class(estimator: Any, dotted: str, pickle_path: Path) -> Non
             same = getattr(importlib.import_module(module_name), class_name) is kind
     if not same:
         raise ModelIntegrityError(
-            f"{pickle_path} holds a {found}, not the {dotted or 'estimator'} recorded in "
+            f"{pickle_path} holds a {found}, not the {dotted} recorded in "
             f"{pickle_path.parent / 'model.json'}: refusing to load it"
         )
 
