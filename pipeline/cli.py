@@ -7,6 +7,8 @@ and option errors answer at once.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -15,7 +17,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, is_interrupt
 from pipeline.vocabulary import Executor
 
 app = typer.Typer(
@@ -54,23 +56,6 @@ log = logging.getLogger("pipeline")
 INTERRUPTED = 130
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """Ctrl-C, as Python raises it or as DuckDB does when it cancels a running query (also
-    when the warehouse layer wrapped that in an error of its own). DuckDB 2.0 raises a plain
-    `RuntimeError("Query interrupted")` for Ctrl-C, and InterruptException for interrupt()."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, KeyboardInterrupt):
-            return True
-        if type(seen) is RuntimeError and str(seen) == "Query interrupted":
-            return True
-        duckdb = sys.modules.get("duckdb")
-        if duckdb is not None and isinstance(seen, duckdb.InterruptException):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _guard(fn: Callable[[], T]) -> T:
     """Expected failures print one line to stderr and exit non-zero, without a traceback.
     Ctrl-C prints one line and exits 130; what was half-done has been rolled back by then
@@ -78,13 +63,13 @@ def _guard(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except PipelineError as exc:
-        if _interrupted(exc):
+        if is_interrupt(exc):
             typer.echo("error: interrupted", err=True)
             raise typer.Exit(INTERRUPTED) from None
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except BaseException as exc:
-        if isinstance(exc, typer.Exit | SystemExit) or not _interrupted(exc):
+        if isinstance(exc, typer.Exit | SystemExit) or not is_interrupt(exc):
             raise
         typer.echo("error: interrupted", err=True)
         raise typer.Exit(INTERRUPTED) from None
@@ -111,12 +96,50 @@ class _Formatter(logging.Formatter):
         return f"{prefix}: {record.getMessage()}"
 
 
+class _WarningFormatter(logging.Formatter):
+    """A Python warning (scikit-learn's ConvergenceWarning, say) as one line, `warning:
+    <category>: <message>`, not the file path and source line warnings.formatwarning gives."""
+
+    FIRST_LINE = re.compile(r"^.*?:\d+: (\w+): (.*)$")
+
+    def format(self, record: logging.LogRecord) -> str:
+        first = record.getMessage().strip().splitlines()[0] if record.getMessage() else ""
+        found = self.FIRST_LINE.match(first)
+        text = f"{found.group(1)}: {found.group(2)}" if found else first
+        return f"warning: {text}"
+
+
 def _logging(quiet: bool, verbose: bool = False) -> None:
-    """-q hides warnings (errors still show); -v adds debugging detail."""
+    """-q hides warnings (errors still show), Python's own warnings too; -v adds debugging
+    detail."""
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
     handler = _StderrHandler()
     handler.setFormatter(_Formatter())
     log.handlers[:] = [handler]
-    log.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
+    log.setLevel(level)
+    logging.captureWarnings(True)
+    warned = _StderrHandler()
+    warned.setFormatter(_WarningFormatter())
+    py_warnings = logging.getLogger("py.warnings")
+    py_warnings.handlers[:] = [warned]
+    py_warnings.propagate = False
+    py_warnings.setLevel(level)
+
+
+def _say(message: str) -> None:
+    """One result line to stdout. A reader that went away (`pipeline run | head -1`) must not
+    abort the run: the rest of the output goes to os.devnull, and the run carries on."""
+    try:
+        typer.echo(message)
+    except BrokenPipeError:
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (a test runner's buffer)
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)  # the unflushed rest goes there too, not to a closed pipe at exit
+        os.close(devnull)
 
 
 def _print_messages(result: Any) -> None:
@@ -125,7 +148,7 @@ def _print_messages(result: Any) -> None:
     for warning in result.warnings:
         log.warning(warning)
     for message in result.messages:
-        typer.echo(message)
+        _say(message)
 
 
 def _version(value: bool) -> None:
@@ -215,9 +238,14 @@ def run(
             scheduler=scheduler,
         )
         log.debug("run options: %s", options)
-        typer.echo(f"run {options.run_id}")
         stages = None if stage is Stage.all else [stage.value]
-        return run_stages(options, stages, on_result=_print_messages)
+        # the run id is printed once the run lock is held: a refused run never happened
+        return run_stages(
+            options,
+            stages,
+            on_result=_print_messages,
+            on_start=lambda run_id: _say(f"run {run_id}"),
+        )
 
     _guard(go)
 
@@ -306,7 +334,7 @@ def ingest(
         show_default="'', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list",
     ),
     encoding: str = typer.Option("utf-8", help="The CSV files' encoding: utf-8 or latin-1."),
-    decimal: str = typer.Option(".", help="The CSV numbers' decimal separator: . or , (188,4)."),
+    decimal: str = typer.Option(".", help="The CSV numbers' decimal separator: a point or a comma (188,4)."),
     warehouse_config: Path | None = typer.Option(
         None,
         help="A TOML file whose \\[warehouse] section names the warehouse to load into (e.g. "
@@ -320,7 +348,7 @@ def ingest(
     """
 
     def go() -> None:
-        from contextlib import AbstractContextManager
+        from contextlib import AbstractContextManager, suppress
 
         from pipeline.ingest import ingest as ingest_files
         from pipeline.warehouse import Warehouse, open_warehouse
@@ -332,25 +360,43 @@ def ingest(
             from pipeline.errors import ConfigError
 
             raise ConfigError("give --warehouse or --warehouse-config, not both")
+        db: Path | None = warehouse  # the DuckDB file loaded into, if it is one
+        if warehouse is None:
+            if warehouse_config is not None:
+                wh_config = _warehouse_section(warehouse_config, Path.cwd())[0]
+            else:
+                from pipeline.config import load_config
+
+                wh_config = load_config(config).warehouse
+            db = wh_config.path if wh_config.type == "duckdb" else None
+        made = db if db is not None and not db.exists() else None  # removed if this fails
+        made_parent = db is not None and not db.parent.exists()
         if warehouse is not None:
             warehouse.parent.mkdir(parents=True, exist_ok=True)
-            opened = DuckDBWarehouse(warehouse, on_demand=True)
-        elif warehouse_config is not None:
-            wh_config = _warehouse_section(warehouse_config, Path.cwd())[0]
-            opened = open_warehouse(wh_config, on_demand=True)
+            opened = DuckDBWarehouse(warehouse, on_demand=True, create=True)
+        elif db is not None:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            opened = DuckDBWarehouse.from_config(wh_config, on_demand=True, create=True)
         else:
-            from pipeline.config import load_config
-
-            opened = open_warehouse(load_config(config).warehouse, on_demand=True)
-        with opened as wh, exclusive(wh, config, "pipeline ingest"):  # not during a run
-            done = ingest_files(wh, path, table, replace, null, encoding, decimal)
-        typer.echo(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
+            opened = open_warehouse(wh_config, on_demand=True)
+        try:
+            with opened as wh, exclusive(wh, config, "pipeline ingest"):  # not during a run
+                done = ingest_files(wh, path, table, replace, null, encoding, decimal)
+        except BaseException:
+            if made is not None:  # a failed first ingest leaves no empty warehouse behind
+                for leftover in (made, made.with_name(made.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+                if made_parent:
+                    with suppress(OSError):
+                        made.parent.rmdir()
+            raise
+        _say(f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)")
         for note in done.notes:
-            typer.echo(note)
+            _say(note)
         for name, sql_type in done.columns:
             met = done.nulls.get(name, {})
             read = ", ".join(f"{t or repr('')} x{n:,}" for t, n in met.items())
-            typer.echo(f"  {name:<24} {sql_type}" + (f"  (missing: {read})" if read else ""))
+            _say(f"  {name:<24} {sql_type}" + (f"  (missing: {read})" if read else ""))
 
     _guard(go)
 

@@ -47,3 +47,23 @@ class ScoringError(PipelineError):
     """A scoring worker died or failed; no predictions of the run were written."""
 
     exit_code = 8
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it or as DuckDB does when it cancels a running query (also
+    when the warehouse layer wrapped that in an error of its own). DuckDB 2.0 raises a plain
+    `RuntimeError("Query interrupted")` for Ctrl-C, and InterruptException for interrupt().
+    Shared by the CLI (exit 130) and the ledger (status `interrupted`)."""
+    import sys
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        if type(seen) is RuntimeError and str(seen) == "Query interrupted":
+            return True
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is not None and isinstance(seen, duckdb.InterruptException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -6,13 +6,15 @@ import json
 import secrets
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import is_interrupt
 from pipeline.project import Project
+from pipeline.warehouse import Warehouse
 
 LEDGER_TABLE = "runs"
 
@@ -59,7 +61,7 @@ def latest_model_id(project: Project) -> str | None:
 
 @contextmanager
 def recorded(project: Project, run_id: str, stage: str) -> Iterator[StageResult]:
-    """Run a stage body and append its ledger row, success or failure."""
+    """Run a stage body and append its ledger row, success, failure or Ctrl-C."""
     result = StageResult(stage=stage)
     started = datetime.now(UTC)
     error: BaseException | None = None
@@ -69,26 +71,62 @@ def recorded(project: Project, run_id: str, stage: str) -> Iterator[StageResult]
         error = exc
         raise
     finally:
-        row = {
-            "run_id": run_id,
-            "stage": stage,
-            "started_at": started.strftime("%Y-%m-%d %H:%M:%S.%f"),
-            "ended_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
-            "status": "success" if error is None else "failed",
-            "rows_in": result.rows_in,
-            "rows_out": result.rows_out,
-            "sql_hashes": json.dumps(result.sql_hashes, sort_keys=True),
-            "model_id": result.model_id,
-            "config_hash": project.config.hash,
-            "git_commit": git_commit(project.config.path.parent),
-            "error": None if error is None else f"{type(error).__name__}: {error}",
-            "checks": json.dumps(result.details["contracts"], sort_keys=True)
-            if "contracts" in result.details
-            else None,
-        }
-        table = project.table(LEDGER_TABLE)
-        wh, t = project.warehouse, project.templates
-        with wh.writing(), wh.transaction():  # a short write of its own
-            wh.ensure_schema(project.config.output_schema)
-            wh.execute(t.render("ledger/create.sql", table=table).sql)
-            wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)
+        record(project, run_id, result, started, error)
+
+
+def record(
+    project: Project,
+    run_id: str,
+    result: StageResult,
+    started: datetime,
+    error: BaseException | None,
+) -> None:
+    """Append one ledger row. Ctrl-C is status `interrupted`, not a failure with DuckDB's or
+    Python's wording. A connection Ctrl-C left unable to write (a transaction it could not
+    end) is replaced by a fresh one for this row."""
+    interrupted = error is not None and is_interrupt(error)
+    if error is None:
+        status, message = "success", None
+    elif interrupted:
+        status, message = "interrupted", "interrupted"
+    else:
+        status, message = "failed", f"{type(error).__name__}: {error}"
+    row = {
+        "run_id": run_id,
+        "stage": result.stage,
+        "started_at": started.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "ended_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "status": status,
+        "rows_in": result.rows_in,
+        "rows_out": result.rows_out,
+        "sql_hashes": json.dumps(result.sql_hashes, sort_keys=True),
+        "model_id": result.model_id,
+        "config_hash": project.config.hash,
+        "git_commit": git_commit(project.config.path.parent),
+        "error": message,
+        "checks": json.dumps(result.details["contracts"], sort_keys=True)
+        if "contracts" in result.details
+        else None,
+    }
+    if error is not None:
+        # recorded once: the runner records a Ctrl-C that no stage's row took
+        with suppress(AttributeError, TypeError):
+            error.ledger_recorded = True  # type: ignore[attr-defined]
+    try:
+        _write_row(project, project.warehouse, row)
+    except Exception:
+        if not interrupted:
+            raise
+        from pipeline.warehouse import open_warehouse
+
+        with open_warehouse(project.config.warehouse, on_demand=True) as fresh:
+            _write_row(project, fresh, row)
+
+
+def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
+    table = project.table(LEDGER_TABLE)
+    t = project.templates
+    with wh.writing(), wh.transaction():  # a short write of its own
+        wh.ensure_schema(project.config.output_schema)
+        wh.execute(t.render("ledger/create.sql", table=table).sql)
+        wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)

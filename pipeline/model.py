@@ -333,7 +333,16 @@ class TrainedModel:
                     "refusing to load it"
                 )
             f.seek(0)
-            estimator = joblib.load(f)
+            try:
+                estimator = joblib.load(f)
+            except Exception as exc:  # a truncated or foreign pickle fails in many ways
+                reason = (str(exc).splitlines() or [""])[0]
+                raise ModelIntegrityError(
+                    f"{pickle_path} cannot be unpickled ({type(exc).__name__}: {reason}): "
+                    "the file is damaged, or was written by other library versions; retrain "
+                    "the model"
+                ) from exc
+        check_estimator_class(estimator, str(meta.get("estimator", "")), pickle_path)
         return cls(
             estimator=estimator,
             meta=meta,
@@ -351,6 +360,32 @@ class TrainedModel:
             k: v for k, v in hash_tree(project_sql_dir).items() if k.split("/")[0] in SQL_PARTS
         }
         return sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+
+
+def check_estimator_class(estimator: Any, dotted: str, pickle_path: Path) -> None:
+    """The unpickled object must be the class model.json records: anything else (an int, a
+    function) would fail later with a traceback, or score nonsense. The recorded class is
+    imported only from the package the object's own class already came from."""
+    import importlib
+
+    kind = type(estimator)
+    found = f"{kind.__module__}.{kind.__qualname__}"
+    if not dotted:  # a model.json that records no class: it must at least predict
+        if not callable(getattr(estimator, "predict", None)):
+            raise ModelIntegrityError(
+                f"{pickle_path} holds a {found}, which has no predict(): refusing to load it"
+            )
+        return
+    module_name, _, class_name = dotted.rpartition(".")
+    same = found == dotted
+    if not same and module_name and kind.__module__.partition(".")[0] == dotted.partition(".")[0]:
+        with suppress(ImportError, AttributeError, ValueError):
+            same = getattr(importlib.import_module(module_name), class_name) is kind
+    if not same:
+        raise ModelIntegrityError(
+            f"{pickle_path} holds a {found}, not the {dotted} recorded in "
+            f"{pickle_path.parent / 'model.json'}: refusing to load it"
+        )
 
 
 def remove_stale_temporaries(models_dir: Path, model_id: str) -> None:

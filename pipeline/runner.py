@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from pipeline.errors import ConfigError
-from pipeline.ledger import StageResult
+from pipeline.errors import ConfigError, is_interrupt
+from pipeline.ledger import StageResult, record
 from pipeline.project import Project
 from pipeline.stages import RunOptions, StageBody, run_recorded
 from pipeline.stages.evaluate import run_evaluate
 from pipeline.stages.predict import run_predict
 from pipeline.stages.preprocess import run_preprocess
 from pipeline.stages.train import run_train
+
+log = logging.getLogger("pipeline")
 
 STAGES: dict[str, StageBody] = {
     "preprocess": run_preprocess,
@@ -25,8 +29,11 @@ def run_stages(
     options: RunOptions,
     stages: list[str] | None = None,
     on_result: Callable[[StageResult], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> list[StageResult]:
     """Run the named stages (all, in order, by default); stops at the first failure.
+    `on_start` gets the run id once the run lock is held: a run refused by the lock never
+    started, so nothing should name it.
 
     The run lock is held from the first stage to the last, so a second `pipeline run` cannot
     interleave its stages with these; the warehouse itself is held only while a stage reads
@@ -40,24 +47,40 @@ def run_stages(
         Project.open(options.config_path, on_demand=True) as project,
         project.exclusive_run(options.run_id),
     ):
-        if "train" in names:
-            # a config error found by a late stage must not follow writes by an early one
-            from pipeline.stages.train import check_estimator_fits_task, make_estimator
+        if on_start:
+            on_start(options.run_id)
+        current: str | None = names[0]  # the stage a Ctrl-C now would interrupt
+        started = datetime.now(UTC)
+        try:
+            if "train" in names:
+                # a config error found by a late stage must not follow writes by an early one
+                from pipeline.stages.train import check_estimator_fits_task, make_estimator
 
-            model = project.config.model
-            estimator = make_estimator(model.estimator, model.params, model.packages)
-            check_estimator_fits_task(estimator, project.config.task, model.estimator)
-            executor = options.executor or project.config.scoring.executor
-            if "predict" in names and executor == "warehouse":
-                from pipeline.model_sql import check_compilable
+                model = project.config.model
+                estimator = make_estimator(model.estimator, model.params, model.packages)
+                check_estimator_fits_task(estimator, project.config.task, model.estimator)
+                executor = options.executor or project.config.scoring.executor
+                if "predict" in names and executor == "warehouse":
+                    from pipeline.model_sql import check_compilable
 
-                check_compilable(estimator)
-        from pipeline.contracts import check_before_writes
+                    check_compilable(estimator)
+            from pipeline.contracts import check_before_writes
 
-        check_before_writes(project, options, names)  # names, classes, dirs, model, types
-        for name in names:
-            result = run_recorded(project, options, name, STAGES[name])
-            results.append(result)
-            if on_result:
-                on_result(result)
+            check_before_writes(project, options, names)  # names, classes, dirs, model, types
+            for name in names:
+                current, started = name, datetime.now(UTC)
+                result = run_recorded(project, options, name, STAGES[name])
+                current = None  # its row is written
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        except BaseException as exc:
+            if current and is_interrupt(exc) and not getattr(exc, "ledger_recorded", False):
+                # Ctrl-C before a stage's own row could be written (its checks, its hold
+                # of the warehouse): the ledger still says the run was interrupted there
+                try:
+                    record(project, options.run_id, StageResult(stage=current), started, exc)
+                except Exception as failure:
+                    log.warning("could not record the interrupted run: %s", failure)
+            raise
     return results

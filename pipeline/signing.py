@@ -14,18 +14,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError, ModelIntegrityError
+
+log = logging.getLogger("pipeline")
 
 SIGNATURE = "signature"
 ALGORITHM = "hmac-sha256"
 KEY_BYTES = 32
 #: shorter keys are refused: an HMAC is no stronger than its key
 MIN_KEY_BYTES = 16
+#: key files already warned about being readable by others, in this process
+_WARNED_OPEN: set[Path] = set()
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,15 @@ class SigningKey:
 
 def write_key(path: Path) -> SigningKey:
     """A new random key, as hex, in a file only its owner can read; an existing file is never
-    overwritten (that would orphan every model signed with it)."""
+    overwritten (that would orphan every model signed with it). Missing parent folders are
+    made readable by their owner alone (`~/.config/pipeline/` on a fresh machine)."""
     secret = secrets.token_bytes(KEY_BYTES)
+    missing = [p for p in path.parents if not p.exists()]
+    try:
+        for folder in reversed(missing):  # Path.mkdir(parents=True) ignores `mode` for parents
+            folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the key file {path}: {exc.strerror}") from exc
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -69,14 +82,25 @@ def write_key(path: Path) -> SigningKey:
 
 
 def read_key(path: Path) -> SigningKey:
-    """The key in a file written by `pipeline keygen`."""
+    """The key in a file written by `pipeline keygen`; one that others may read is used,
+    with a warning: anyone who can read it can sign a model this project will load."""
     try:
         text = path.read_text().strip()
+        mode = path.stat().st_mode
     except OSError as exc:
         raise ConfigError(
             f"[model] signing_key {path} cannot be read ({exc.strerror}); "
             f"make one with `pipeline keygen --out {path}`"
         ) from exc
+    if os.name == "posix" and mode & 0o077 and path not in _WARNED_OPEN:
+        _WARNED_OPEN.add(path)  # once per run, not once per stage that loads it
+        log.warning(
+            "[model] signing_key %s can be read by group or others (mode %o); "
+            "make it readable by you alone: chmod 600 %s",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
     try:
         secret = bytes.fromhex(text)
     except ValueError:

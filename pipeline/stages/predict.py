@@ -4,10 +4,11 @@ part files -> one atomic replace of this model's rows in the predictions table."
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -336,7 +337,58 @@ def predict_from_data(
 
     `executor` is a local mode (auto, process, thread, inprocess), "dask" (with `scheduler`),
     "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor. Notes for the
-    user (casts, nothing to score) are appended to `messages`."""
+    user (casts, nothing to score) are appended to `messages`.
+
+    A failure or Ctrl-C removes what this call wrote under the run directory (the parent of
+    `parts_dir`: the parts, the spilled feature rows), and that directory if it made it."""
+    run_dir = parts_dir.parent
+    made_run_dir = not run_dir.exists()
+    before = set() if made_run_dir else set(run_dir.iterdir())
+    try:
+        return _predict(
+            project,
+            model,
+            run_id,
+            parts_dir,
+            executor,
+            workers,
+            batch_rows,
+            quiet,
+            scheduler,
+            messages,
+        )
+    except BaseException:
+        discard_run_files(run_dir, before, made_run_dir)
+        raise
+
+
+def discard_run_files(run_dir: Path, before: set[Path], made_run_dir: bool) -> None:
+    """Remove what appeared in `run_dir` since `before`, and the directory itself when this
+    run made it and it is left empty: a failed predict leaves nothing on disk."""
+    if not run_dir.is_dir():
+        return
+    for path in set(run_dir.iterdir()) - before:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if made_run_dir:
+        with suppress(OSError):  # not empty: something else wrote there meanwhile
+            run_dir.rmdir()
+
+
+def _predict(
+    project: Project,
+    model: TrainedModel,
+    run_id: str,
+    parts_dir: Path,
+    executor: str | Executor,
+    workers: int,
+    batch_rows: int,
+    quiet: bool,
+    scheduler: str | None,
+    messages: list[str] | None,
+) -> tuple[ScoreReport, dict[str, str]]:
     wh = project.warehouse
     with wh.reading():
         check_model_fits(project, model.meta)

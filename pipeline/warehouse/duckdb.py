@@ -57,10 +57,13 @@ class DuckDBWarehouse(Warehouse):
         settings: Mapping[str, str | int] | None = None,
         on_demand: bool = False,
         wait: float = DEFAULT_WAIT,
+        create: bool = False,
     ):
         """`read_only` never writes nor creates the file. `on_demand` opens the file only
         inside `reading()`/`writing()` (or for one call), so other processes get in between;
-        otherwise it stays open, read-write unless `read_only`, until `close()`."""
+        otherwise it stays open, read-write unless `read_only`, until `close()`. An
+        `on_demand` open (a run) refuses a missing file with no seed unless `create` (ingest):
+        a mistyped path must not leave an empty warehouse behind."""
         self.path = Path(path)
         self.read_only = read_only
         self.wait = wait
@@ -84,13 +87,23 @@ class DuckDBWarehouse(Warehouse):
             if seed_from is not None and seed_from.exists():
                 shutil.copyfile(seed_from, self.path)
                 log.info("created %s from %s", self.path, seed_from)
+            elif on_demand and not create:
+                seed = f" and its seed_from {seed_from} does not either" if seed_from else ""
+                raise WarehouseError(
+                    f"warehouse file {self.path} does not exist{seed} (check [warehouse] "
+                    "path); `pipeline ingest` creates it"
+                )
         self._pinned = memory or not on_demand
         if self._pinned:
             self._connect(writable=not read_only)
 
     @classmethod
     def from_config(
-        cls, config: WarehouseConfig, read_only: bool = False, on_demand: bool = False
+        cls,
+        config: WarehouseConfig,
+        read_only: bool = False,
+        on_demand: bool = False,
+        create: bool = False,
     ) -> DuckDBWarehouse:
         if config.path is None:
             raise ConfigError("[warehouse] type 'duckdb' needs a path")
@@ -107,6 +120,7 @@ class DuckDBWarehouse(Warehouse):
             read_only=read_only,
             settings=settings,
             on_demand=on_demand,
+            create=create,
         )
 
     # --- holding the file ------------------------------------------------------------------
@@ -336,8 +350,16 @@ class DuckDBWarehouse(Warehouse):
 
         spill_dir.mkdir(parents=True, exist_ok=True)
         path = spill_dir / "read_out.parquet"
-        self._read(f"COPY ({sql}) TO {self.literal(str(path))} (FORMAT parquet)")
-        return pq.ParquetFile(path).metadata.num_rows, _parquet_batches(path, batch_rows)
+        try:
+            self._read(f"COPY ({sql}) TO {self.literal(str(path))} (FORMAT parquet)")
+            total = pq.ParquetFile(path).metadata.num_rows
+        except BaseException:  # a failed or interrupted copy leaves no half file behind
+            path.unlink(missing_ok=True)
+            raise
+        if total == 0:  # nothing will iterate the batches, so their cleanup would never run
+            path.unlink(missing_ok=True)
+            return 0, iter(())
+        return total, _parquet_batches(path, batch_rows)
 
     def count_rows(self, sql: str) -> int:
         rows = self._read(f"SELECT count(*) FROM ({sql}) AS q")
