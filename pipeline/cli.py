@@ -334,7 +334,9 @@ def ingest(
         show_default="'', NA, N/A, NULL, NaN, None, null, nan, #N/A and the rest of pandas' list",
     ),
     encoding: str = typer.Option("utf-8", help="The CSV files' encoding: utf-8 or latin-1."),
-    decimal: str = typer.Option(".", help="The CSV numbers' decimal separator: a point or a comma (188,4)."),
+    decimal: str = typer.Option(
+        ".", help="The CSV numbers' decimal separator: a point or a comma (188,4)."
+    ),
     warehouse_config: Path | None = typer.Option(
         None,
         help="A TOML file whose \\[warehouse] section names the warehouse to load into (e.g. "
