@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, WarehouseError
 from pipeline.ledger import StageResult
 from pipeline.project import Project
 from pipeline.stages import RunOptions, StageBody, run_recorded
@@ -40,12 +40,14 @@ def run_stages(
         Project.open(options.config_path, on_demand=True) as project,
         project.exclusive_run(options.run_id),
     ):
+        _check_warehouse_file(project)
         if "train" in names:
             # a config error found by a late stage must not follow writes by an early one
-            from pipeline.stages.train import make_estimator
+            from pipeline.stages.train import check_estimator_kind, make_estimator
 
             model = project.config.model
             estimator = make_estimator(model.estimator, model.params, model.packages)
+            check_estimator_kind(estimator, project.config.task, model.estimator)
             executor = options.executor or project.config.scoring.executor
             if "predict" in names and executor == "warehouse":
                 from pipeline.model_sql import check_compilable
@@ -60,3 +62,16 @@ def run_stages(
             if on_result:
                 on_result(result)
     return results
+
+
+def _check_warehouse_file(project: Project) -> None:
+    """A DuckDB file that is still absent after seeding holds no raw table, so no stage can
+    run; say so before the first open creates an empty file at what is likely a typo."""
+    from pipeline.warehouse.duckdb import DuckDBWarehouse
+
+    wh = project.warehouse
+    if isinstance(wh, DuckDBWarehouse) and str(wh.path) != ":memory:" and not wh.path.exists():
+        raise WarehouseError(
+            f"warehouse file {wh.path} (named in {project.config.path}) does not exist; "
+            "`pipeline ingest` creates it, or set [warehouse] seed_from"
+        )

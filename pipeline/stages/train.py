@@ -82,19 +82,47 @@ def _validate_params(estimator: Any, dotted: str) -> None:
         raise ConfigError(f"[model.params] of {dotted}: {message}") from exc
 
 
-def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
+def check_estimator_kind(estimator: Any, task: str, dotted: str) -> None:
+    """A classifier for a classification task, a regressor for regression: known from the
+    config alone, so a run checks it before preprocess writes."""
     from sklearn.base import is_classifier, is_regressor
 
     if task in ("binary", "multiclass") and not is_classifier(estimator):
         raise ConfigError(f"task {task!r} needs a classifier; {dotted} is not one")
     if task == "regression" and not is_regressor(estimator):
         raise ConfigError(f"task 'regression' needs a regressor; {dotted} is not one")
+
+
+def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
+    check_estimator_kind(estimator, task, dotted)
     if task == "binary":
         import numpy as np
 
         n = len(np.unique(y))
         if n != 2:
             raise DataError(f"task 'binary' needs 2 label values in the training split, found {n}")
+
+
+def _check_finite(estimator: Any, X: Any, names: list[str], dotted: str) -> None:
+    """No estimator takes infinity, and many take no NaN (scikit-learn's allow_nan tag): name
+    the feature columns instead of scikit-learn's "Input X contains NaN". The contracts refuse
+    such raw values before preprocess; this is for features_train made under another config."""
+    import numpy as np
+
+    infinite = [n for n, bad in zip(names, np.isinf(X).any(axis=0), strict=True) if bad]
+    if infinite:
+        raise DataError(f"features_train columns {infinite} hold infinity; run preprocess again")
+    try:
+        allow_nan = estimator.__sklearn_tags__().input_tags.allow_nan
+    except AttributeError:  # not a scikit-learn >= 1.6 estimator: let it say for itself
+        return
+    missing = [n for n, bad in zip(names, np.isnan(X).any(axis=0), strict=True) if bad]
+    if missing and not allow_nan:
+        raise DataError(
+            f"features_train columns {missing} hold missing values and "
+            f"{dotted.rpartition('.')[2]} cannot take them: impute them ([[features]] impute) "
+            "and run preprocess again, or choose an estimator that takes NaN"
+        )
 
 
 def _neutral_type(arrow_type: pa.DataType) -> str:
@@ -145,6 +173,7 @@ def train_from_data(
     y = label.to_numpy(zero_copy_only=False)  # y: (n_rows,)
     model = make_estimator(estimator, params, packages)
     _check_task(model, task, y, estimator)
+    _check_finite(model, X, names, estimator)
     model.fit(X, y)
     train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
