@@ -733,6 +733,12 @@ def unimputed_age_in_features_train(config: Path) -> None:
     use_estimator(config, "sklearn.linear_model.LogisticRegression")
 
 
+def fare_beyond_float32(config: Path) -> None:
+    sql(config, "UPDATE raw.titanic_train SET Fare = 1e300 WHERE PassengerId = 7")
+    result = runner.invoke(app, ["run", "--stage", "preprocess", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+
+
 def all_null_fare_scaled(config: Path, scale: str) -> None:
     sql(config, "UPDATE raw.titanic_train SET Fare = NULL")
     feature_line(config, "Fare", 'impute = "median"', f'impute = "none"\nscale = "{scale}"')
@@ -946,6 +952,15 @@ EXACT: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         "features_train columns ['Age'] hold missing values and LogisticRegression cannot take "
         "them: impute them ([[features]] impute) and run preprocess again, or choose an "
         "estimator that takes NaN",
+    ),
+    (  # was a ValueError traceback from RandomForestClassifier.fit
+        "feature beyond float32 for a tree ensemble",
+        fare_beyond_float32,
+        ["run", "--stage", "train"],
+        4,
+        "features_train columns ['Fare'] hold values beyond 3.4e+38 in magnitude, and "
+        "RandomForestClassifier computes in float32: clip or scale them ([[features]] clip, "
+        "scale)",
     ),
     (  # was a TypeError traceback from pipeline.features.plan
         "all-null feature scaled minmax",

@@ -125,6 +125,23 @@ def _check_finite(estimator: Any, X: Any, names: list[str], dotted: str) -> None
         )
 
 
+def _name_float32_overflow(exc: ValueError, X: Any, names: list[str], dotted: str) -> None:
+    """Trees (and ensembles of them) compute in float32: a finite double beyond 3.4e38 is
+    "infinity or a value too large for dtype('float32')" to scikit-learn. Which estimators
+    cast is theirs to know, so this names the columns when the fit says so."""
+    import numpy as np
+
+    if "too large for dtype('float32')" not in str(exc):
+        return
+    limit = float(np.finfo(np.float32).max)
+    large = [n for n, bad in zip(names, (np.abs(X) > limit).any(axis=0), strict=True) if bad]
+    raise DataError(
+        f"features_train columns {large} hold values beyond {limit:.3g} in magnitude, and "
+        f"{dotted.rpartition('.')[2]} computes in float32: clip or scale them ([[features]] clip, "
+        "scale)"
+    ) from exc
+
+
 def _neutral_type(arrow_type: pa.DataType) -> str:
     import pyarrow as pa
 
@@ -174,7 +191,11 @@ def train_from_data(
     model = make_estimator(estimator, params, packages)
     _check_task(model, task, y, estimator)
     _check_finite(model, X, names, estimator)
-    model.fit(X, y)
+    try:
+        model.fit(X, y)
+    except ValueError as exc:
+        _name_float32_overflow(exc, X, names, estimator)
+        raise
     train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
     positive = classes[1] if task == "binary" else None
