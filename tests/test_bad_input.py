@@ -953,6 +953,20 @@ EXACT: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         "them: impute them ([[features]] impute) and run preprocess again, or choose an "
         "estimator that takes NaN",
     ),
+    *[
+        (
+            f"labelled table whose one row goes to holdout ({stages})",
+            lambda c: sql(
+                c,
+                "DELETE FROM raw.titanic_train WHERE PassengerId <> "
+                "(SELECT min(PassengerId) FROM pipeline.features_holdout)",
+            ),
+            args,
+            4,
+            "the training split of raw.titanic_train is empty (1 row went to holdout)",
+        )
+        for stages, args in [("preprocess", ["run", "--stage", "preprocess"]), ("all", ["run"])]
+    ],
     (  # was a ValueError traceback from RandomForestClassifier.fit
         "feature beyond float32 for a tree ensemble",
         fare_beyond_float32,
