@@ -976,6 +976,18 @@ EXACT: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         "RandomForestClassifier computes in float32: clip or scale them ([[features]] clip, "
         "scale)",
     ),
+    *[
+        (  # was a ValueError traceback from the scoring worker
+            f"row to score beyond float32 for a tree ensemble ({executor})",
+            lambda c: sql(c, "UPDATE raw.titanic_test SET Fare = 1e300 WHERE PassengerId = 410"),
+            ["run", "--stage", "predict", "--executor", executor],
+            4,
+            "model {model}: RandomForestClassifier refuses the features ['Fare'] of rows to "
+            "score (Input X contains infinity or a value too large for dtype('float32')); clip "
+            "them ([[features]] clip) and train again",
+        )
+        for executor in ("inprocess", "process")
+    ],
     (  # was a TypeError traceback from pipeline.features.plan
         "all-null feature scaled minmax",
         lambda c: all_null_fare_scaled(c, "minmax"),
