@@ -739,6 +739,14 @@ def fare_beyond_float32(config: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def fare_squared_beyond_double(config: Path) -> None:
+    edit(config, 'task = "binary"', 'task = "regression"')
+    use_estimator(config, "sklearn.linear_model.Ridge")
+    sql(config, "UPDATE raw.titanic_train SET Fare = 1e200 WHERE PassengerId = 7")
+    result = runner.invoke(app, ["run", "--stage", "preprocess", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+
+
 def all_null_fare_scaled(config: Path, scale: str) -> None:
     sql(config, "UPDATE raw.titanic_train SET Fare = NULL")
     feature_line(config, "Fare", 'impute = "median"', f'impute = "none"\nscale = "{scale}"')
@@ -988,6 +996,14 @@ EXACT: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         )
         for executor in ("inprocess", "process")
     ],
+    (  # was a ValueError traceback from SciPy inside Ridge.fit
+        "feature whose square overflows a linear model",
+        fare_squared_beyond_double,
+        ["run", "--stage", "train"],
+        4,
+        "Ridge overflowed fitting features_train: columns ['Fare'] hold values beyond 1.34e+154 "
+        "in magnitude, whose squares a double cannot hold; scale them ([[features]] scale)",
+    ),
     (  # was a TypeError traceback from pipeline.features.plan
         "all-null feature scaled minmax",
         lambda c: all_null_fare_scaled(c, "minmax"),

@@ -142,6 +142,23 @@ def _name_float32_overflow(exc: ValueError, X: Any, names: list[str], dotted: st
     ) from exc
 
 
+def _name_overflow(exc: ValueError, X: Any, names: list[str], dotted: str) -> None:
+    """A linear model squares its features: beyond 1.3e154 that overflows a double, and SciPy
+    stops with "array must not contain infs or NaNs". Name the columns to scale."""
+    import numpy as np
+
+    if "must not contain infs or NaNs" not in str(exc):
+        return
+    limit = float(np.sqrt(np.finfo(np.float64).max))
+    large = [n for n, bad in zip(names, (np.abs(X) > limit).any(axis=0), strict=True) if bad]
+    if large:
+        raise DataError(
+            f"{dotted.rpartition('.')[2]} overflowed fitting features_train: columns {large} "
+            f"hold values beyond {limit:.3g} in magnitude, whose squares a double cannot hold; "
+            "scale them ([[features]] scale)"
+        ) from exc
+
+
 def _neutral_type(arrow_type: pa.DataType) -> str:
     import pyarrow as pa
 
@@ -195,6 +212,7 @@ def train_from_data(
         model.fit(X, y)
     except ValueError as exc:
         _name_float32_overflow(exc, X, names, estimator)
+        _name_overflow(exc, X, names, estimator)
         raise
     train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
