@@ -344,26 +344,25 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
     ("name", "breakage", "args", "code", "message"), CASES, ids=[c[0] for c in CASES]
 )
 def test_bad_input_is_refused_and_changes_nothing(
-    synthetic_project: OptionsFactory,
+    good_project: Path,
     name: str,
     breakage: Callable[[Path], None],
     args: list[str],
     code: int,
     message: str,
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)  # a good state to protect
-    config = options.config_path
-    warehouse = config.parent / "warehouse.duckdb"
+    config = good_project  # a good state to protect: a whole run made it
+    warehouse, models = config.parent / "warehouse.duckdb", config.parent / "models"
     breakage(config)
-    before = (warehouse_checksums(warehouse), directory_checksums(options.models_dir))
+    before = (warehouse_checksums(warehouse), directory_checksums(models))
 
-    result = runner.invoke(app, [*args, "--config", str(config), "--out", str(options.out_dir)])
+    result = runner.invoke(app, [*args, "--config", str(config)])
 
     assert result.exit_code == code, result.output
-    assert message in result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("error: ") == 1
+    assert message in result.stderr
     assert "Traceback" not in result.output
-    assert (warehouse_checksums(warehouse), directory_checksums(options.models_dir)) == before
+    assert (warehouse_checksums(warehouse), directory_checksums(models)) == before
 
 
 def test_tampered_model_is_refused_from_the_cli(synthetic_project: OptionsFactory) -> None:
