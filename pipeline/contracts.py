@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError, DataError
+from pipeline.errors import ConfigError, DataError, PipelineError
 from pipeline.preprocessing import Source, Spec
 from pipeline.project import Project
 
@@ -37,6 +37,8 @@ class Rule:
             return f"{self.kind} {self.limit:g}"
         if self.kind == "distinct_at_most":
             return f"at most {self.limit:g} distinct values"
+        if self.kind == "not_null" and self.values:  # why the config needs it, not a contract
+            return f"not null, as impute is none and {self.values[0]} cannot take missing values"
         return {
             "not_null": "not null",
             "unique": "unique",
@@ -107,15 +109,34 @@ def implied_rules(config: Config, spec: Spec, source: Source, present: set[str])
             rules.append(Rule(spec.label, "distinct_at_most", limit=2))
         elif config.task == "regression":
             rules += [Rule(spec.label, "numeric"), Rule(spec.label, "finite")]
+    no_nan = _estimator_refusing_nan(config)
     for f in spec.features:
         raw = f.source or f.column  # the raw table's name for it
         if raw not in present:
             continue
         if f.type == "numeric":
             rules += [Rule(raw, "numeric"), Rule(raw, "finite")]
+            if f.impute == "none" and no_nan:  # a null stays NaN in the features
+                rules.append(Rule(raw, "not_null", values=(no_nan,)))
         if source.labelled and f.impute in ("median", "mean", "mode"):
             rules.append(Rule(raw, "not_all_null"))
     return rules
+
+
+def _estimator_refusing_nan(config: Config) -> str | None:
+    """The estimator's class name if it cannot fit or predict on NaN (scikit-learn's
+    input_tags.allow_nan), so a numeric feature left unimputed must hold no nulls; None when it
+    can, or when the estimator is not known yet (train names a bad one)."""
+    from pipeline.stages.train import make_estimator
+
+    try:
+        estimator = make_estimator(
+            config.model.estimator, config.model.params, config.model.packages
+        )
+        allow_nan = estimator.__sklearn_tags__().input_tags.allow_nan
+    except (PipelineError, AttributeError):
+        return None
+    return None if allow_nan else config.model.estimator.rpartition(".")[2]
 
 
 def declared_rules(config: Config, present: set[str]) -> list[Rule]:
@@ -221,9 +242,10 @@ def check_label_classes(project: Project, rebuilt: bool) -> None:
         f"FROM {relation} AS c"
     ).to_pylist()[0]
     if rebuilt and not row["n"]:
+        n_all = int(row["n_all"] or 0)
         raise DataError(
             f"the training split of {cfg.labelled_table} is empty "
-            f"({int(row['n_all'] or 0)} rows went to holdout)"
+            f"({n_all} {'row' if n_all == 1 else 'rows'} went to holdout)"
         )
     if cfg.task == "regression" or row["nulls"]:
         return  # the contracts name null labels; a regressor needs no classes

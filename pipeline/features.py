@@ -115,6 +115,18 @@ def _fill(feature: FeatureConfig, entry: dict[str, Any]) -> Any:
     return value
 
 
+def _stat(feature: FeatureConfig, entry: dict[str, Any], name: str, use: str) -> Any:
+    """A statistic the feature's scale or clip needs; none when the training split holds no
+    value of the column (impute 'none' or 'constant' lets an all-null column through)."""
+    value = entry.get(name)
+    if value is None:
+        raise DataError(
+            f"feature {feature.column!r}: {use} needs its {name}, and the training split has "
+            "no value of it (the column is all null there)"
+        )
+    return value
+
+
 def plan(features: tuple[FeatureConfig, ...], stats: Stats) -> list[dict[str, Any]]:
     """One plan per feature for features.sql, in config order."""
     plans: list[dict[str, Any]] = []
@@ -131,12 +143,15 @@ def plan(features: tuple[FeatureConfig, ...], stats: Stats) -> list[dict[str, An
         if f.type == "numeric":
             center, scale = 0.0, 1.0
             if f.scale == "standard":
-                center, scale = entry["mean"], entry["std"] or 1.0
+                center, scale = _stat(f, entry, "mean", "scale 'standard'"), entry["std"] or 1.0
             elif f.scale == "minmax":
-                center, scale = entry["min"], (entry["max"] - entry["min"]) or 1.0
+                use = "scale 'minmax'"
+                low, high = _stat(f, entry, "min", use), _stat(f, entry, "max", use)
+                center, scale = low, (high - low) or 1.0
             clip = None
             if f.clip == "train_range":
-                clip = [entry["min"], entry["max"]]
+                use = "clip 'train_range'"
+                clip = [_stat(f, entry, "min", use), _stat(f, entry, "max", use)]
             elif isinstance(f.clip, list):
                 clip = list(f.clip)
             p.update(name=f.column, center=center, scale=scale, clip=clip)

@@ -212,6 +212,10 @@ def ingest(
     files, file_format = resolve_files(pattern)
     if warehouse.table_exists(table) and not replace:
         raise ConfigError(f"table {table} already exists; pass --replace to overwrite it")
+    if file_format == "csv":
+        for path in files:  # else the sniffer reads it as one column named column0
+            if not any(_header_fields(path, encoding)[0]):
+                raise DataError(f"{path} has no header row: the first line is empty")
     warehouse.ensure_schema(table.split(".")[0])
     try:
         # one transaction: a file refused after the load leaves the old table as it was

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import ModelIntegrityError
+from pipeline.errors import DataError, ModelIntegrityError
 from pipeline.features import Stats, plan
 from pipeline.preprocessing import Source, Spec, transform_sql, unseen_sql
 from pipeline.signing import SIGNATURE, SigningKey, signature_bytes, verify_signature
@@ -207,7 +207,22 @@ class TrainedModel:
         return rendered.sql, {**hashes, rendered.name: rendered.hash}, compiled
 
     def predict_arrays(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        return predict_arrays(self.estimator, X)
+        try:
+            return predict_arrays(self.estimator, X)
+        except ValueError as exc:
+            # scikit-learn's own input check: a value the estimator cannot take (trees compute
+            # in float32), in rows the contracts passed as finite doubles
+            if not str(exc).startswith("Input X contains"):
+                raise
+            import numpy as np
+
+            odd = ~np.isfinite(X) | (np.abs(X) > np.finfo(np.float32).max)
+            bad = [n for n, b in zip(self.feature_names, odd.any(axis=0), strict=True) if b]
+            raise DataError(
+                f"model {self.model_id}: {self.meta['estimator'].rpartition('.')[2]} refuses "
+                f"the features {bad} of rows to score ({str(exc).rstrip('.')}); clip them "
+                "([[features]] clip) and train again"
+            ) from exc
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
         """Raw rows in, predictions out: the frozen SQL preprocessing, then the estimator.

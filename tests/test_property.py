@@ -206,3 +206,33 @@ def test_preprocess_and_train_fail_cleanly_or_succeed(case: dict[str, Any]) -> N
 @given(cases())
 def test_a_thousand_generated_tables(case: dict[str, Any]) -> None:
     run_case(case)
+
+
+@pytest.mark.parametrize("encode", ["ordinal", "frequency"])
+def test_categorical_without_kept_categories_or_rare_bucket(encode: str) -> None:
+    """A training split where the feature is all null leaves no category and no rare bucket:
+    the encoding is the unknown code alone (once a CASE with nothing but ELSE, a syntax error)."""
+    n = 12
+    case = {
+        "task": "binary",
+        "train": pa.table(
+            {
+                "id": pa.array(range(1, n + 1), pa.int64()),
+                "label": pa.array([i % 2 for i in range(n)], pa.int64()),
+                "f_a": pa.nulls(n, pa.string()),
+                "f_b": pa.array([float(i) for i in range(n)]),
+            }
+        ),
+        "test": pa.table({"id": pa.array([100], pa.int64()), "f_a": ["x"], "f_b": [1.0]}),
+        "features": [
+            {"column": "f_a", "type": "categorical", "impute": "none", "encode": encode},
+            {"column": "f_b", "type": "numeric", "impute": "median"},
+        ],
+        "holdout": 0.01,
+        "salt": "s",
+        "estimator": "sklearn.tree.DecisionTreeClassifier",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        config = write_project(Path(tmp), case)
+        assert check_stage(config, "preprocess") == 0
+        assert check_stage(config, "train") == 0

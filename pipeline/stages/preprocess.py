@@ -36,9 +36,10 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
         ).to_pylist()
     }
     if not counts.get("train"):
+        held = counts.get("holdout", 0)
         raise DataError(
             f"the training split of {project.config.labelled_table} is empty "
-            f"({counts.get('holdout', 0)} rows went to holdout)"
+            f"({held} {'row' if held == 1 else 'rows'} went to holdout)"
         )
 
     stats_rendered = fit_stats_sql(t, spec, wh.quote(clean_table), run_id)

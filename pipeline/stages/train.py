@@ -104,6 +104,62 @@ def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
             raise DataError(f"task 'binary' needs 2 label values in the training split, found {n}")
 
 
+def _check_finite(estimator: Any, X: Any, names: list[str], dotted: str) -> None:
+    """No estimator takes infinity, and many take no NaN (scikit-learn's allow_nan tag): name
+    the feature columns instead of scikit-learn's "Input X contains NaN". The contracts refuse
+    such raw values before preprocess; this is for features_train made under another config."""
+    import numpy as np
+
+    infinite = [n for n, bad in zip(names, np.isinf(X).any(axis=0), strict=True) if bad]
+    if infinite:
+        raise DataError(f"features_train columns {infinite} hold infinity; run preprocess again")
+    try:
+        allow_nan = estimator.__sklearn_tags__().input_tags.allow_nan
+    except AttributeError:  # not a scikit-learn >= 1.6 estimator: let it say for itself
+        return
+    missing = [n for n, bad in zip(names, np.isnan(X).any(axis=0), strict=True) if bad]
+    if missing and not allow_nan:
+        raise DataError(
+            f"features_train columns {missing} hold missing values and "
+            f"{dotted.rpartition('.')[2]} cannot take them: impute them ([[features]] impute) "
+            "and run preprocess again, or choose an estimator that takes NaN"
+        )
+
+
+def _name_float32_overflow(exc: ValueError, X: Any, names: list[str], dotted: str) -> None:
+    """Trees (and ensembles of them) compute in float32: a finite double beyond 3.4e38 is
+    "infinity or a value too large for dtype('float32')" to scikit-learn. Which estimators
+    cast is theirs to know, so this names the columns when the fit says so."""
+    import numpy as np
+
+    if "too large for dtype('float32')" not in str(exc):
+        return
+    limit = float(np.finfo(np.float32).max)
+    large = [n for n, bad in zip(names, (np.abs(X) > limit).any(axis=0), strict=True) if bad]
+    raise DataError(
+        f"features_train columns {large} hold values beyond {limit:.3g} in magnitude, and "
+        f"{dotted.rpartition('.')[2]} computes in float32: clip or scale them ([[features]] clip, "
+        "scale)"
+    ) from exc
+
+
+def _name_overflow(exc: ValueError, X: Any, names: list[str], dotted: str) -> None:
+    """A linear model squares its features: beyond 1.3e154 that overflows a double, and SciPy
+    stops with "array must not contain infs or NaNs". Name the columns to scale."""
+    import numpy as np
+
+    if "must not contain infs or NaNs" not in str(exc):
+        return
+    limit = float(np.sqrt(np.finfo(np.float64).max))
+    large = [n for n, bad in zip(names, (np.abs(X) > limit).any(axis=0), strict=True) if bad]
+    if large:
+        raise DataError(
+            f"{dotted.rpartition('.')[2]} overflowed fitting features_train: columns {large} "
+            f"hold values beyond {limit:.3g} in magnitude, whose squares a double cannot hold; "
+            "scale them ([[features]] scale)"
+        ) from exc
+
+
 def _neutral_type(arrow_type: pa.DataType) -> str:
     import pyarrow as pa
 
@@ -152,7 +208,13 @@ def train_from_data(
     y = label.to_numpy(zero_copy_only=False)  # y: (n_rows,)
     model = make_estimator(estimator, params, packages)
     _check_task(model, task, y, estimator)
-    model.fit(X, y)
+    _check_finite(model, X, names, estimator)
+    try:
+        model.fit(X, y)
+    except ValueError as exc:
+        _name_float32_overflow(exc, X, names, estimator)
+        _name_overflow(exc, X, names, estimator)
+        raise
     train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
     positive = classes[1] if task == "binary" else None
