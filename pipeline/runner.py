@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from pipeline.errors import ConfigError, WarehouseError, is_interrupt
+from pipeline.errors import ConfigError, is_interrupt
 from pipeline.ledger import StageResult, record
 from pipeline.project import Project
 from pipeline.stages import RunOptions, StageBody, run_recorded
@@ -47,7 +47,6 @@ def run_stages(
         Project.open(options.config_path, on_demand=True) as project,
         project.exclusive_run(options.run_id),
     ):
-        _check_warehouse_file(project)
         if on_start:
             on_start(options.run_id)
         current: str | None = names[0]  # the stage a Ctrl-C now would interrupt
@@ -85,16 +84,3 @@ def run_stages(
                     log.warning("could not record the interrupted run: %s", failure)
             raise
     return results
-
-
-def _check_warehouse_file(project: Project) -> None:
-    """A DuckDB file that is still absent after seeding holds no raw table, so no stage can
-    run; say so before the first open creates an empty file at what is likely a typo."""
-    from pipeline.warehouse.duckdb import DuckDBWarehouse
-
-    wh = project.warehouse
-    if isinstance(wh, DuckDBWarehouse) and str(wh.path) != ":memory:" and not wh.path.exists():
-        raise WarehouseError(
-            f"warehouse file {wh.path} (named in {project.config.path}) does not exist; "
-            "`pipeline ingest` creates it, or set [warehouse] seed_from"
-        )

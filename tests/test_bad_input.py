@@ -219,7 +219,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         break_template,
         ["run"],
         6,
-        "clean.sql, line 32: 'dict object' has no attribute 'tabel'",
+        "clean.sql, line 33: 'dict object' has no attribute 'tabel'",
     ),
     (
         "model trained on other features",
@@ -1152,8 +1152,8 @@ EXACT: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         lambda c: edit(c, "/warehouse.duckdb", "/warehuose.duckdb"),
         ["run"],
         7,
-        "warehouse file {d}/warehuose.duckdb (named in {d}/pipeline.toml) does not exist; "
-        "`pipeline ingest` creates it, or set [warehouse] seed_from",
+        "warehouse file {d}/warehuose.duckdb does not exist (check [warehouse] path); "
+        "`pipeline ingest` creates it",
     ),
     # --- templates
     (

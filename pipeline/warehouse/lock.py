@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
@@ -28,6 +29,16 @@ def describe_holder(lock_path: Path) -> str:
         return ""
 
 
+def _holder_soon(lock_path: Path, patience: float = 1.0) -> str:
+    """The holder writes who it is just after it takes the lock: give it a moment."""
+    deadline = time.monotonic() + patience
+    while True:
+        who = describe_holder(lock_path)
+        if who or time.monotonic() >= deadline:
+            return who or "holder unknown"
+        time.sleep(0.02)
+
+
 @contextmanager
 def run_lock(lock_path: Path, target: Path | str, holder: str) -> Iterator[None]:
     """Hold `lock_path` exclusively for the block, or fail at once naming who holds it."""
@@ -37,7 +48,7 @@ def run_lock(lock_path: Path, target: Path | str, holder: str) -> Iterator[None]
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            who = describe_holder(lock_path) or "holder unknown"
+            who = _holder_soon(lock_path)
             raise WarehouseError(
                 f"{target} is held by another pipeline run ({who}); try again when it has "
                 f"finished (lock file {lock_path})"
