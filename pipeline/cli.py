@@ -258,6 +258,7 @@ def sql(
         None,
         help="A DuckDB file to query instead of the config's warehouse; when given, the "
         "config is not read (so it works before `pipeline init`).",
+        show_default="the config's warehouse",
     ),
     write: bool = typer.Option(
         False,

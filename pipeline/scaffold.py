@@ -533,9 +533,11 @@ Where your own cleaning goes: write it as SQL in the warehouse, as a view over t
     pipeline sql --config pipeline.toml --write "CREATE VIEW raw.clean_rows AS
         SELECT *, upper(trim(city)) AS city_code FROM {source} WHERE amount >= 0"
 
-then list `city_code` under `[[features]]`. The templates in `sql/preprocess/` do the generic
-part (typing, the split, imputation, encoding, scaling) from the config; edit them only to change
-how every feature is prepared. A model keeps a copy of the templates it was trained with.
+then list `city_code` under `[[features]]` (the rows `[tables] unlabelled` names need the
+column too: give them a view of their own the same way). The templates in `sql/preprocess/` do
+the generic part (typing, the split, imputation, encoding, scaling) from the config; edit them
+only to change how every feature is prepared. A model keeps a copy of the templates it was
+trained with.
 {notes}"""
 
 AUTO_ID_NOTE = """
