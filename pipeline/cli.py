@@ -100,13 +100,18 @@ class _WarningFormatter(logging.Formatter):
     """A Python warning (scikit-learn's ConvergenceWarning, say) as one line, `warning:
     <category>: <message>`, not the file path and source line warnings.formatwarning gives."""
 
-    FIRST_LINE = re.compile(r"^.*?:\d+: (\w+): (.*)$")
+    HEAD = re.compile(r"^.*?:\d+: (\w+): (.*)$", re.DOTALL)
 
     def format(self, record: logging.LogRecord) -> str:
-        first = record.getMessage().strip().splitlines()[0] if record.getMessage() else ""
-        found = self.FIRST_LINE.match(first)
-        text = f"{found.group(1)}: {found.group(2)}" if found else first
-        return f"warning: {text}"
+        text = record.getMessage().strip()
+        found = self.HEAD.match(text)
+        if found:
+            lines = found.group(2).splitlines()
+            if len(lines) > 1 and lines[-1][:1].isspace():
+                lines = lines[:-1]  # the source line warnings.formatwarning appends
+            # every line of the advice (sklearn's "increase max_iter or scale the data"), joined
+            text = f"{found.group(1)}: " + " ".join(x.strip() for x in lines if x.strip())
+        return f"warning: {' '.join(text.split())}"
 
 
 def _logging(quiet: bool, verbose: bool = False) -> None:

@@ -219,21 +219,22 @@ def ingest(
     warehouse.ensure_schema(table.split(".")[0])
     try:
         # one transaction: a file refused after the load leaves the old table as it was
+        # the summary too, so that Ctrl-C while it is made rolls the load back with it
         with warehouse.transaction():
             rows = warehouse.ingest_files(files, file_format, table, tokens, encoding, decimal)
             columns = warehouse.describe(table)
+            met: dict[str, dict[str, int]] = {}
+            notes: list[str] = []
             if file_format == "csv":
                 _check_shape(files, columns, encoding)
+                met = count_null_tokens(warehouse, files, tokens, encoding)
+                notes += _renamed_headers(files[0], columns, encoding)
+                if decimal == ".":
+                    notes += _decimal_comma_hint(warehouse, table, columns)
     except WarehouseError as exc:
         if "schema mismatch" in str(exc).lower():
             raise _mismatch(files, file_format, encoding) from exc
         raise _read_error(exc, pattern, file_format, encoding) from exc
-    met = count_null_tokens(warehouse, files, tokens, encoding) if file_format == "csv" else {}
-    notes = []
-    if file_format == "csv":
-        notes += _renamed_headers(files[0], columns, encoding)
-        if decimal == ".":
-            notes += _decimal_comma_hint(warehouse, table, columns)
     return Ingested(table, rows, columns, files, met, notes)
 
 

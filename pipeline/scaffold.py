@@ -115,6 +115,24 @@ def tables_in(warehouse: Warehouse, schema: str) -> list[str]:
         return []
 
 
+def output_schema_for(warehouse: Warehouse | None, directory: Path, notes: list[str]) -> str:
+    """`pipeline`, unless another project's tables are there already: then a schema named
+    after this project's directory, so two projects in one warehouse never overwrite each
+    other's tables."""
+    if warehouse is None or not tables_in(warehouse, "pipeline"):
+        return "pipeline"
+    plain = re.sub(r"[^A-Za-z0-9_]+", "_", directory.name).strip("_").lower() or "project"
+    base = candidate = f"pipeline_{plain}"
+    i = 2
+    while tables_in(warehouse, candidate):
+        candidate, i = f"{base}_{i}", i + 1
+    notes.append(
+        f"the schema pipeline holds another project's tables in this warehouse: this project "
+        f"writes to {candidate} (output_schema)"
+    )
+    return candidate
+
+
 def require_table(warehouse: Warehouse, table: str) -> list[tuple[str, str]]:
     """The table's columns; a one-line error naming the schema's tables if it does not exist."""
     if not warehouse.table_exists(table):
@@ -329,9 +347,11 @@ def propose(
     id_column: str,
     label: str,
     row_numbers: set[str] | None = None,
+    generated: tuple[str, ...] = (),
 ) -> Proposal:
     """Features from a profile of `table`; `row_numbers`: columns known to number the rows
-    (found here when not given)."""
+    (found here when not given); `generated`: columns init's own view adds (the row hash),
+    never features."""
     columns = dict(require_table(warehouse, table))
     for needed in (id_column, label):
         if needed not in columns:
@@ -353,7 +373,7 @@ def propose(
         row_numbers = _row_numbers(warehouse, table, columns, profile)
     taken = {c for c in columns if _PLAIN.match(c)} | WRITTEN
     for column, sql_type in columns.items():
-        if column in (id_column, label):
+        if column in (id_column, label, *generated):
             continue
         p = profile[column]
         rows, distinct = p["row_count"] or 1, p["distinct_values"]
@@ -615,12 +635,25 @@ def init_project(
                 said.append(f"  and {unlabelled} holds them, to be scored")
                 unlabelled_made = True
         proposal = propose(
-            warehouse, templates, labelled, keyed.id_column, keyed.label, keyed.row_numbers
+            warehouse,
+            templates,
+            labelled,
+            keyed.id_column,
+            keyed.label,
+            keyed.row_numbers,
+            (keyed.hash_column,) if keyed.hash_column else (),
         )
         if unlabelled and not unlabelled_made:
             unkeyed = make_keyed(warehouse, templates, unlabelled, id_column, None)
             unlabelled = unkeyed.table
         id_name, label_name = keyed.id_column, keyed.label
+        if not proposal.features:
+            why = "; ".join(f"{c} ({reason})" for c, reason in proposal.left_out[:6])
+            raise DataError(
+                f"no column of {labelled} can be a feature, so a run would have nothing to "
+                f"learn from: {why}; add columns, or list [[features]] by hand in a project "
+                "made without --from-table"
+            )
         if keyed.duplicates:
             said.append(
                 f"{keyed.duplicates:,} rows of {from_table} are copies of an earlier row: the "
@@ -639,7 +672,7 @@ def init_project(
         # no table to make a key view over: the placeholder names a column to fill in
         id_name = "id" if id_column in (None, "auto") else str(id_column)
         label_name = label
-    schema = "pipeline"
+    schema = output_schema_for(warehouse, directory, said)
     directory.mkdir(parents=True, exist_ok=True)
     if not reuse_sql:
         shutil.copytree(sql_source, existing_sql)

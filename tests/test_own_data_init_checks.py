@@ -125,3 +125,36 @@ def test_nothing_to_learn_is_refused_in_one_line(tmp_path: Path) -> None:
         assert out.strip() == f"error: {message}"
         assert not (tmp_path / name).exists()
     assert warehouse_checksums(db) == before
+
+
+def test_a_second_project_in_one_warehouse_gets_a_schema_of_its_own(tmp_path: Path) -> None:
+    """Two projects writing pipeline.* in one warehouse overwrote each other's tables, and
+    one trained on the other's features without a word."""
+    exports(120).to_csv(tmp_path / "d.csv", index=False, na_rep="NA")
+    db = tmp_path / "w.duckdb"
+    ingest(tmp_path / "d.csv", "raw.d", db)
+    ok("init", str(tmp_path / "first"), "--from-table", "raw.d", "--label", "y",
+       "--warehouse", str(db))  # fmt: skip
+    ok("run", "--config", str(tmp_path / "first" / "pipeline.toml"))
+    out = ok("init", str(tmp_path / "Second-Try"), "--from-table", "raw.d", "--label", "y",
+             "--warehouse", str(db))  # fmt: skip
+    assert "this project writes to pipeline_second_try (output_schema)" in out
+    config = (tmp_path / "Second-Try" / "pipeline.toml").read_text()
+    assert 'output_schema = "pipeline_second_try"' in config
+    assert 'output_schema = "pipeline"' in (tmp_path / "first" / "pipeline.toml").read_text()
+
+
+def test_a_table_with_no_possible_feature_is_refused(tmp_path: Path) -> None:
+    """init wrote a config with every column left out; run then said `features: missing`."""
+    rows = 60
+    frame = pd.DataFrame(
+        {"t": [f"note {i}" for i in range(rows)], "y": [i % 2 for i in range(rows)]}
+    )
+    frame.to_csv(tmp_path / "n.csv", index=False)
+    db = tmp_path / "w.duckdb"
+    ingest(tmp_path / "n.csv", "raw.n", db)
+    out = fails(4, "init", str(tmp_path / "p"), "--from-table", "raw.n", "--label", "y",
+                "--warehouse", str(db))  # fmt: skip
+    assert out.strip().startswith("error: no column of raw.n")
+    assert "so a run would have nothing to learn from: t (" in out
+    assert not (tmp_path / "p" / "pipeline.toml").exists()

@@ -262,6 +262,8 @@ def test_python_warnings_are_one_line_and_quiet_hides_them(
     assert loud.returncode == 0, loud.stderr
     warned = [line for line in loud.stderr.splitlines() if "ConvergenceWarning" in line]
     assert warned and warned[0].startswith("warning: ConvergenceWarning: lbfgs failed to converge")
+    # the advice is kept, on the same line: it was cut at the first line's colon
+    assert len(warned) == 1 and "max_iter" in warned[0]
     assert "site-packages" not in loud.stderr
 
     quiet = subprocess.run([*command[:3], "-q", *command[3:]], env=env, capture_output=True)
