@@ -451,7 +451,7 @@ def init(
         import os
         from contextlib import AbstractContextManager
 
-        from pipeline.errors import ConfigError
+        from pipeline.errors import ConfigError, WarehouseError
         from pipeline.scaffold import init_project
         from pipeline.warehouse import Warehouse, open_warehouse
         from pipeline.warehouse.duckdb import DuckDBWarehouse
@@ -469,7 +469,9 @@ def init(
             section = os.path.relpath(db.resolve(), directory.resolve())
             if from_table:
                 if not db.exists():
-                    raise ConfigError(f"warehouse file {db} not found; ingest the data first")
+                    raise WarehouseError(
+                        f"warehouse file {db} does not exist; `pipeline ingest` creates it"
+                    )
                 opened = DuckDBWarehouse(db)
         options: dict[str, Any] = dict(
             warehouse_path=section,

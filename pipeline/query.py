@@ -38,7 +38,7 @@ def open_for_query(
     if config.warehouse.path is not None and not config.warehouse.path.exists():
         raise WarehouseError(
             f"warehouse file {config.warehouse.path} (named in {config.path}) does not exist; "
-            "`pipeline run` or `pipeline ingest` creates it"
+            "`pipeline ingest` creates it (and `pipeline run` from a seed_from file)"
         )
     wh = open_warehouse(config.warehouse, read_only=not write, on_demand=True)
     wh.wait = wait

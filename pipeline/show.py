@@ -20,7 +20,8 @@ def describe_project(project: Project, runs: int = 5) -> str:
         f"tables     labelled {c.labelled_table}, unlabelled {c.unlabelled_table or '(none)'}, "
         f"output schema {c.output_schema}",
         f"columns    id {c.id_column}, label {c.label_column}, task {c.task}",
-        f"split      {c.split.holdout_fraction:g} holdout, salt {c.split.salt!r}",
+        f"split      {c.split.holdout_fraction:g} holdout, salt {c.split.salt!r}, by "
+        f"{c.split.by or c.id_column}",
         f"model      {c.model.estimator} {c.model.params}",
         f"scoring    executor {c.scoring.executor}, workers {c.scoring.workers or 'one per core'}, "
         f"batch rows {c.scoring.batch_rows:,}"

@@ -1131,7 +1131,7 @@ EXACT: list[tuple[str, Callable[[Path], None], list[str], int, str]] = [
         ["sql", "SELECT 1"],
         7,
         "warehouse file {d}/warehuose.duckdb (named in {d}/pipeline.toml) does not exist; "
-        "`pipeline run` or `pipeline ingest` creates it",
+        "`pipeline ingest` creates it (and `pipeline run` from a seed_from file)",
     ),
     (
         "show with a warehouse typo",
