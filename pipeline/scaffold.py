@@ -116,20 +116,24 @@ def tables_in(warehouse: Warehouse, schema: str) -> list[str]:
 
 
 def output_schema_for(warehouse: Warehouse | None, directory: Path, notes: list[str]) -> str:
-    """`pipeline`, unless another project's tables are there already: then a schema named
-    after this project's directory, so two projects in one warehouse never overwrite each
-    other's tables."""
-    if warehouse is None or not tables_in(warehouse, "pipeline"):
+    """`pipeline`, unless another project has it already: then a schema named after this
+    project's directory, so two projects in one warehouse never overwrite each other's
+    tables. The schema is made here, so that a second init before either project has run
+    sees it taken too."""
+    if warehouse is None:
         return "pipeline"
-    plain = re.sub(r"[^A-Za-z0-9_]+", "_", directory.name).strip("_").lower() or "project"
-    base = candidate = f"pipeline_{plain}"
-    i = 2
-    while tables_in(warehouse, candidate):
-        candidate, i = f"{base}_{i}", i + 1
-    notes.append(
-        f"the schema pipeline holds another project's tables in this warehouse: this project "
-        f"writes to {candidate} (output_schema)"
-    )
+    candidate = "pipeline"
+    if warehouse.schema_exists(candidate):
+        plain = re.sub(r"[^A-Za-z0-9_]+", "_", directory.name).strip("_").lower() or "project"
+        base = candidate = f"pipeline_{plain}"
+        i = 2
+        while warehouse.schema_exists(candidate):
+            candidate, i = f"{base}_{i}", i + 1
+        notes.append(
+            "the schema pipeline belongs to another project in this warehouse: this project "
+            f"writes to {candidate} (output_schema)"
+        )
+    warehouse.ensure_schema(candidate)
     return candidate
 
 

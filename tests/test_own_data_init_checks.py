@@ -135,10 +135,19 @@ def test_a_second_project_in_one_warehouse_gets_a_schema_of_its_own(tmp_path: Pa
     ingest(tmp_path / "d.csv", "raw.d", db)
     ok("init", str(tmp_path / "first"), "--from-table", "raw.d", "--label", "y",
        "--warehouse", str(db))  # fmt: skip
-    ok("run", "--config", str(tmp_path / "first" / "pipeline.toml"))
+    # the second init comes before the first project has run: the schema is taken all the same
     out = ok("init", str(tmp_path / "Second-Try"), "--from-table", "raw.d", "--label", "y",
              "--warehouse", str(db))  # fmt: skip
     assert "this project writes to pipeline_second_try (output_schema)" in out
+    for project in ("first", "Second-Try"):
+        ok("run", "--config", str(tmp_path / project / "pipeline.toml"))
+    con = duckdb.connect(str(db), read_only=True)
+    models = {
+        schema: con.sql(f"SELECT DISTINCT model_id FROM {schema}.predictions").fetchall()
+        for schema in ("pipeline", "pipeline_second_try")
+    }
+    con.close()
+    assert len(models["pipeline"]) == len(models["pipeline_second_try"]) == 1
     config = (tmp_path / "Second-Try" / "pipeline.toml").read_text()
     assert 'output_schema = "pipeline_second_try"' in config
     assert 'output_schema = "pipeline"' in (tmp_path / "first" / "pipeline.toml").read_text()

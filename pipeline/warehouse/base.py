@@ -135,6 +135,10 @@ class Warehouse(ABC):
     def ensure_schema(self, schema: str) -> None: ...
 
     @abstractmethod
+    def schema_exists(self, schema: str) -> bool:
+        """Whether the schema (a BigQuery dataset) exists, tables or none."""
+
+    @abstractmethod
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:
         """Load JSON Lines files with an explicit schema (neutral types) into a new table."""
 

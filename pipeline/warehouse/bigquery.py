@@ -145,6 +145,15 @@ class BigQueryWarehouse(Warehouse):
         table = self.client.get_table(self._ref(name))
         return [(f.name, f.field_type) for f in table.schema]
 
+    def schema_exists(self, schema: str) -> bool:
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self.client.get_dataset(f"{self.project}.{check_name(schema)}", timeout=self.timeout)
+        except NotFound:
+            return False
+        return True
+
     def ensure_schema(self, schema: str) -> None:
         dataset = self._bq.Dataset(f"{self.project}.{check_name(schema)}")
         dataset.location = self.location

@@ -409,6 +409,13 @@ class DuckDBWarehouse(Warehouse):
     def ensure_schema(self, schema: str) -> None:
         self._run(f"CREATE SCHEMA IF NOT EXISTS {self.quote(check_name(schema))}")
 
+    def schema_exists(self, schema: str) -> bool:
+        rows = self._read(
+            "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?",
+            [check_name(schema)],
+        )
+        return bool(rows[0][0])
+
     def _read_jsonl(self, paths: Sequence[Path], columns: dict[str, str]) -> str:
         """A SELECT over JSON Lines files with an explicit schema: no type guessing."""
         files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
