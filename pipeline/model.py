@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -263,7 +264,8 @@ class TrainedModel:
         remove_stale_temporaries(models_dir, self.model_id)
         tmp: Path | None = None
         try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{self.model_id}.", dir=models_dir))
+            prefix = f".{self.model_id}.pid{os.getpid()}."  # whose it is, for the cleanup
+            tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=models_dir))
             self._write(tmp, key)
             if target.exists():
                 old = models_dir / f".{self.model_id}.old"
@@ -404,12 +406,26 @@ def check_estimator_class(estimator: Any, dotted: str, pickle_path: Path) -> Non
 
 
 def remove_stale_temporaries(models_dir: Path, model_id: str) -> None:
-    """Remove what a save of `model_id` killed midway left behind (`.<id>.*` directories):
-    runs are exclusive, so no live save owns one."""
-    for path in models_dir.glob(f".{model_id}.*"):
-        if path.is_dir() and not path.is_symlink():
+    """Remove what saves killed midway left behind: every `.<model_id>.*` directory (runs are
+    exclusive, so no live save of this model owns one), and the temporaries of any other model
+    whose saving process is gone (their names carry its pid, `.<id>.pid<N>.*`)."""
+    for path in models_dir.glob(".*.*"):
+        if not path.is_dir() or path.is_symlink():
+            continue
+        owner = re.search(r"\.pid(\d+)\.", path.name)
+        if path.name.startswith(f".{model_id}.") or (owner and not _alive(int(owner.group(1)))):
             with suppress(OSError):
                 shutil.rmtree(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def column(table: Any, name: str) -> Any:

@@ -412,9 +412,18 @@ def test_a_save_removes_what_a_killed_save_left(synthetic_project: OptionsFactor
     for path in stale:
         (path / "sql").mkdir(parents=True)
         (path / "model.joblib").write_bytes(b"half")
-    other = options.models_dir / ".another-model.abc"  # not this model's: left alone
+    other = options.models_dir / ".another-model.abc"  # not this model's, no owner: left alone
     other.mkdir()
+    # another model's temporary whose saving process is gone (its pid is in the name)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = options.models_dir / f".another-model.pid{dead.pid}.xyz"
+    (orphan / "sql").mkdir(parents=True)
+    # and one whose process lives (this one): a save in progress elsewhere, left alone
+    live = options.models_dir / f".another-model.pid{os.getpid()}.xyz"
+    live.mkdir()
     model.save(options.models_dir)
     assert not any(p.exists() for p in stale)
-    assert other.is_dir()
+    assert other.is_dir() and live.is_dir()
+    assert not orphan.exists()
     TrainedModel.load(model_dir)
