@@ -336,3 +336,18 @@ def test_the_ledger_row_of_an_interrupt_is_written_on_a_fresh_connection_if_need
         run_recorded(project, options, "preprocess", body)
     warehouse = options.config_path.parent / "warehouse.duckdb"
     assert _ledger(warehouse) == [(options.run_id, "preprocess", "interrupted", "interrupted")]
+
+
+def test_a_spill_left_by_a_killed_predict_is_removed_by_the_next(
+    synthetic_project: OptionsFactory,
+) -> None:
+    """A predict killed outright leaves its Parquet copy of the feature rows; the next one,
+    holding the run lock, removes it."""
+    options = synthetic_project()
+    run_stages(options, None)
+    stale = options.out_dir / "20200101T000000Z-dead00" / "read_out.parquet"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"PAR1 half a copy")
+    run_stages(synthetic_project(), ["predict"])
+    assert not stale.exists()
+    assert not list(options.out_dir.glob("*/read_out.parquet"))

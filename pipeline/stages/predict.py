@@ -446,6 +446,16 @@ def scored_sources(project: Project) -> str:
     return " and ".join(parts)
 
 
+def remove_stale_spills(out_dir: Path, run_id: str) -> None:
+    """A predict killed outright (SIGKILL, power) leaves its copy of the feature rows, as
+    large as the rows scored; runs are exclusive, so any copy but this run's is stale."""
+    from pipeline.warehouse.base import SPILL_NAME
+
+    for spill in out_dir.glob(f"*/{SPILL_NAME}"):
+        if spill.parent.name != run_id:
+            spill.unlink(missing_ok=True)
+
+
 @holds_own_warehouse  # reads, scores holding nothing, then one write
 def run_predict(project: Project, options: RunOptions, result: StageResult) -> None:
     model = resolve_model(project, options)
@@ -457,6 +467,7 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         )
     cfg = project.config.scoring
     parts_dir = options.out_dir / options.run_id / "predictions"
+    remove_stale_spills(options.out_dir, options.run_id)
     report, result.sql_hashes = predict_from_data(
         project,
         model,

@@ -53,6 +53,10 @@ def refuse_write(kinds: Sequence[str]) -> ConfigError:
     )
 
 
+#: the file a warehouse's `read_out` may copy a query's rows to, in the run's directory
+SPILL_NAME = "read_out.parquet"
+
+
 class Warehouse(ABC):
     #: name of the SQL dialect; selects `<dialect>__<macro>` implementations in templates
     dialect: ClassVar[str]

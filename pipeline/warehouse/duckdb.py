@@ -17,6 +17,7 @@ from pipeline.config import WarehouseConfig
 from pipeline.errors import ConfigError, DataError, WarehouseError
 from pipeline.warehouse.base import (
     DEFAULT_WAIT,
+    SPILL_NAME,
     Warehouse,
     check_name,
     engine_error,
@@ -349,7 +350,7 @@ class DuckDBWarehouse(Warehouse):
         import pyarrow.parquet as pq
 
         spill_dir.mkdir(parents=True, exist_ok=True)
-        path = spill_dir / "read_out.parquet"
+        path = spill_dir / SPILL_NAME
         try:
             self._read(f"COPY ({sql}) TO {self.literal(str(path))} (FORMAT parquet)")
             total = pq.ParquetFile(path).metadata.num_rows
