@@ -18,7 +18,7 @@ from pipeline.stages import RunOptions
 from tests.conftest import write_config
 from tests.synthetic import write_warehouse
 
-ROWS = 300_000
+ROWS = 120_000  # the float avg/stddev differed between runs from about 54k rows
 NUMERIC = ("Pclass", "Age", "SibSp", "Parch", "Fare")
 
 
