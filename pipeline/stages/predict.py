@@ -341,24 +341,67 @@ def predict_from_data(
 
     A failure or Ctrl-C removes what this call wrote under the run directory (the parent of
     `parts_dir`: the parts, the spilled feature rows), and that directory if it made it."""
-    run_dir = parts_dir.parent
-    made_run_dir = not run_dir.exists()
-    before = set() if made_run_dir else set(run_dir.iterdir())
+    with discarded_on_failure(parts_dir.parent):
+        wh = project.warehouse
+        with wh.reading():
+            check_model_fits(project, model.meta)
+            project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
+            trained = model.meta.get("raw_types")
+            casts: dict[str, dict[str, str]] = {}
+            if trained is None:
+                notes = [
+                    f"predict: model {model.model_id} records no raw column types (saved by an "
+                    "older pipeline): type changes are not checked"
+                ]
+            else:
+                casts, notes = check_types(
+                    project, model.spec, trained, f"model {model.model_id} was trained on"
+                )
+            enforce(project, model.spec, project.raw_sources())
+        job = None
+        if executor != "warehouse":  # scored holding nothing; then one short write loads it all
+            sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
+            sql = with_casts(sql, project, casts)
+            assert model.directory is not None
+            job = PartJob(
+                run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir)
+            )
+            report = score_in_python(
+                project, model, sql, job, executor, workers, batch_rows, scheduler, quiet
+            )
+        with wh.writing(), wh.transaction():  # the writes commit together
+            if job is None:
+                report, hashes = score_in_warehouse(project, model, run_id, casts)
+            elif report.rows == 0:
+                clear_predictions(project, model)
+            else:
+                load_parts(project, model, report, job)
+            unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
+            unseen = with_casts(unseen, project, casts)
+            staging = project.table("unseen_categories__staging")
+            wh.replace_table(staging, unseen)
+            wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
+        if report.rows == 0:
+            notes.append(
+                f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
+                f"{model.model_id} has no rows left in {project.table('predictions')}"
+            )
+        if messages is not None:
+            messages.extend(notes)
+        return report, hashes
+
+
+@contextmanager
+def discarded_on_failure(run_dir: Path) -> Iterator[None]:
+    """A failure or Ctrl-C inside removes what appeared in `run_dir` meanwhile, and the
+    directory itself when it was made meanwhile and is left empty: a failed predict leaves
+    nothing on disk."""
+    made = not run_dir.exists()
+    before = set() if made else set(run_dir.iterdir())
     try:
-        return _predict(
-            project,
-            model,
-            run_id,
-            parts_dir,
-            executor,
-            workers,
-            batch_rows,
-            quiet,
-            scheduler,
-            messages,
-        )
+        yield
     except BaseException:
-        discard_run_files(run_dir, before, made_run_dir)
+        discard_run_files(run_dir, before, made)
         raise
 
 
@@ -375,65 +418,6 @@ def discard_run_files(run_dir: Path, before: set[Path], made_run_dir: bool) -> N
     if made_run_dir:
         with suppress(OSError):  # not empty: something else wrote there meanwhile
             run_dir.rmdir()
-
-
-def _predict(
-    project: Project,
-    model: TrainedModel,
-    run_id: str,
-    parts_dir: Path,
-    executor: str | Executor,
-    workers: int,
-    batch_rows: int,
-    quiet: bool,
-    scheduler: str | None,
-    messages: list[str] | None,
-) -> tuple[ScoreReport, dict[str, str]]:
-    wh = project.warehouse
-    with wh.reading():
-        check_model_fits(project, model.meta)
-        project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
-        trained = model.meta.get("raw_types")
-        casts: dict[str, dict[str, str]] = {}
-        if trained is None:
-            notes = [
-                f"predict: model {model.model_id} records no raw column types (saved by an "
-                "older pipeline): type changes are not checked"
-            ]
-        else:
-            casts, notes = check_types(
-                project, model.spec, trained, f"model {model.model_id} was trained on"
-            )
-        enforce(project, model.spec, project.raw_sources())
-    job = None
-    if executor != "warehouse":  # scored holding nothing; then one short write loads it all
-        sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
-        sql = with_casts(sql, project, casts)
-        assert model.directory is not None
-        job = PartJob(run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir))
-        report = score_in_python(
-            project, model, sql, job, executor, workers, batch_rows, scheduler, quiet
-        )
-    with wh.writing(), wh.transaction():  # the writes commit together
-        if job is None:
-            report, hashes = score_in_warehouse(project, model, run_id, casts)
-        elif report.rows == 0:
-            clear_predictions(project, model)
-        else:
-            load_parts(project, model, report, job)
-        unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
-        unseen = with_casts(unseen, project, casts)
-        staging = project.table("unseen_categories__staging")
-        wh.replace_table(staging, unseen)
-        wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
-    if report.rows == 0:
-        notes.append(
-            f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
-            f"{model.model_id} has no rows left in {project.table('predictions')}"
-        )
-    if messages is not None:
-        messages.extend(notes)
-    return report, hashes
 
 
 def scored_sources(project: Project) -> str:
