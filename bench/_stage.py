@@ -20,9 +20,9 @@ import sklearn.ensemble
 import sklearn.linear_model  # noqa: F401
 
 from bench.common import peak_rss_mb
-from pipeline.ledger import new_run_id
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import new_run_id
+from pipeline.stages.runner import run_stages
 
 
 def main() -> None:

@@ -20,15 +20,15 @@ import time
 from pathlib import Path
 
 from bench.common import REPO, write_config
-from pipeline.features import feature_names, plan
-from pipeline.ledger import new_run_id
-from pipeline.model import _write_json, feature_matrix
-from pipeline.project import Project
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.features.plan import feature_names, plan
+from pipeline.model.trained import _write_json, feature_matrix
+from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import new_run_id
 from pipeline.stages.preprocess import read_stats
+from pipeline.stages.project import Project
+from pipeline.stages.runner import run_stages
 from pipeline.stages.train import fingerprint
-from pipeline.synthetic import generate
+from pipeline.tools.synthetic import generate
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
 ESTIMATOR = "sklearn.linear_model.LogisticRegression"
@@ -42,8 +42,8 @@ def model_id(project: Project, directory: Path) -> tuple[str, str, str]:
     path = directory / "stats.json"
     _write_json(path, stats)  # the bytes TrainedModel.save writes
     stats_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-    table = wh.quote(project.table("features_train"))
-    features = wh.query_arrow(f"SELECT * FROM {table} ORDER BY {wh.quote(cfg.id_column)}")
+    table = wh.dialect.quote(project.table("features_train"))
+    features = wh.query_arrow(f"SELECT * FROM {table} ORDER BY {wh.dialect.quote(cfg.id_column)}")
     X = feature_matrix(features, feature_names(plan(project.spec.features, stats)))
     y = features.column(cfg.label_column).to_numpy(zero_copy_only=False)
     fp = fingerprint(X, y)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bench.common import REPO, write_config
-from pipeline.synthetic import generate
+from pipeline.tools.synthetic import generate
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
 

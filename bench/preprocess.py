@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REPO, fmt_rows, run_stage, section, write_config
-from pipeline.synthetic import generate
+from pipeline.tools.synthetic import generate
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
 

@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from bench.common import REPO, fmt_rows, run_stage, section, timed, write_config
-from pipeline.ledger import new_run_id
-from pipeline.model import TrainedModel, feature_matrix
-from pipeline.project import Project
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
-from pipeline.synthetic import generate
+from pipeline.model.trained import TrainedModel, feature_matrix
+from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import new_run_id
+from pipeline.stages.project import Project
+from pipeline.stages.runner import run_stages
+from pipeline.tools.synthetic import generate
 
 MODELS: dict[str, tuple[str, dict[str, Any], str]] = {
     # name: (estimator, params, training rows: "real" = the 891 Kaggle rows, else synthetic)
@@ -111,7 +111,7 @@ def in_memory_arrays(config: Path) -> tuple[TrainedModel, np.ndarray]:
     """The rows the predict stage scores, as a float64 matrix already in memory."""
     with Project.open(config) as p:
         model = TrainedModel.load(next((config.parent / "models").iterdir()))
-        sql, _ = model.transform_sql(p.warehouse, p.raw_sources(), ["holdout", "test"])
+        sql, _ = model.transform_sql(p.warehouse.dialect, p.raw_sources(), ["holdout", "test"])
         X = feature_matrix(p.warehouse.query_arrow(sql), model.feature_names)
     return model, X  # X: (n_rows, n_features)
 
@@ -142,11 +142,11 @@ def measure(root: Path, name: str, rows: int, naive: bool) -> dict[str, Any]:
 
 def in_warehouse(config: Path, model: TrainedModel) -> dict[str, Any]:
     """The predict stage with the model compiled to SQL, when its SQL is of a practical size."""
-    from pipeline.model_sql import compile_estimator, leaf_count
+    from pipeline.render.compile import compile_estimator, leaf_count
     from pipeline.warehouse.duckdb import DuckDBWarehouse as W
 
     start = time.perf_counter()
-    compiled = compile_estimator(model.estimator, model.feature_names, W.quote, W.literal)
+    compiled = compile_estimator(model.estimator, model.feature_names, W.dialect)
     chars = sum(len(e) for layer in compiled.layers for _, e in layer.new)
     out: dict[str, Any] = {
         "sql_mb": chars / 1e6,

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 from bench.common import REPO, section
-from pipeline.model_sql import compile_estimator, leaf_count, scoring_query
-from pipeline.templates import Templates
+from pipeline.render.compile import compile_estimator, leaf_count, scoring_query
+from pipeline.render.templates import Templates
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
 N_FEATURES = 13  # as many as the Titanic example's features
@@ -57,7 +57,7 @@ def measure(name: str, params: dict[str, Any], X_train: Any, y: Any, X: Any) -> 
     features = [f"x{j}" for j in range(N_FEATURES)]
     out: dict[str, Any] = {"model": name, "params": params, "leaves": leaf_count(model)}
     start = time.perf_counter()
-    compiled = compile_estimator(model, features, DuckDBWarehouse.quote, DuckDBWarehouse.literal)
+    compiled = compile_estimator(model, features, DuckDBWarehouse.dialect)
     out["compile_s"] = time.perf_counter() - start
     start = time.perf_counter()
     model.predict_proba(X)
@@ -67,7 +67,7 @@ def measure(name: str, params: dict[str, Any], X_train: Any, y: Any, X: Any) -> 
         columns = {f: X[:, j] for j, f in enumerate(features)}
         ids = {"id": np.arange(len(X)), "dataset": ["test"] * len(X)}
         wh.register("rows", pa.table({**ids, **columns}))
-        templates = Templates(REPO / "sql", wh)
+        templates = Templates(REPO / "sql", wh.dialect)
         sql = scoring_query(templates, compiled, "SELECT * FROM rows", "id", "BIGINT", "r", "m").sql
         out["sql_mb"] = len(sql.encode()) / 1e6
         if out["sql_mb"] > MAX_SQL_MB:

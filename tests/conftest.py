@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ledger import new_run_id
-from pipeline.stages import RunOptions
+from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import new_run_id
 from tests.synthetic import write_warehouse
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.synthetic import SEED, generate
+from pipeline.tools.synthetic import SEED, generate
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
 REPO = Path(__file__).resolve().parent.parent

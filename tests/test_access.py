@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.errors import ConfigError, WarehouseError
-from pipeline.query import run_query
-from pipeline.runner import run_stages
-from pipeline.synthetic import generate
+from pipeline.core.errors import ConfigError, WarehouseError
+from pipeline.stages.runner import run_stages
+from pipeline.tools.query import run_query
+from pipeline.tools.synthetic import generate
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from pipeline.warehouse.lock import run_lock
 from tests.conftest import REPO, OptionsFactory, write_config
@@ -262,9 +262,9 @@ def test_a_reader_gives_up_after_its_bound(synthetic_project: OptionsFactory) ->
 RUN_WITH_HOLDS = """
 import logging, sys
 from pathlib import Path
-from pipeline.ledger import new_run_id
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.stages.ledger import new_run_id
+from pipeline.stages.runner import run_stages
+from pipeline.stages.base import RunOptions
 
 handler = logging.StreamHandler(sys.stderr)
 handler.setFormatter(logging.Formatter("%(message)s"))

@@ -17,11 +17,11 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.model import TrainedModel
-from pipeline.project import Project
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.model.trained import TrainedModel
+from pipeline.stages.base import RunOptions
 from pipeline.stages.predict import type_family
+from pipeline.stages.project import Project
+from pipeline.stages.runner import run_stages
 from pipeline.stages.train import train_from_data
 from tests.conftest import REPO, OptionsFactory
 
@@ -646,7 +646,7 @@ def features_sql(change: Callable[[str], str]) -> Callable[[Path], None]:
 
 
 def key_file(config: Path, name: str = "signing.key") -> Path:
-    from pipeline.signing import write_key
+    from pipeline.core.keys import write_key
 
     path = config.parent.parent / name  # outside the project: the key is not part of it
     if not path.exists():
@@ -1286,7 +1286,7 @@ def test_refused_with_one_exact_line(
 
     result = runner.invoke(app, argv)
 
-    from pipeline.signing import read_key
+    from pipeline.core.keys import read_key
 
     keys = {
         f"{which}_id": read_key(key_file(config, f"{file}.key")).key_id

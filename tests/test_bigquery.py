@@ -14,7 +14,7 @@ import sqlglot
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.runner import run_stages
+from pipeline.stages.runner import run_stages
 from pipeline.warehouse.bigquery import BigQueryWarehouse
 from tests.conftest import OptionsFactory
 from tests.test_templates import TEMPLATE_FILES, rendered_templates
@@ -61,7 +61,7 @@ def bigquery_config(duckdb_config: Path, endpoint: str) -> Path:
 
 
 def _rows(config: Path, sql: str) -> list[tuple[object, ...]]:
-    from pipeline.project import Project
+    from pipeline.stages.project import Project
 
     with Project.open(config) as project:
         table = project.warehouse.query_arrow(sql)
@@ -166,8 +166,8 @@ def test_same_model_id_on_duckdb_and_bigquery_at_scale(
     on tens of thousands of rows where float aggregates differ in their last bits."""
     import time
 
-    from pipeline.ledger import new_run_id
-    from pipeline.stages import RunOptions
+    from pipeline.stages.base import RunOptions
+    from pipeline.stages.ledger import new_run_id
     from tests.conftest import write_config
     from tests.synthetic import write_warehouse
 

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.cluster import dask_executor
-from pipeline.errors import ScoringError
-from pipeline.model import TrainedModel
-from pipeline.runner import run_stages
+from pipeline.core.errors import ScoringError
+from pipeline.model.trained import TrainedModel
+from pipeline.scoring.dask import dask_executor
+from pipeline.stages.runner import run_stages
 from tests.conftest import OptionsFactory
 from tests.test_in_warehouse import predictions
 
@@ -63,7 +63,7 @@ def test_dask_cluster_scores_as_local_processes_do(synthetic_project: OptionsFac
 
 
 def _model_location(parent_dir: str) -> str:
-    from pipeline.scoring import model_for
+    from pipeline.scoring.pool import model_for
 
     return str(model_for(parent_dir).directory)
 

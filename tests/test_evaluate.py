@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.runner import run_stages
+from pipeline.stages.runner import run_stages
 from tests.conftest import OptionsFactory
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.example import TITANIC, build_warehouse
+from pipeline.tools.example import TITANIC, build_warehouse
 from tests.conftest import REPO
 
 EXAMPLE = REPO / "warehouse.duckdb.example"

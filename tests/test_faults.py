@@ -16,11 +16,11 @@ from typing import Any
 import duckdb
 import pytest
 
-import pipeline.scoring as scoring
-from pipeline.errors import ScoringError
-from pipeline.model import TrainedModel
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+import pipeline.scoring.pool as scoring
+from pipeline.core.errors import ScoringError
+from pipeline.model.trained import TrainedModel
+from pipeline.stages.base import RunOptions
+from pipeline.stages.runner import run_stages
 from tests.conftest import REPO, OptionsFactory
 from tests.test_bad_input import warehouse_checksums
 
@@ -185,7 +185,7 @@ FAULT_AT = textwrap.dedent(
 
         wd.DuckDBWarehouse._run = run
     elif moment in ("scoring", "orphans"):
-        import pipeline.scoring as scoring
+        import pipeline.scoring.pool as scoring
 
         original_wait = scoring.wait
 
@@ -198,7 +198,7 @@ FAULT_AT = textwrap.dedent(
 
         scoring.wait = wait
     elif moment == "save":
-        from pipeline.model import TrainedModel
+        from pipeline.model.trained import TrainedModel
 
         original_write = TrainedModel._write
 
@@ -209,7 +209,7 @@ FAULT_AT = textwrap.dedent(
 
         TrainedModel._write = write
     elif moment == "full-disk-parts":
-        import pipeline.scoring as scoring
+        import pipeline.scoring.pool as scoring
 
         original_init = scoring.init_worker
 
@@ -219,7 +219,7 @@ FAULT_AT = textwrap.dedent(
 
         scoring.init_worker = init_worker
     elif moment == "full-disk-model":
-        from pipeline.model import TrainedModel
+        from pipeline.model.trained import TrainedModel
 
         original_write = TrainedModel._write
 

@@ -9,11 +9,11 @@ import duckdb
 import pytest
 
 from pipeline.config import FeatureConfig
-from pipeline.errors import DataError
-from pipeline.features import category_columns, feature_names, plan, stats_from_rows
-from pipeline.preprocessing import Source, Spec, fit_stats_sql, transform_sql
-from pipeline.runner import run_stages
-from pipeline.templates import Templates
+from pipeline.core.errors import DataError
+from pipeline.features.plan import category_columns, feature_names, plan, stats_from_rows
+from pipeline.features.sql import Source, Spec, fit_stats_sql, transform_sql
+from pipeline.render.templates import Templates
+from pipeline.stages.runner import run_stages
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import REPO, OptionsFactory
 
@@ -34,11 +34,12 @@ def _features(
 ) -> tuple[list[str], list[dict[str, object]], list[dict[str, object]]]:
     spec = Spec("id", "y", features, 0.5, "s")
     with DuckDBWarehouse.in_memory() as wh:
-        t = Templates(REPO / "sql", wh)
+        t = Templates(REPO / "sql", wh.dialect)
         wh.execute(
             "CREATE TABLE c AS SELECT * FROM (VALUES "
             + ", ".join(
-                f"({i}, {wh.literal(c)}, {wh.literal(s)}::DOUBLE, 'train')" for i, c, s in ROWS
+                f"({i}, {wh.dialect.literal(c)}, {wh.dialect.literal(s)}::DOUBLE, 'train')"
+                for i, c, s in ROWS
             )
             + ") AS v(id, colour, size, dataset)"
         )
@@ -47,7 +48,8 @@ def _features(
         wh.execute(
             "CREATE SCHEMA raw; CREATE TABLE raw.s AS SELECT * FROM (VALUES "
             + ", ".join(
-                f"({i}, {wh.literal(c)}, {wh.literal(s)}::DOUBLE)" for i, c, s in score_rows
+                f"({i}, {wh.dialect.literal(c)}, {wh.dialect.literal(s)}::DOUBLE)"
+                for i, c, s in score_rows
             )
             + ") AS v(id, colour, size)"
         )
@@ -122,7 +124,7 @@ def _huge_stats(values: list[float]) -> dict[str, dict[str, object]]:
     """The statistics fit_stats.sql freezes for a numeric column `size` holding `values`."""
     spec = Spec("id", "y", (FeatureConfig("size", "numeric", "median"),), 0.5, "s")
     with DuckDBWarehouse.in_memory() as wh:
-        t = Templates(REPO / "sql", wh)
+        t = Templates(REPO / "sql", wh.dialect)
         wh.execute(
             "CREATE TABLE c AS SELECT * FROM (VALUES "
             + ", ".join(f"({i}, {v!r}::DOUBLE, 'train')" for i, v in enumerate(values))
@@ -197,10 +199,10 @@ def test_scaling_overflow_leaves_the_warehouse_as_it_was(
 def _stats_of(values: list[float | None], order: list[int]) -> dict[str, dict[str, object]]:
     spec = Spec("id", "y", (FeatureConfig("size", "numeric", "median"),), 0.5, "s")
     with DuckDBWarehouse.in_memory() as wh:
-        t = Templates(REPO / "sql", wh)
+        t = Templates(REPO / "sql", wh.dialect)
         wh.execute(
             "CREATE TABLE c AS SELECT * FROM (VALUES "
-            + ", ".join(f"({i}, {wh.literal(values[i])}::DOUBLE, 'train')" for i in order)
+            + ", ".join(f"({i}, {wh.dialect.literal(values[i])}::DOUBLE, 'train')" for i in order)
             + ") AS v(id, size, dataset)"
         )
         return stats_from_rows(wh.query_arrow(fit_stats_sql(t, spec, "c", "r").sql).to_pylist())
@@ -229,7 +231,7 @@ def test_numeric_stats_are_exact_and_ignore_row_order() -> None:
 
 
 def test_limb_layout_agrees_with_fit_stats_sql() -> None:
-    from pipeline.features import LIMB_BITS, LIMBS
+    from pipeline.features.plan import LIMB_BITS, LIMBS
 
     text = (REPO / "sql" / "preprocess" / "fit_stats.sql").read_text()
     assert f"{{% set limbs = {LIMBS} %}}" in text

@@ -4,6 +4,7 @@ Titanic data, on DuckDB and on the emulated BigQuery (labels identical; probabil
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.stages.base import RunOptions
+from pipeline.stages.runner import run_stages
 from tests.conftest import REPO, _options_factory, write_config
 from tests.test_bigquery import bigquery_config
 
@@ -27,14 +28,14 @@ Rows = dict[tuple[int, str], tuple[object, float | None, str]]
 
 
 def predictions(config: Path, model_id: str) -> Rows:
-    from pipeline.project import Project
+    from pipeline.stages.project import Project
 
     with Project.open(config) as project:
         wh = project.warehouse
         table = wh.query_arrow(
             "SELECT PassengerId AS id, dataset, prediction, score, scored_by "
-            f"FROM {wh.quote(project.table('predictions'))} "
-            f"WHERE model_id = {wh.literal(model_id)}"
+            f"FROM {wh.dialect.quote(project.table('predictions'))} "
+            f"WHERE model_id = {wh.dialect.literal(model_id)}"
         )
     return {
         (r["id"], r["dataset"]): (r["prediction"], r["score"], r["scored_by"])
@@ -148,7 +149,11 @@ def test_sql_longer_than_the_warehouse_accepts_is_refused(
     options = _options_factory(titanic_config(tmp_path, ESTIMATORS["RandomForestClassifier"][0]))
     run_stages(options(executor="inprocess"), None)
     before = _checksum(options())
-    monkeypatch.setattr(DuckDBWarehouse, "max_query_bytes", 100_000)
+    monkeypatch.setattr(
+        DuckDBWarehouse,
+        "dialect",
+        dataclasses.replace(DuckDBWarehouse.dialect, max_query_bytes=100_000),
+    )
     out = CliRunner().invoke(
         app,
         ["run", "--stage", "predict", "--executor", "warehouse", "-c", str(options().config_path)],

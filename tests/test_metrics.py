@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from pipeline.metrics import metrics_of_arrays
+from pipeline.evaluation.metrics import metrics_of_arrays
 from tests.conftest import REPO, OptionsFactory
 
 SQL = REPO / "sql"
@@ -143,7 +143,7 @@ def test_msle_is_null_for_negative_values() -> None:
 
 
 def test_titanic_holdout_metrics_and_curves_equal_sklearn(titanic_project: OptionsFactory) -> None:
-    from pipeline.runner import run_stages
+    from pipeline.stages.runner import run_stages
 
     options = titanic_project()
     run_stages(options, None)

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 from sklearn import ensemble, linear_model, tree
 
-from pipeline.errors import ScoringError
-from pipeline.model import predict_arrays
-from pipeline.model_sql import (
+from pipeline.core.errors import ScoringError
+from pipeline.model.trained import predict_arrays
+from pipeline.render.compile import (
     SUM_CHUNK,
     compile_estimator,
     float32_bound,
@@ -23,7 +23,7 @@ from pipeline.model_sql import (
     num,
     scoring_query,
 )
-from pipeline.templates import Templates
+from pipeline.render.templates import Templates
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
 SQL = Path(__file__).resolve().parents[1] / "sql"
@@ -54,8 +54,8 @@ def sql_predict(estimator, X: np.ndarray, label_type: str = "BIGINT") -> tuple[l
             {"id": np.arange(len(X)), "dataset": ["holdout"] * len(X), **columns}
         ).to_pandas()
         wh.register("rows", table)
-        compiled = compile_estimator(estimator, FEATURES, wh.quote, wh.literal)
-        templates = Templates(SQL, wh)
+        compiled = compile_estimator(estimator, FEATURES, wh.dialect)
+        templates = Templates(SQL, wh.dialect)
         sql = scoring_query(
             templates, compiled, "SELECT * FROM rows", "id", label_type, "r", "m"
         ).sql
@@ -140,7 +140,7 @@ def test_long_ensembles_sum_in_layers():
     forest = ensemble.RandomForestClassifier(
         n_estimators=SUM_CHUNK * 2 + 7, max_depth=3, random_state=0
     ).fit(X, y)
-    compiled = compile_estimator(forest, FEATURES, DuckDBWarehouse.quote, DuckDBWarehouse.literal)
+    compiled = compile_estimator(forest, FEATURES, DuckDBWarehouse.dialect)
     assert len(compiled.layers) >= 3
     labels, score = predict_arrays(forest, X)
     sql_labels, sql_score = sql_predict(forest, X)
@@ -180,4 +180,4 @@ def test_uncompilable_estimators_are_named():
     X, y = data(n=50)
     knn = KNeighborsClassifier().fit(X, y)
     with pytest.raises(ScoringError, match="KNeighborsClassifier cannot be compiled to SQL"):
-        compile_estimator(knn, FEATURES, DuckDBWarehouse.quote, DuckDBWarehouse.literal)
+        compile_estimator(knn, FEATURES, DuckDBWarehouse.dialect)

@@ -12,9 +12,9 @@ import joblib
 import pandas as pd
 import pytest
 
-from pipeline.errors import ModelIntegrityError
-from pipeline.model import TrainedModel
-from pipeline.runner import run_stages
+from pipeline.core.errors import ModelIntegrityError
+from pipeline.model.trained import TrainedModel
+from pipeline.stages.runner import run_stages
 from tests.conftest import REPO, OptionsFactory
 
 
@@ -112,8 +112,8 @@ def test_examples_run_end_to_end(tmp_path: Path, example: str, metric: str, floo
     shutil.copy(REPO / "examples" / example / "pipeline.toml", project / "pipeline.toml")
     shutil.copytree(REPO / "sql", tmp_path / "sql")
     shutil.copy(REPO / "warehouse.duckdb.example", tmp_path / "warehouse.duckdb.example")
-    from pipeline.ledger import new_run_id
-    from pipeline.stages import RunOptions
+    from pipeline.stages.base import RunOptions
+    from pipeline.stages.ledger import new_run_id
 
     options = RunOptions(
         config_path=project / "pipeline.toml",

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import PACKAGED_SQL, load_config
-from pipeline.templates import hash_tree
+from pipeline.render.templates import hash_tree
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import REPO
 from tests.own_data import LABEL, LEAKY, write_exports
@@ -207,7 +207,7 @@ def test_the_row_key_is_stable(tmp_path: Path) -> None:
 
 
 def test_a_hostile_column_name_stays_a_name(tmp_path: Path) -> None:
-    assert DuckDBWarehouse.quote('a"b.c', dotted=False) == '"a""b.c"'
+    assert DuckDBWarehouse.dialect.quote('a"b.c', dotted=False) == '"a""b.c"'
     hostile = 'x"; DROP TABLE raw.t; --'
     csv = tmp_path / "h.csv"
     rows = [f'"{hostile.replace(chr(34), chr(34) * 2)}",y,id']
@@ -301,8 +301,8 @@ def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
     import numpy as np
     import pandas as pd
 
-    from pipeline.scaffold import propose
-    from pipeline.templates import Templates
+    from pipeline.render.templates import Templates
+    from pipeline.tools.scaffold import propose
 
     rng = np.random.default_rng(0)
     n = 400
@@ -322,7 +322,7 @@ def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
     with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
         wh.register("frame", frame)
         wh.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT * FROM frame")
-        templates = Templates(PACKAGED_SQL, wh)
+        templates = Templates(PACKAGED_SQL, wh.dialect)
         binary = propose(wh, templates, "raw.t", "id", "y")
         regression = propose(wh, templates, "raw.t", "id", "target")
     left = dict(binary.left_out)
@@ -339,8 +339,8 @@ def test_a_lone_null_is_not_called_leakage(tmp_path: Path) -> None:
     import numpy as np
     import pandas as pd
 
-    from pipeline.scaffold import propose
-    from pipeline.templates import Templates
+    from pipeline.render.templates import Templates
+    from pipeline.tools.scaffold import propose
 
     n = 300
     y = np.zeros(n, dtype=int)
@@ -351,7 +351,7 @@ def test_a_lone_null_is_not_called_leakage(tmp_path: Path) -> None:
     with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
         wh.register("frame", frame)
         wh.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT * FROM frame")
-        proposal = propose(wh, Templates(PACKAGED_SQL, wh), "raw.t", "id", "y")
+        proposal = propose(wh, Templates(PACKAGED_SQL, wh.dialect), "raw.t", "id", "y")
     assert [f["column"] for f in proposal.features] == ["gap"]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import FeatureConfig
-from pipeline.preprocessing import Spec
+from pipeline.features.sql import Spec
 from tests.test_bad_input import warehouse_checksums
 from tests.test_own_data_first_try import fails, ingest, ok
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix
 
-from pipeline.ledger import new_run_id
-from pipeline.report import Evaluation, _ticks, render_report
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.evaluation.report import Evaluation, _ticks, render_report
+from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import new_run_id
+from pipeline.stages.runner import run_stages
 from tests.conftest import REPO
 
 

@@ -9,11 +9,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.errors import MissingInputError, ModelIntegrityError
-from pipeline.model import TrainedModel
-from pipeline.project import Project
-from pipeline.runner import run_stages
+from pipeline.core.errors import MissingInputError, ModelIntegrityError
+from pipeline.model.trained import TrainedModel
 from pipeline.stages.predict import predict_from_path
+from pipeline.stages.project import Project
+from pipeline.stages.runner import run_stages
 from pipeline.stages.train import train_from_path
 from tests.conftest import OptionsFactory
 from tests.synthetic import make_tables

@@ -12,9 +12,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipeline.ledger import new_run_id
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import new_run_id
+from pipeline.stages.runner import run_stages
 from tests.conftest import write_config
 from tests.synthetic import write_warehouse
 

@@ -8,11 +8,10 @@ import pytest
 import sqlglot
 
 from pipeline.config import load_config
-from pipeline.contracts import Rule
-from pipeline.errors import TemplateError
-from pipeline.features import plan, stats_from_rows
-from pipeline.metrics import METRIC_TEMPLATES, Judged, render_curves, render_metrics
-from pipeline.preprocessing import (
+from pipeline.core.errors import TemplateError
+from pipeline.evaluation.metrics import METRIC_TEMPLATES, Judged, render_curves, render_metrics
+from pipeline.features.plan import plan, stats_from_rows
+from pipeline.features.sql import (
     Source,
     Spec,
     clean_sql,
@@ -20,8 +19,9 @@ from pipeline.preprocessing import (
     fit_stats_sql,
     unseen_sql,
 )
+from pipeline.render.templates import Templates
+from pipeline.stages.contracts import Rule
 from pipeline.stages.evaluate import render_confusion, render_residuals
-from pipeline.templates import Templates
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import REPO
 
@@ -61,7 +61,7 @@ RULES = [
 def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
     config = load_config(REPO / "pipeline.toml")
     spec = Spec(config.id_column, config.label_column, config.features, 0.2, "s")
-    t = Templates(REPO / "sql", wh)
+    t = Templates(REPO / "sql", wh.dialect)
     plans = plan(spec.features, stats_from_rows(STATS_ROWS))
     sources = [Source("raw.a", True, "train"), Source("raw.b", False, "test")]
     row = dict.fromkeys(
@@ -149,13 +149,13 @@ def _in_warehouse(t: Templates, wh: DuckDBWarehouse) -> str:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from pipeline.model_sql import compile_estimator, scoring_query
+    from pipeline.render.compile import compile_estimator, scoring_query
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(90, 2))  # X: (n_rows, n_features)
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)  # three classes
     model = HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, y)
-    compiled = compile_estimator(model, ["Age", "Fare"], wh.quote, wh.literal)
+    compiled = compile_estimator(model, ["Age", "Fare"], wh.dialect)
     return scoring_query(t, compiled, "SELECT * FROM raw.a", "PassengerId", "BIGINT", "r", "m").sql
 
 
@@ -191,7 +191,7 @@ def test_string_literals_are_escaped() -> None:
 def test_same_render_same_hash() -> None:
     with DuckDBWarehouse.in_memory() as wh:
         assert rendered_templates(wh) == rendered_templates(wh)
-        t = Templates(REPO / "sql", wh)
+        t = Templates(REPO / "sql", wh.dialect)
         a = t.render("ledger/create.sql", table="p.runs")
         b = t.render("ledger/create.sql", table="p.other")
         assert a.hash != b.hash and len(a.hash) == 64
@@ -201,14 +201,14 @@ def test_undefined_variable_names_the_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "macros").mkdir()
     (tmp_path / "broken.sql").write_text("SELECT 1\nFROM {{ no_such_table }}\n")
     with DuckDBWarehouse.in_memory() as wh, pytest.raises(TemplateError) as err:
-        Templates(tmp_path, wh).render("broken.sql")
+        Templates(tmp_path, wh.dialect).render("broken.sql")
     assert "broken.sql, line 2" in str(err.value) and "no_such_table" in str(err.value)
 
 
 def test_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "bad.sql").write_text("SELECT 1\n\n{% if %}\n")
     with DuckDBWarehouse.in_memory() as wh, pytest.raises(TemplateError, match=r"bad\.sql, line 3"):
-        Templates(tmp_path, wh).render("bad.sql")
+        Templates(tmp_path, wh.dialect).render("bad.sql")
 
 
 def test_dispatch_prefers_the_dialect_macro(tmp_path: Path) -> None:
@@ -223,7 +223,7 @@ def test_dispatch_prefers_the_dialect_macro(tmp_path: Path) -> None:
     )
     (tmp_path / "missing.sql").write_text("{{ adapter.dispatch('nope')() }}")
     with DuckDBWarehouse.in_memory() as wh:
-        t = Templates(tmp_path, wh)
+        t = Templates(tmp_path, wh.dialect)
         assert t.render("q.sql").sql.strip() == "duckdb fallback"
         with pytest.raises(TemplateError, match="no macro duckdb__nope or default__nope"):
             t.render("missing.sql")

@@ -18,10 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.errors import ModelIntegrityError
-from pipeline.model import TrainedModel
-from pipeline.runner import run_stages
-from pipeline.signing import read_key
+from pipeline.core.errors import ModelIntegrityError
+from pipeline.core.keys import read_key
+from pipeline.model.trained import TrainedModel
+from pipeline.stages.runner import run_stages
 from pipeline.warehouse.lock import run_lock
 from tests.conftest import REPO, OptionsFactory, write_config
 from tests.test_bad_input import warehouse_checksums
@@ -54,7 +54,7 @@ PREDICT_FAULTS = textwrap.dedent(
 
         wd.DuckDBWarehouse.read_out = read_out
     elif moment == "checks":  # before the first stage's own body starts
-        import pipeline.contracts as contracts
+        import pipeline.stages.contracts as contracts
 
         original_checks = contracts.check_before_writes
 
@@ -313,9 +313,9 @@ def test_the_ledger_row_of_an_interrupt_is_written_on_a_fresh_connection_if_need
 ) -> None:
     """The connection Ctrl-C interrupted may refuse the row (a transaction it could not end):
     the row is written through a connection of its own."""
-    import pipeline.ledger as ledger
-    from pipeline.project import Project
-    from pipeline.stages import run_recorded
+    import pipeline.stages.ledger as ledger
+    from pipeline.stages.base import run_recorded
+    from pipeline.stages.project import Project
 
     options = synthetic_project()
     original = ledger._write_row

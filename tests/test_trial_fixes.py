@@ -12,9 +12,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.errors import WarehouseError
-from pipeline.query import format_result
-from pipeline.runner import run_stages
+from pipeline.core.errors import WarehouseError
+from pipeline.stages.runner import run_stages
+from pipeline.tools.query import format_result
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import OptionsFactory
 from tests.test_bad_input import directory_checksums, edit, sql

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cluster import model_files
-from pipeline.errors import ConfigError, ModelIntegrityError
-from pipeline.model import TrainedModel
-from pipeline.runner import run_stages
-from pipeline.signing import read_key, write_key
-from pipeline.stages import RunOptions
+from pipeline.core.errors import ConfigError, ModelIntegrityError
+from pipeline.model.signing import read_key, write_key
+from pipeline.model.trained import TrainedModel
+from pipeline.scoring.dask import model_files
+from pipeline.stages.base import RunOptions
+from pipeline.stages.runner import run_stages
 from tests.conftest import REPO, OptionsFactory
 from tests.test_bad_input import warehouse_checksums
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import ConfigError
-from pipeline.ledger import new_run_id
-from pipeline.runner import run_stages
-from pipeline.stages import RunOptions
+from pipeline.core.errors import ConfigError
+from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import new_run_id
+from pipeline.stages.runner import run_stages
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import REPO
 

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import check_identifier
-from pipeline.errors import ConfigError, MissingInputError
-from pipeline.ledger import StageResult
-from pipeline.metrics import Judged, render_curves, render_metrics
-from pipeline.project import Project
-from pipeline.report import Evaluation, render_report
-from pipeline.stages import RunOptions, from_path
-from pipeline.templates import Rendered, Templates
+from pipeline.core.errors import ConfigError, MissingInputError
+from pipeline.evaluation.metrics import Judged, render_curves, render_metrics
+from pipeline.evaluation.report import Evaluation, render_report
+from pipeline.render.templates import Rendered, Templates
+from pipeline.stages.base import RunOptions, from_path
+from pipeline.stages.ledger import StageResult
+from pipeline.stages.project import Project
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -41,7 +41,7 @@ def _replace(project: Project, table: str, sql: str, model_id: str) -> list[dict
     wh = project.warehouse
     staging = project.table(f"{table}__staging")
     wh.replace_table(staging, sql)
-    rows = wh.query_arrow(f"SELECT * FROM {wh.quote(staging)}").to_pylist()
+    rows = wh.query_arrow(f"SELECT * FROM {wh.dialect.quote(staging)}").to_pylist()
     wh.replace_rows(project.table(table), staging, "model_id", model_id)
     return rows
 
@@ -110,7 +110,7 @@ def evaluate_from_data(
 def compare_from_data(project: Project, a: str | None = None, b: str | None = None) -> pa.Table:
     """Metrics of model `a` and `b` side by side with the change; by default the two models
     evaluated most recently (older first)."""
-    from pipeline.ledger import LEDGER_TABLE
+    from pipeline.stages.ledger import LEDGER_TABLE
 
     metrics = project.require_table(project.table("metrics"), "evaluate")
     if a is None or b is None:
@@ -130,8 +130,8 @@ def compare_from_data(project: Project, a: str | None = None, b: str | None = No
     evaluated = [
         r["model_id"]
         for r in wh.query_arrow(
-            f"SELECT DISTINCT model_id FROM {wh.quote(metrics)} "
-            f"WHERE dataset = {wh.literal(DATASET)} ORDER BY model_id"
+            f"SELECT DISTINCT model_id FROM {wh.dialect.quote(metrics)} "
+            f"WHERE dataset = {wh.dialect.literal(DATASET)} ORDER BY model_id"
         ).to_pylist()
     ]
     for model_id in (a, b):
@@ -159,8 +159,8 @@ HEADLINE = {
 
 
 def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> None:
-    from pipeline.model import TrainedModel
-    from pipeline.signing import load_key
+    from pipeline.core.keys import load_key
+    from pipeline.model.trained import TrainedModel
     from pipeline.stages.predict import resolve_model_dir
 
     # the metrics need the model's id and positive class, not the estimator: no unpickling

@@ -12,22 +12,22 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.contracts import enforce
-from pipeline.errors import (
+from pipeline.core.errors import (
     ConfigError,
     DataError,
     MissingInputError,
     ScoringError,
     WarehouseError,
 )
-from pipeline.ledger import StageResult, latest_model_id
-from pipeline.model import TrainedModel
-from pipeline.preprocessing import Spec
-from pipeline.progress import progress_bar
-from pipeline.project import Project
-from pipeline.scoring import PartJob, Placement, ScoreReport, describe_mode, score_batches
-from pipeline.signing import load_key
-from pipeline.stages import RunOptions, from_path, holds_own_warehouse
+from pipeline.core.keys import load_key
+from pipeline.features.sql import Spec
+from pipeline.model.trained import TrainedModel
+from pipeline.scoring.pool import PartJob, Placement, ScoreReport, describe_mode, score_batches
+from pipeline.scoring.progress import progress_bar
+from pipeline.stages.base import RunOptions, from_path, holds_own_warehouse
+from pipeline.stages.contracts import enforce
+from pipeline.stages.ledger import StageResult, latest_model_id
+from pipeline.stages.project import Project
 
 # the neutral family of a warehouse column type (DuckDB and BigQuery names): int, float and
 # decimal are one family, "numeric", because clean.sql casts every numeric feature to float
@@ -138,19 +138,18 @@ def with_casts(sql: str, project: Project, casts: dict[str, dict[str, str]]) -> 
     trained type; the model's own SQL is left as it was saved."""
     wh = project.warehouse
     for table, columns in casts.items():
-        quoted = wh.quote(table)
+        quoted = wh.dialect.quote(table)
         if f"FROM {quoted}" not in sql:  # a model saved with other templates reads it otherwise
             raise ScoringError(
                 f"cannot cast columns of {table} back to their trained types: the model's SQL "
                 f"does not read it as FROM {quoted}; fix the table's types instead"
             )
         replaced = ", ".join(
-            f"CAST({wh.quote(c)} AS {wh.type_names[t]}) AS {wh.quote(c)}"
+            f"CAST({wh.dialect.quote(c)} AS {wh.dialect.type_name(t)}) AS {wh.dialect.quote(c)}"
             for c, t in sorted(columns.items())
         )
-        wrapped = (
-            f"(SELECT * REPLACE ({replaced}) FROM {quoted}) AS {wh.quote(table.split('.')[1])}"
-        )
+        alias = wh.dialect.quote(table.split(".")[1])
+        wrapped = f"(SELECT * REPLACE ({replaced}) FROM {quoted}) AS {alias}"
         sql = sql.replace(f"FROM {quoted}", f"FROM {wrapped}")
     return sql
 
@@ -209,7 +208,7 @@ def placement(
         raise ConfigError(
             "--executor dask needs --scheduler tcp://HOST:PORT (or [scoring] scheduler)"
         )
-    from pipeline.cluster import dask_executor
+    from pipeline.scoring.dask import dask_executor
 
     with dask_executor(scheduler, model) as cluster:
         yield replace(cluster, workers=workers or cluster.workers)
@@ -274,7 +273,7 @@ def clear_predictions(project: Project, model: TrainedModel) -> None:
     an earlier run stay there looking current."""
     wh = project.warehouse
     columns = ", ".join(
-        f"CAST(NULL AS {wh.type_names[t]}) AS {wh.quote(c)}"
+        f"CAST(NULL AS {wh.dialect.type_name(t)}) AS {wh.dialect.quote(c)}"
         for c, t in prediction_columns(model).items()
     )
     staging = project.table("predictions__staging")
@@ -292,9 +291,9 @@ def score_in_warehouse(
     """The model compiled to one SQL query that the warehouse runs: no row leaves it."""
     start = time.perf_counter()
     wh = project.warehouse
-    prediction_type = wh.type_names[prediction_columns(model)["prediction"]]
+    prediction_type = wh.dialect.type_name(prediction_columns(model)["prediction"])
     sql, hashes, compiled = model.in_warehouse_sql(
-        wh,
+        wh.dialect,
         project.templates,
         project.raw_sources(),
         scored_datasets(project),
@@ -302,11 +301,11 @@ def score_in_warehouse(
         prediction_type,
     )
     sql = with_casts(sql, project, casts or {})
-    size, limit = len(sql.encode()), wh.max_query_bytes
+    size, limit = len(sql.encode()), wh.dialect.max_query_bytes
     if limit is not None and size > limit:
         raise ScoringError(
             f"{compiled.estimator} compiles to {size:,} bytes of SQL, more than the "
-            f"{limit:,} the {wh.dialect} warehouse accepts in one query: score it in Python "
+            f"{limit:,} the {wh.dialect.name} warehouse accepts in one query: score it in Python "
             "(--executor auto, process or dask), or train a smaller ensemble"
         )
     staging = project.table("predictions__staging")
@@ -360,7 +359,9 @@ def predict_from_data(
             enforce(project, model.spec, project.raw_sources())
         job = None
         if executor != "warehouse":  # scored holding nothing; then one short write loads it all
-            sql, hashes = model.transform_sql(wh, project.raw_sources(), scored_datasets(project))
+            sql, hashes = model.transform_sql(
+                wh.dialect, project.raw_sources(), scored_datasets(project)
+            )
             sql = with_casts(sql, project, casts)
             assert model.directory is not None
             job = PartJob(
@@ -376,7 +377,9 @@ def predict_from_data(
                 clear_predictions(project, model)
             else:
                 load_parts(project, model, report, job)
-            unseen = model.unseen_sql(wh, project.raw_sources(), scored_datasets(project), run_id)
+            unseen = model.unseen_sql(
+                wh.dialect, project.raw_sources(), scored_datasets(project), run_id
+            )
             unseen = with_casts(unseen, project, casts)
             staging = project.table("unseen_categories__staging")
             wh.replace_table(staging, unseen)
@@ -469,8 +472,8 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
     wh = project.warehouse
     unseen = wh.query_arrow(
         "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "
-        f"{wh.quote(project.table('unseen_categories'))} "
-        f"WHERE model_id = {wh.literal(model.model_id)} GROUP BY feature ORDER BY feature"
+        f"{wh.dialect.quote(project.table('unseen_categories'))} "
+        f"WHERE model_id = {wh.dialect.literal(model.model_id)} GROUP BY feature ORDER BY feature"
     ).to_pylist()
     result.details["unseen"] = {u["feature"]: int(u["n"]) for u in unseen}
     for u in unseen:

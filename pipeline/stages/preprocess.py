@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from pipeline.contracts import enforce
-from pipeline.errors import DataError
-from pipeline.features import Stats, feature_names, plan, stats_from_rows
-from pipeline.ledger import StageResult
-from pipeline.names import check_feature_columns
-from pipeline.preprocessing import clean_sql, features_sql, fit_stats_sql
-from pipeline.project import Project
-from pipeline.stages import RunOptions, from_path
+from pipeline.core.errors import DataError
+from pipeline.features.plan import Stats, feature_names, plan, stats_from_rows
+from pipeline.features.sql import clean_sql, features_sql, fit_stats_sql
+from pipeline.stages.base import RunOptions, from_path
+from pipeline.stages.contracts import enforce
+from pipeline.stages.ledger import StageResult
+from pipeline.stages.names import check_feature_columns
+from pipeline.stages.project import Project
 
 
 def read_stats(project: Project) -> Stats:
     """The frozen statistics of the latest preprocess run, from the warehouse."""
     table = project.require_table(project.table("feature_stats"), "preprocess")
-    sql = f"SELECT feature, stat, category, value FROM {project.warehouse.quote(table)}"
+    sql = f"SELECT feature, stat, category, value FROM {project.warehouse.dialect.quote(table)}"
     return stats_from_rows(project.warehouse.query_arrow(sql).to_pylist())
 
 
@@ -32,7 +32,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     counts = {
         r["dataset"]: r["n"]
         for r in wh.query_arrow(
-            f"SELECT dataset, count(*) AS n FROM {wh.quote(clean_table)} GROUP BY dataset"
+            f"SELECT dataset, count(*) AS n FROM {wh.dialect.quote(clean_table)} GROUP BY dataset"
         ).to_pylist()
     }
     if not counts.get("train"):
@@ -42,7 +42,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
             f"({held} {'row' if held == 1 else 'rows'} went to holdout)"
         )
 
-    stats_rendered = fit_stats_sql(t, spec, wh.quote(clean_table), run_id)
+    stats_rendered = fit_stats_sql(t, spec, wh.dialect.quote(clean_table), run_id)
     wh.replace_table(project.table("feature_stats"), stats_rendered.sql)
     stats = read_stats(project)
     plans = plan(spec.features, stats)
@@ -52,7 +52,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     datasets = project.datasets()
     for dataset in datasets:
         rendered = features_sql(
-            t, spec, plans, wh.quote(clean_table), [dataset], with_label=dataset != "test"
+            t, spec, plans, wh.dialect.quote(clean_table), [dataset], with_label=dataset != "test"
         )
         n = wh.replace_table(project.table(f"features_{dataset}"), rendered.sql)
         hashes[f"{rendered.name}:{dataset}"] = rendered.hash

@@ -10,17 +10,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import ConfigError, DataError
-from pipeline.features import Stats, feature_names, plan
-from pipeline.ledger import StageResult
-from pipeline.metrics import metrics_of_arrays
-from pipeline.model import TrainedModel, column, feature_matrix, predict_arrays
-from pipeline.preprocessing import Spec
-from pipeline.project import Project
-from pipeline.signing import load_key
-from pipeline.stages import RunOptions, from_path, holds_own_warehouse
+from pipeline.core.errors import ConfigError, DataError
+from pipeline.core.keys import load_key
+from pipeline.evaluation.metrics import metrics_of_arrays
+from pipeline.features.plan import Stats, feature_names, plan
+from pipeline.features.sql import Spec
+from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
+from pipeline.stages.base import RunOptions, from_path, holds_own_warehouse
+from pipeline.stages.ledger import StageResult
 from pipeline.stages.predict import raw_types
 from pipeline.stages.preprocess import read_stats
+from pipeline.stages.project import Project
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -261,7 +261,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     with wh.reading():
         table = project.require_table(project.table("features_train"), "preprocess")
         features = wh.query_arrow(
-            f"SELECT * FROM {wh.quote(table)} ORDER BY {wh.quote(cfg.id_column)}"
+            f"SELECT * FROM {wh.dialect.quote(table)} ORDER BY {wh.dialect.quote(cfg.id_column)}"
         )
         stats = read_stats(project)
         types = raw_types(project, cfg.labelled_table)

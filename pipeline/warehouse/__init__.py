@@ -1,12 +1,18 @@
 """Choose a warehouse from the config. Implementations are imported lazily, so a DuckDB user
-never imports a cloud client."""
+never imports a cloud client.
+
+The warehouses: one interface (`base.Warehouse`) with its shared mechanics, DuckDB and BigQuery
+implementations, and the run lock.
+
+May import: `pipeline.core`, `pipeline.config`, `pipeline.render` (for the dialects).
+"""
 
 from __future__ import annotations
 
 import importlib
 
 from pipeline.config import WarehouseConfig
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 from pipeline.warehouse.base import Warehouse
 
 # type in the config -> "module:Class"; an unknown type fails loudly with the known ones

@@ -9,9 +9,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
+from pipeline.render.dialect import Dialect
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,45 +59,11 @@ SPILL_NAME = "read_out.parquet"
 
 
 class Warehouse(ABC):
-    #: name of the SQL dialect; selects `<dialect>__<macro>` implementations in templates
-    dialect: ClassVar[str]
-    #: character that quotes identifiers
-    quote_char: ClassVar[str] = '"'
-    #: whether string literals treat backslash as an escape character
-    backslash_escapes: ClassVar[bool] = False
-    #: neutral column types ("string", "int", "float", "timestamp") -> this warehouse's names
-    type_names: ClassVar[dict[str, str]]
-    #: the longest query text the warehouse accepts, in bytes (None: no documented limit)
-    max_query_bytes: ClassVar[int | None] = None
+    #: the SQL dialect this warehouse speaks: quoting, literals, type names, query size limit
+    dialect: ClassVar[Dialect]
     #: seconds to wait for the warehouse while another process holds it (a warehouse without
     #: locks never waits)
     wait: float = DEFAULT_WAIT
-
-    @classmethod
-    def quote(cls, name: str, dotted: bool = True) -> str:
-        """Quote a plain or `schema.table` identifier; the one place identifiers become SQL.
-        `dotted=False` quotes a column name that itself holds dots (`sample.yr`) as one part."""
-        q = cls.quote_char
-        parts = name.split(".") if dotted else [name]
-        if not all(parts):
-            raise ValueError(f"empty part in identifier {name!r}")
-        return ".".join(q + p.replace(q, q + q) + q for p in parts)
-
-    @classmethod
-    def literal(cls, value: Any) -> str:
-        """Render a Python value as a SQL literal; the one place values are inlined."""
-        if value is None:
-            return "NULL"
-        if isinstance(value, bool):
-            return "TRUE" if value else "FALSE"
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError(f"cannot inline non-finite number {value!r} into SQL")
-            return repr(value)
-        text = str(value).replace("\\", "\\\\") if cls.backslash_escapes else str(value)
-        return "'" + text.replace("'", "''") + "'"
 
     @classmethod
     @abstractmethod
@@ -190,7 +157,7 @@ class Warehouse(ABC):
         from sqlglot import exp
 
         try:
-            statements = [s for s in sqlglot.parse(sql, read=self.dialect) if s is not None]
+            statements = [s for s in sqlglot.parse(sql, read=self.dialect.name) if s is not None]
         except sqlglot.errors.ParseError as exc:
             raise ConfigError(f"cannot parse the query: {str(exc).splitlines()[0]}") from exc
         if len(statements) != 1:

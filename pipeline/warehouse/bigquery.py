@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.config import WarehouseConfig
-from pipeline.errors import ConfigError, WarehouseError
+from pipeline.core.errors import ConfigError, WarehouseError
+from pipeline.render.dialect import BIGQUERY, Dialect
 from pipeline.warehouse.base import Warehouse, check_name, one_line, refuse_write
 
 if TYPE_CHECKING:
@@ -31,18 +32,7 @@ SETTINGS = {"project": str, "location": str, "endpoint": str, "anonymous": bool,
 
 
 class BigQueryWarehouse(Warehouse):
-    dialect: ClassVar[str] = "bigquery"
-    quote_char: ClassVar[str] = "`"
-    backslash_escapes: ClassVar[bool] = True
-    type_names: ClassVar[dict[str, str]] = {
-        "string": "STRING",
-        "int": "INT64",
-        "float": "FLOAT64",
-        "bool": "BOOL",
-        "timestamp": "TIMESTAMP",
-    }
-    #: BigQuery's quotas page: an unresolved GoogleSQL query is at most 1,024 KB
-    max_query_bytes: ClassVar[int | None] = 1024 * 1024
+    dialect: ClassVar[Dialect] = BIGQUERY
     #: neutral type names of the load-job schema fields
     FIELD_TYPES: ClassVar[dict[str, str]] = {
         "string": "STRING",
@@ -129,8 +119,8 @@ class BigQueryWarehouse(Warehouse):
 
     def replace_table(self, name: str, select_sql: str) -> int:
         self.ensure_schema(name.split(".")[0])
-        self._job(f"CREATE OR REPLACE TABLE {self.quote(name)} AS {select_sql}")
-        return self.count_rows(f"SELECT 1 FROM {self.quote(name)}")
+        self._job(f"CREATE OR REPLACE TABLE {self.dialect.quote(name)} AS {select_sql}")
+        return self.count_rows(f"SELECT 1 FROM {self.dialect.quote(name)}")
 
     def table_exists(self, name: str) -> bool:
         from google.api_core.exceptions import NotFound
@@ -174,7 +164,7 @@ class BigQueryWarehouse(Warehouse):
                 job.result(timeout=self.timeout)
         except GoogleAPIError as exc:
             raise WarehouseError(one_line(f"BigQuery load into {table}: {exc}")) from exc
-        return self.count_rows(f"SELECT 1 FROM {self.quote(table)}")
+        return self.count_rows(f"SELECT 1 FROM {self.dialect.quote(table)}")
 
     def ingest_files(
         self,
@@ -203,18 +193,19 @@ class BigQueryWarehouse(Warehouse):
         return self._load(paths, table, config)
 
     def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
-        t, s = self.quote(target), self.quote(source)
+        t, s = self.dialect.quote(target), self.dialect.quote(source)
         if not self.table_exists(target):
             self._job(f"CREATE TABLE {t} AS SELECT * FROM {s} WHERE FALSE")
         have = {c.lower() for c, _ in self.describe(target)}  # names are case-insensitive
         for column, ctype in self.describe(source):
             if column.lower() not in have:
-                self._job(f"ALTER TABLE {t} ADD COLUMN {self.quote(column)} {ctype}")
-        names = [self.quote(c) for c, _ in self.describe(source)]
+                self._job(f"ALTER TABLE {t} ADD COLUMN {self.dialect.quote(column)} {ctype}")
+        names = [self.dialect.quote(c) for c, _ in self.describe(source)]
         # one DML statement, so atomic: the key's old rows go and the new ones come together
         self._job(
             f"MERGE {t} AS t USING {s} AS s ON FALSE "
-            f"WHEN NOT MATCHED BY SOURCE AND t.{self.quote(key)} = {self.literal(value)} "
+            f"WHEN NOT MATCHED BY SOURCE AND t.{self.dialect.quote(key)} = "
+            f"{self.dialect.literal(value)} "
             "THEN DELETE "
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
             f"VALUES ({', '.join('s.' + n for n in names)})"

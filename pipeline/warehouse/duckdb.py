@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, ClassVar
 import duckdb
 
 from pipeline.config import WarehouseConfig
-from pipeline.errors import ConfigError, DataError, WarehouseError
+from pipeline.core.errors import ConfigError, DataError, WarehouseError
+from pipeline.render.dialect import DUCKDB, Dialect
 from pipeline.warehouse.base import (
     DEFAULT_WAIT,
     SPILL_NAME,
@@ -40,15 +41,7 @@ READ_ONLY_STATEMENTS = frozenset({"SELECT", "PRAGMA"})
 
 
 class DuckDBWarehouse(Warehouse):
-    dialect: ClassVar[str] = "duckdb"
-    quote_char: ClassVar[str] = '"'
-    type_names: ClassVar[dict[str, str]] = {
-        "string": "VARCHAR",
-        "int": "BIGINT",
-        "float": "DOUBLE",
-        "bool": "BOOLEAN",
-        "timestamp": "TIMESTAMP",
-    }
+    dialect: ClassVar[Dialect] = DUCKDB
 
     def __init__(
         self,
@@ -254,11 +247,11 @@ class DuckDBWarehouse(Warehouse):
         with self.reading() if self.read_only else self.writing():
             (before,) = self._run("SELECT current_setting('disabled_optimizers')")[0]
             disabled = ",".join(filter(None, [str(before or ""), "statistics_propagation"]))
-            self._run(f"SET disabled_optimizers = {self.literal(disabled)}")
+            self._run(f"SET disabled_optimizers = {self.dialect.literal(disabled)}")
             try:
                 yield
             finally:
-                self._run(f"SET disabled_optimizers = {self.literal(str(before or ''))}")
+                self._run(f"SET disabled_optimizers = {self.dialect.literal(str(before or ''))}")
 
     def register(self, name: str, data: object) -> None:
         """Expose a DataFrame or Arrow table as a view, without copying it."""
@@ -352,7 +345,7 @@ class DuckDBWarehouse(Warehouse):
         spill_dir.mkdir(parents=True, exist_ok=True)
         path = spill_dir / SPILL_NAME
         try:
-            self._read(f"COPY ({sql}) TO {self.literal(str(path))} (FORMAT parquet)")
+            self._read(f"COPY ({sql}) TO {self.dialect.literal(str(path))} (FORMAT parquet)")
             total = pq.ParquetFile(path).metadata.num_rows
         except BaseException:  # a failed or interrupted copy leaves no half file behind
             path.unlink(missing_ok=True)
@@ -369,8 +362,8 @@ class DuckDBWarehouse(Warehouse):
     def replace_table(self, name: str, select_sql: str) -> int:
         check_name(name)
         self.ensure_schema(name.split(".")[0])
-        self._run(f"CREATE OR REPLACE TABLE {self.quote(name)} AS {select_sql}")
-        return self.count_rows(f"SELECT * FROM {self.quote(name)}")
+        self._run(f"CREATE OR REPLACE TABLE {self.dialect.quote(name)} AS {select_sql}")
+        return self.count_rows(f"SELECT * FROM {self.dialect.quote(name)}")
 
     def table_exists(self, name: str) -> bool:
         schema, table = check_name(name).split(".")
@@ -399,7 +392,7 @@ class DuckDBWarehouse(Warehouse):
             )
             if kind and kind[0][0] == "VIEW":
                 try:
-                    self.con.execute(f"SELECT * FROM {self.quote(name)} LIMIT 0").fetchall()
+                    self.con.execute(f"SELECT * FROM {self.dialect.quote(name)} LIMIT 0").fetchall()
                 except duckdb.Error as exc:
                     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     raise DataError(
@@ -408,7 +401,7 @@ class DuckDBWarehouse(Warehouse):
         return [(str(c), str(t)) for c, t in rows]
 
     def ensure_schema(self, schema: str) -> None:
-        self._run(f"CREATE SCHEMA IF NOT EXISTS {self.quote(check_name(schema))}")
+        self._run(f"CREATE SCHEMA IF NOT EXISTS {self.dialect.quote(check_name(schema))}")
 
     def schema_exists(self, schema: str) -> bool:
         rows = self._read(
@@ -419,9 +412,10 @@ class DuckDBWarehouse(Warehouse):
 
     def _read_jsonl(self, paths: Sequence[Path], columns: dict[str, str]) -> str:
         """A SELECT over JSON Lines files with an explicit schema: no type guessing."""
-        files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
+        files = "[" + ", ".join(self.dialect.literal(str(p)) for p in paths) + "]"
         cols = ", ".join(
-            f"{self.literal(c)}: {self.literal(self.type_names[t])}" for c, t in columns.items()
+            f"{self.dialect.literal(c)}: {self.dialect.literal(self.dialect.type_name(t))}"
+            for c, t in columns.items()
         )
         return (
             f"SELECT * FROM read_json({files}, format = 'newline_delimited', columns = {{{cols}}})"
@@ -442,14 +436,16 @@ class DuckDBWarehouse(Warehouse):
         encoding: str = "utf-8",
         decimal: str = ".",
     ) -> int:
-        files = "[" + ", ".join(self.literal(str(p)) for p in paths) + "]"
+        files = "[" + ", ".join(self.dialect.literal(str(p)) for p in paths) + "]"
         reader = self.READERS[file_format].format(files=files)
         if file_format == "csv":
             # missing-value tokens become NULL before the types are inferred
-            tokens = ", ".join(self.literal(t) for t in nulls or [""])
-            reader = f"{reader[:-1]}, nullstr = [{tokens}], encoding = {self.literal(encoding)}"
+            tokens = ", ".join(self.dialect.literal(t) for t in nulls or [""])
+            reader = (
+                f"{reader[:-1]}, nullstr = [{tokens}], encoding = {self.dialect.literal(encoding)}"
+            )
             if decimal != ".":
-                reader += f", decimal_separator = {self.literal(decimal)}"
+                reader += f", decimal_separator = {self.dialect.literal(decimal)}"
             reader += ")"
         return self.replace_table(check_name(table), "SELECT * FROM " + reader)
 
@@ -461,12 +457,14 @@ class DuckDBWarehouse(Warehouse):
         self, target: str, paths: Sequence[Path], columns: dict[str, str], key: str, value: str
     ) -> int:
         # one transaction reads the files straight into the target: one write, not two
-        t = self.quote(check_name(target))
+        t = self.dialect.quote(check_name(target))
         self.ensure_schema(target.split(".")[0])
         select = self._read_jsonl(paths, columns)
         with self.transaction():
             self._run(f"CREATE TABLE IF NOT EXISTS {t} AS {select} WITH NO DATA")
-            self._run(f"DELETE FROM {t} WHERE {self.quote(key)} = {self.literal(value)}")
+            self._run(
+                f"DELETE FROM {t} WHERE {self.dialect.quote(key)} = {self.dialect.literal(value)}"
+            )
             n = int(self._run(f"INSERT INTO {t} BY NAME {select}")[0][0])  # type: ignore[call-overload]
         return n
 
@@ -477,15 +475,18 @@ class DuckDBWarehouse(Warehouse):
         for column, ctype in self.describe(source):
             if column.lower() not in have:
                 self._run(
-                    f"ALTER TABLE {self.quote(target)} ADD COLUMN {self.quote(column)} {ctype}"
+                    f"ALTER TABLE {self.dialect.quote(target)} "
+                    f"ADD COLUMN {self.dialect.quote(column)} {ctype}"
                 )
 
     def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
-        t, s = self.quote(check_name(target)), self.quote(check_name(source))
+        t, s = self.dialect.quote(check_name(target)), self.dialect.quote(check_name(source))
         with self.transaction():
             self._run(f"CREATE TABLE IF NOT EXISTS {t} AS SELECT * FROM {s} WHERE FALSE")
             self._add_missing_columns(target, source)
-            self._run(f"DELETE FROM {t} WHERE {self.quote(key)} = {self.literal(value)}")
+            self._run(
+                f"DELETE FROM {t} WHERE {self.dialect.quote(key)} = {self.dialect.literal(value)}"
+            )
             self._run(f"INSERT INTO {t} BY NAME SELECT * FROM {s}")
             self._run(f"DROP TABLE {s}")
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import WarehouseError
+from pipeline.core.errors import WarehouseError
 
 if TYPE_CHECKING:
     from pipeline.warehouse.base import Warehouse

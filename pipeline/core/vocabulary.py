@@ -71,3 +71,13 @@ class ContractType(StrEnum):
     int = "int"
     float = "float"
     string = "string"
+
+
+class ColumnType(StrEnum):
+    """The neutral column types the pipeline writes; each dialect names them its own way."""
+
+    string = "string"
+    int = "int"
+    float = "float"
+    bool = "bool"
+    timestamp = "timestamp"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import ConfigError
-from pipeline.templates import Rendered, Templates
+from pipeline.core.errors import ConfigError
+from pipeline.render.templates import Rendered, Templates, templates_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -101,5 +101,7 @@ def metrics_of_arrays(
         wh.replace_table("m.labels", "SELECT * FROM l")
         wh.replace_table("m.predictions", "SELECT * FROM p")
         judged = Judged("m.predictions", "m.labels", "m", "d", "id", "label", positive, "")
-        sql = render_metrics(Templates(sql_dir, wh), task, judged, threshold=threshold).sql
+        sql = render_metrics(
+            templates_for(sql_dir, wh.dialect), task, judged, threshold=threshold
+        ).sql
         return {r["metric"]: r["value"] for r in wh.query_arrow(sql).to_pylist()}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import check_table_name
-from pipeline.errors import ConfigError, DataError, WarehouseError
+from pipeline.core.errors import ConfigError, DataError, WarehouseError
 from pipeline.warehouse.base import Warehouse
 
 FORMATS = {
@@ -146,9 +146,9 @@ def count_null_tokens(
     """Which missing-value tokens each column held, counted on the files read as text (one more
     scan of the files, in the warehouse); empty fields count as the token ''."""
     wanted = [t for t in tokens if t]
-    if warehouse.dialect != "duckdb" or not tokens:
+    if warehouse.dialect.name != "duckdb" or not tokens:
         return {}
-    lit = warehouse.literal
+    lit = warehouse.dialect.literal
     paths = "[" + ", ".join(lit(str(p)) for p in files) + "]"
     # read as text, an empty field is NULL
     text = (
@@ -257,9 +257,9 @@ def _decimal_comma_hint(
 ) -> list[str]:
     """A hint when text columns hold only numbers with a decimal comma (`188,4`)."""
     text = [c for c, t in columns if t.upper() in ("VARCHAR", "STRING")]
-    if warehouse.dialect != "duckdb" or not text:
+    if warehouse.dialect.name != "duckdb" or not text:
         return []
-    q, lit = warehouse.quote, warehouse.literal
+    q, lit = warehouse.dialect.quote, warehouse.dialect.literal
     sql = " UNION ALL ".join(
         f"SELECT {lit(c)} AS c FROM {q(table)} HAVING count({q(c, dotted=False)}) > 0 AND "
         f"count(*) FILTER (WHERE regexp_full_match(trim({q(c, dotted=False)}), "

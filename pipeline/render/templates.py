@@ -7,19 +7,20 @@ Dialect differences live in `sql/macros/`, as dbt does it: a template calls
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from pipeline.errors import TemplateError
+from pipeline.core.errors import TemplateError
 
 if TYPE_CHECKING:
-    from pipeline.warehouse.base import Warehouse
+    from pipeline.render.dialect import Dialect
 
 
 def sha256_text(text: str) -> str:
@@ -79,31 +80,18 @@ def _is_macro_file(name: str) -> bool:
 
 
 class Templates:
-    """All templates under one directory, rendered for one warehouse's dialect.
+    """All templates under one directory, rendered for one dialect: needs no connection.
 
-    Construct through `Templates(root, warehouse)`: one instance (and so one compilation of each
-    template) is shared per directory and warehouse class, since rendering depends on nothing
-    else. Edited files are picked up: Jinja checks each file's modification time."""
+    `templates_for(root, dialect)` shares one instance (and so one compilation of each
+    template) per directory and dialect, since rendering depends on nothing else. Edited files
+    are picked up: Jinja checks each file's modification time."""
 
-    _shared: ClassVar[dict[tuple[str, type], Templates]] = {}
-
-    def __new__(cls, root: Path, warehouse: Warehouse | type[Warehouse]) -> Templates:
-        kind = warehouse if isinstance(warehouse, type) else type(warehouse)
-        key = (str(Path(root).resolve()), kind)
-        if key not in cls._shared:
-            instance = super().__new__(cls)
-            instance._setup(Path(root), kind)
-            cls._shared[key] = instance
-        return cls._shared[key]
-
-    def __init__(self, root: Path, warehouse: Warehouse | type[Warehouse]):
-        pass  # all set up once, in __new__
-
-    def _setup(self, root: Path, warehouse: type[Warehouse]) -> None:
+    def __init__(self, root: Path, dialect: Dialect):
+        root = Path(root)
         if not root.is_dir():
             raise TemplateError(f"SQL template directory {root} not found")
         self.root = root
-        dialect = self.dialect = warehouse.dialect
+        self.dialect = dialect
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(root)),
             undefined=jinja2.StrictUndefined,
@@ -112,14 +100,14 @@ class Templates:
             lstrip_blocks=True,
             autoescape=False,
         )
-        self.env.filters["ident"] = warehouse.quote
+        self.env.filters["ident"] = dialect.quote
         # a raw table's column, whose name may hold dots: quoted as one identifier
-        self.env.filters["column"] = lambda name: warehouse.quote(name, dotted=False)
-        self.env.filters["lit"] = warehouse.literal
-        self.adapter = Adapter(self.env, dialect, root)
+        self.env.filters["column"] = dialect.column
+        self.env.filters["lit"] = dialect.literal
+        self.adapter = Adapter(self.env, dialect.name, root)
         self.env.globals["adapter"] = self.adapter
-        self.env.globals["dialect"] = dialect
-        self.env.globals["types"] = dict(warehouse.type_names)
+        self.env.globals["dialect"] = dialect.name
+        self.env.globals["types"] = {str(k): v for k, v in dialect.type_names.items()}
 
     def render(self, name: str, **context: Any) -> Rendered:
         self.adapter.refresh()
@@ -139,6 +127,16 @@ class Templates:
     def source_hashes(self) -> dict[str, str]:
         """sha256 of every template file, keyed by its path relative to the sql directory."""
         return hash_tree(self.root)
+
+
+@functools.lru_cache(maxsize=64)
+def _shared(root: str, dialect: Dialect) -> Templates:
+    return Templates(Path(root), dialect)
+
+
+def templates_for(root: Path | str, dialect: Dialect) -> Templates:
+    """The shared `Templates` of one directory and dialect."""
+    return _shared(str(Path(root).resolve()), dialect)
 
 
 def hash_tree(root: Path) -> dict[str, str]:

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from pipeline.config import FeatureConfig
-from pipeline.errors import DataError
+from pipeline.core.errors import DataError
 
 Stats = dict[str, dict[str, Any]]
 

@@ -7,6 +7,8 @@ file, the section and the key. The same model publishes the JSON Schema editors 
 
 Relative paths inside the file are resolved against the file's own directory, so a project
 directory moves as one piece and the working directory never changes what a run reads.
+
+May import: `pipeline.core`.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from pipeline.errors import ConfigError
-from pipeline.vocabulary import (
+from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import (
     ContractType,
     Encoder,
     Executor,
@@ -56,7 +58,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 #: the SQL templates inside the installed package (a link to the repo's sql/ in a clone)
-PACKAGED_SQL = (Path(__file__).resolve().parent / "sql").resolve()
+PACKAGED_SQL = (Path(__file__).resolve().parent.parent / "sql").resolve()
 _DOTTED = re.compile(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
 _PACKAGE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
@@ -773,7 +775,7 @@ def load_config(path: Path | str) -> Config:
     config._path = path.resolve()
     config._raw = raw
     if config.model.signing_key is not None:
-        from pipeline.signing import read_key
+        from pipeline.core.keys import read_key
 
         read_key(config.model.signing_key)  # a missing or bad key fails before the first write
     return config

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.ledger import LEDGER_TABLE
-from pipeline.project import Project
-from pipeline.query import format_result
+from pipeline.stages.ledger import LEDGER_TABLE
+from pipeline.stages.project import Project
+from pipeline.tools.query import format_result
 
 
 def describe_project(project: Project, runs: int = 5) -> str:
@@ -57,7 +57,7 @@ def describe_project(project: Project, runs: int = 5) -> str:
     metrics = project.table("metrics")
     if wh.table_exists(metrics):
         sql = (
-            f"SELECT model_id, metric, value FROM {wh.quote(metrics)} "
+            f"SELECT model_id, metric, value FROM {wh.dialect.quote(metrics)} "
             "WHERE slice = 'all' AND metric <> 'rows' ORDER BY model_id, metric"
         )
         lines += ["", "holdout metrics", format_result(wh.query_arrow(sql))]

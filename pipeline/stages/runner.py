@@ -6,13 +6,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from pipeline.errors import ConfigError, is_interrupt
-from pipeline.ledger import StageResult, record
-from pipeline.project import Project
-from pipeline.stages import RunOptions, StageBody, run_recorded
+from pipeline.core.errors import ConfigError, is_interrupt
+from pipeline.stages.base import RunOptions, StageBody, run_recorded
 from pipeline.stages.evaluate import run_evaluate
+from pipeline.stages.ledger import StageResult, record
 from pipeline.stages.predict import run_predict
 from pipeline.stages.preprocess import run_preprocess
+from pipeline.stages.project import Project
 from pipeline.stages.train import run_train
 
 log = logging.getLogger("pipeline")
@@ -61,10 +61,10 @@ def run_stages(
                 check_estimator_fits_task(estimator, project.config.task, model.estimator)
                 executor = options.executor or project.config.scoring.executor
                 if "predict" in names and executor == "warehouse":
-                    from pipeline.model_sql import check_compilable
+                    from pipeline.render.compile import check_compilable
 
                     check_compilable(estimator)
-            from pipeline.contracts import check_before_writes
+            from pipeline.stages.contracts import check_before_writes
 
             check_before_writes(project, options, names)  # names, classes, dirs, model, types
             for name in names:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.templates import Templates
+from pipeline.render.templates import templates_for
 from pipeline.warehouse.base import Warehouse
 
 SEED = "20261123"
@@ -24,7 +24,7 @@ def generate(
     seed: str = SEED,
 ) -> dict[str, int]:
     """Create or replace both raw tables; ids continue from the labelled into the unlabelled."""
-    templates = Templates(sql_dir, warehouse)
+    templates = templates_for(sql_dir, warehouse.dialect)
     counts = {}
     for table, rows, first_id, labelled in (
         (labelled_table, labelled_rows, 1, True),

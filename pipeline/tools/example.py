@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 from pipeline.warehouse.base import check_name
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
@@ -38,7 +38,7 @@ def build_warehouse(out: Path, tables: dict[str, Path]) -> dict[str, int]:
             for name, csv in tables.items():
                 wh.ensure_schema(name.split(".")[0])
                 select = (
-                    f"SELECT * FROM read_csv({wh.literal(str(csv))}, header = true, "
+                    f"SELECT * FROM read_csv({wh.dialect.literal(str(csv))}, header = true, "
                     "sample_size = -1)"
                 )
                 counts[name] = wh.replace_table(name, select)

@@ -4,8 +4,8 @@ A task is `score_part(batch, part, job)`: it needs nothing from the process it r
 model directory named in `job`, so a process pool, a thread pool, the calling thread or a Dask
 client's executor can all run it. A worker loads the model once (or inherits it by fork), caps
 its BLAS/OpenMP pools at one thread so N workers use N cores rather than N squared threads, and
-writes its part with the Arrow writer in `pipeline.jsonl`. The parent keeps a bounded number of
-batches in flight, so memory does not grow with the table.
+writes its part with the Arrow writer in `pipeline.scoring.jsonl`. The parent keeps a bounded
+number of batches in flight, so memory does not grow with the table.
 
 Start method: fork, set explicitly (Python 3.14 changes the Linux default to forkserver). Forked
 workers inherit the loaded model and scikit-learn and start in milliseconds, where forkserver and
@@ -39,13 +39,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import ScoringError
+from pipeline.core.errors import ScoringError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from pipeline.model import TrainedModel
-    from pipeline.signing import SigningKey
+    from pipeline.core.keys import SigningKey
+    from pipeline.model.trained import TrainedModel
 
 #: modes that score Arrow batches in Python on this machine (every `--executor` is listed
 #: in pipeline.config.EXECUTORS; "dask" and "warehouse" are placed by the predict stage)
@@ -187,7 +187,7 @@ def model_for(model_dir: str, key: SigningKey | None = None) -> TrainedModel:
         with _LOCK:
             model = _MODELS.get(model_dir)
             if model is None:
-                from pipeline.model import TrainedModel
+                from pipeline.model.trained import TrainedModel
 
                 model = _MODELS[model_dir] = TrainedModel.load(model_dir, key)
     return model
@@ -198,8 +198,8 @@ def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str | by
     rows) when the job ships results back to the parent."""
     import pyarrow as pa
 
-    from pipeline.jsonl import encode_jsonl
-    from pipeline.model import column, feature_matrix
+    from pipeline.model.trained import column, feature_matrix
+    from pipeline.scoring.jsonl import encode_jsonl
 
     model = model_for(job.model_dir)
     X = feature_matrix(batch, model.feature_names)  # X: (n_rows, n_features)

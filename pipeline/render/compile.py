@@ -28,12 +28,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import ScoringError
+from pipeline.core.errors import ScoringError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from pipeline.templates import Rendered, Templates
+    from pipeline.render.dialect import Dialect
+    from pipeline.render.templates import Rendered, Templates
 
 #: terms per expression in a running sum; DuckDB refuses expressions nested 1,000 deep
 SUM_CHUNK = 200
@@ -386,8 +387,7 @@ def check_compilable(
 def compile_estimator(
     estimator: Any,
     features: list[str],
-    quote: Callable[[str], str],
-    literal: Callable[[Any], str],
+    dialect: Dialect,
 ) -> CompiledModel:
     """The estimator as SQL over columns named `features`, matching `model.predict_arrays`."""
     name = type(estimator).__name__
@@ -396,8 +396,8 @@ def compile_estimator(
         raise ScoringError(f"{name} with several outputs is not compiled to SQL")
     classes = None
     if hasattr(estimator, "classes_"):
-        classes = [literal(getattr(c, "item", lambda c=c: c)()) for c in estimator.classes_]
-    b = _Builder(features, quote)
+        classes = [dialect.literal(getattr(c, "item", lambda c=c: c)()) for c in estimator.classes_]
+    b = _Builder(features, dialect.quote)
     prediction, score = compiler(b, estimator, classes)
     return CompiledModel(name, b.layers, prediction, score)
 

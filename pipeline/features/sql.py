@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import FeatureConfig
-from pipeline.templates import Rendered, Templates
+from pipeline.render.templates import Rendered, Templates
 
 
 @dataclass(frozen=True)

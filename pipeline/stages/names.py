@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 
 # tables each stage writes under [tables] output_schema (staging tables hold one model's rows
 # before they replace that model's rows in the table without the suffix)
@@ -43,7 +43,7 @@ ONEHOT_SUFFIXES = ("__unknown", "__rare")
 
 def output_tables(config: Config) -> list[str]:
     """Every table a run may write, the run ledger included."""
-    from pipeline.ledger import LEDGER_TABLE
+    from pipeline.stages.ledger import LEDGER_TABLE
 
     return [config.table(name) for name in (*OUTPUT_TABLES, LEDGER_TABLE)]
 

@@ -1,8 +1,8 @@
 """Scoring on a Dask cluster: the same tasks as local workers, run by `distributed`.
 
 `Client.get_executor()` is a `concurrent.futures.Executor`, so the bounded streaming loop in
-`pipeline.scoring` drives a cluster exactly as it drives a local process pool. What differs is
-that a remote worker shares neither this machine's disk nor its memory:
+`pipeline.scoring.pool` drives a cluster exactly as it drives a local process pool. What differs
+is that a remote worker shares neither this machine's disk nor its memory:
 
 - the model directory travels once, inside a worker plugin, which writes it under each worker's
   local directory, verifies its manifest, loads it, and does the same for workers that join
@@ -24,12 +24,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import ConfigError, ModelIntegrityError, ScoringError
-from pipeline.scoring import Placement
-from pipeline.signing import SIGNATURE, SigningKey, verify_signature
+from pipeline.core.errors import ConfigError, ModelIntegrityError, ScoringError
+from pipeline.core.keys import SigningKey
+from pipeline.model.signing import SIGNATURE, verify_signature
+from pipeline.scoring.pool import Placement
 
 if TYPE_CHECKING:
-    from pipeline.model import TrainedModel
+    from pipeline.model.trained import TrainedModel
 
 try:
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -41,7 +42,7 @@ def model_files(model_dir: Path, key: SigningKey | None = None) -> dict[str, byt
     """Every file of a model directory, by its path relative to the directory, checked here
     (signature with `key`, then the manifest's hashes) in the very bytes that are shipped:
     workers load what this process verified, and never see the key."""
-    from pipeline.model import MANIFEST
+    from pipeline.model.trained import MANIFEST
 
     files = {
         p.relative_to(model_dir).as_posix(): p.read_bytes()
@@ -74,8 +75,8 @@ class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
         self._target: Path | None = None
 
     def setup(self, worker: Any) -> None:
-        from pipeline.model import TrainedModel
-        from pipeline.scoring import register_model
+        from pipeline.model.trained import TrainedModel
+        from pipeline.scoring.pool import register_model
 
         root = Path(worker.local_directory) / "pipeline-models"
         root.mkdir(parents=True, exist_ok=True)
@@ -90,7 +91,7 @@ class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
         register_model(self.parent_dir, TrainedModel.load(target))  # verifies the manifest
 
     def teardown(self, worker: Any) -> None:
-        from pipeline.scoring import forget_model
+        from pipeline.scoring.pool import forget_model
 
         forget_model(self.parent_dir)
         if self._target is not None:

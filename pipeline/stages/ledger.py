@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import is_interrupt
-from pipeline.project import Project
+from pipeline.core.errors import is_interrupt
+from pipeline.stages.project import Project
 from pipeline.warehouse import Warehouse
 
 LEDGER_TABLE = "runs"

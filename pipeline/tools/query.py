@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import load_config
-from pipeline.errors import ConfigError, WarehouseError
+from pipeline.core.errors import ConfigError, WarehouseError
 from pipeline.warehouse import Warehouse, open_warehouse
 from pipeline.warehouse.base import DEFAULT_WAIT
 from pipeline.warehouse.lock import exclusive

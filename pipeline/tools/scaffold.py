@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import PACKAGED_SQL
-from pipeline.errors import ConfigError, DataError, WarehouseError
-from pipeline.names import DATASET_COLUMN, PREDICTION_KEYS
-from pipeline.templates import Templates, hash_tree
+from pipeline.core.errors import ConfigError, DataError, WarehouseError
+from pipeline.render.templates import Templates, hash_tree, templates_for
+from pipeline.stages.names import DATASET_COLUMN, PREDICTION_KEYS
 from pipeline.warehouse.base import Warehouse
 
 NUMERIC = (
@@ -104,9 +104,9 @@ def plain_name(name: str, taken: set[str]) -> str:
 
 def tables_in(warehouse: Warehouse, schema: str) -> list[str]:
     """The tables of one schema (dataset), for an error message; empty if they cannot be listed."""
-    lit = warehouse.literal
-    if warehouse.dialect == "bigquery":
-        sql = f"SELECT table_name FROM {warehouse.quote(schema)}.INFORMATION_SCHEMA.TABLES"
+    lit = warehouse.dialect.literal
+    if warehouse.dialect.name == "bigquery":
+        sql = f"SELECT table_name FROM {warehouse.dialect.quote(schema)}.INFORMATION_SCHEMA.TABLES"
     else:
         sql = f"SELECT table_name FROM information_schema.tables WHERE table_schema = {lit(schema)}"
     try:
@@ -190,9 +190,9 @@ def make_keyed(
     warehouse.execute(sql)
     duplicates = 0
     if row_hash:
-        h = warehouse.quote(row_hash, dotted=False)
+        h = warehouse.dialect.quote(row_hash, dotted=False)
         found = warehouse.query_arrow(
-            f"SELECT count(*) - count(DISTINCT {h}) AS n FROM {warehouse.quote(view)}"
+            f"SELECT count(*) - count(DISTINCT {h}) AS n FROM {warehouse.dialect.quote(view)}"
         ).to_pylist()
         duplicates = int(found[0]["n"] or 0)
     return Keyed(
@@ -228,11 +228,11 @@ def check_label(warehouse: Warehouse, table: str, label: str) -> int:
     columns = [c for c, _ in require_table(warehouse, table)]
     if label not in columns:
         raise ConfigError(f"table {table} has no column {label!r}; it has {columns}")
-    col = warehouse.quote(label, dotted=False)
+    col = warehouse.dialect.quote(label, dotted=False)
     found = warehouse.query_arrow(
         f"SELECT count(*) AS n, count({col}) AS labelled, count(DISTINCT {col}) AS values_, "
-        f"CAST(min({col}) AS {warehouse.type_names['string']}) AS low "
-        f"FROM {warehouse.quote(table)}"
+        f"CAST(min({col}) AS {warehouse.dialect.type_name('string')}) AS low "
+        f"FROM {warehouse.dialect.quote(table)}"
     ).to_pylist()[0]
     rows, labelled = int(found["n"]), int(found["labelled"])
     if rows == 0:
@@ -265,9 +265,9 @@ def _row_numbers(
     ]
     if not ints:
         return set()
-    q = warehouse.quote
+    q = warehouse.dialect.quote
     sql = " UNION ALL ".join(
-        f"SELECT {warehouse.literal(c)} AS c, max({q(c, dotted=False)}) - "
+        f"SELECT {warehouse.dialect.literal(c)} AS c, max({q(c, dotted=False)}) - "
         f"min({q(c, dotted=False)}) + 1 AS span FROM {q(table)}"
         for c in ints
     )
@@ -305,8 +305,9 @@ def _leakage(
     else:
         if task == "binary":
             top = warehouse.query_arrow(
-                f"SELECT CAST(max({warehouse.quote(label, dotted=False)}) AS "
-                f"{warehouse.type_names['string']}) AS v FROM {warehouse.quote(table)}"
+                f"SELECT CAST(max({warehouse.dialect.column(label)}) AS "
+                f"{warehouse.dialect.type_name('string')}) AS v "
+                f"FROM {warehouse.dialect.quote(table)}"
             ).to_pylist()
             context["positive"] = top[0]["v"]
             context["auc"] = numeric
@@ -613,14 +614,14 @@ def init_project(
     keyed = None
     said = notes if notes is not None else []
     if from_table and warehouse is not None:
-        templates = Templates(sql_source, warehouse)
+        templates = templates_for(sql_source, warehouse.dialect)
         # refused before the first write: init leaves no view behind for a table it cannot use
         unlabelled_rows = check_label(warehouse, from_table, label)
         keyed = make_keyed(warehouse, templates, from_table, id_column, label)
         labelled = keyed.table
         if unlabelled_rows:
             labelled = f"{from_table}_labelled"
-            q = warehouse.quote
+            q = warehouse.dialect.quote
             where = f"{q(keyed.label, dotted=False)} IS {{}}NULL"
             warehouse.execute(
                 f"CREATE OR REPLACE VIEW {q(labelled)} AS SELECT * FROM {q(keyed.table)} "

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Config, load_config
-from pipeline.errors import ConfigError, DataError, MissingInputError, WarehouseError
-from pipeline.preprocessing import Source, Spec
-from pipeline.templates import Templates
+from pipeline.core.errors import ConfigError, DataError, MissingInputError, WarehouseError
+from pipeline.features.sql import Source, Spec
+from pipeline.render.templates import Templates, templates_for
 from pipeline.warehouse import Warehouse, open_warehouse
 from pipeline.warehouse.lock import exclusive
 
@@ -30,7 +30,9 @@ class Project:
         the warehouse is held only around reads and writes, as a run needs."""
         config = load_config(config_path)
         with open_warehouse(config.warehouse, read_only=read_only, on_demand=on_demand) as wh:
-            yield cls(config=config, warehouse=wh, templates=Templates(config.sql_dir, wh))
+            yield cls(
+                config=config, warehouse=wh, templates=templates_for(config.sql_dir, wh.dialect)
+            )
 
     def exclusive_run(self, run_id: str) -> AbstractContextManager[None]:
         """One run at a time: a second one fails at once, naming this one."""

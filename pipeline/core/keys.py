@@ -1,19 +1,12 @@
-"""Signed model directories: a model directory is code (its estimator is a pickle), so one made
-elsewhere is loaded only if it carries a signature made with the project's key.
-
-The manifest lists the sha256 of every file; that finds accidents, but anyone who can replace
-`model.joblib` can rewrite the manifest too. The `signature` file holds an HMAC-SHA256 of the
-manifest's exact bytes under a secret key the project holds, and the key's id (the first 16 hex
-digits of its sha256), so a directory signed with another key is reported as such. Checking the
-signature first, then the manifest's hashes, then unpickling, means nothing in a directory is
-trusted before the key vouches for it.
+"""Signing keys: the secret a project holds to vouch for its model directories. Reading one is
+a config-time check (a missing or weak key fails before the first write), so it lives below
+both the config and the model directory; signing and verifying live in `pipeline.model.signing`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -21,12 +14,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import ConfigError, ModelIntegrityError
+from pipeline.core.errors import ConfigError
 
 log = logging.getLogger("pipeline")
 
-SIGNATURE = "signature"
-ALGORITHM = "hmac-sha256"
 KEY_BYTES = 32
 #: shorter keys are refused: an HMAC is no stronger than its key
 MIN_KEY_BYTES = 16
@@ -119,46 +110,3 @@ def read_key(path: Path) -> SigningKey:
 def load_key(path: Path | None) -> SigningKey | None:
     """The configured key ([model] signing_key), or None when there is none."""
     return None if path is None else read_key(path)
-
-
-def signature_bytes(key: SigningKey, manifest: bytes) -> bytes:
-    """The `signature` file's content for a manifest."""
-    value = {"algorithm": ALGORITHM, "key_id": key.key_id, "manifest_hmac": key.sign(manifest)}
-    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
-
-
-def verify_signature(
-    model_dir: Path, manifest: bytes | None, signature: bytes | None, key: SigningKey
-) -> None:
-    """Refuse a directory whose manifest `key` did not sign. `manifest` and `signature` are
-    the files' bytes (None: absent); the manifest's hashes are trusted only after this."""
-    key.check_outside(model_dir)
-    if manifest is None:
-        raise ModelIntegrityError(
-            f"{model_dir / 'manifest.json'} not found: {model_dir} is not a model directory"
-        )
-    if signature is None:
-        raise ModelIntegrityError(
-            f"{model_dir} is not signed and a signing key is configured: refusing to load a "
-            "model directory the key does not vouch for"
-        )
-    try:
-        sig = json.loads(signature)
-        key_id, mac = str(sig["key_id"]), str(sig["manifest_hmac"])
-        if sig.get("algorithm") != ALGORITHM:
-            raise ValueError(f"algorithm {sig.get('algorithm')!r}, not {ALGORITHM!r}")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelIntegrityError(
-            f"{model_dir / SIGNATURE} is not a valid signature ({exc}): refusing to load "
-            f"{model_dir}"
-        ) from None
-    if not hmac.compare_digest(key_id, key.key_id):
-        raise ModelIntegrityError(
-            f"{model_dir} is signed with key {key_id}, not the configured key {key.key_id}: "
-            "refusing to load it"
-        )
-    if not hmac.compare_digest(mac, key.sign(manifest)):
-        raise ModelIntegrityError(
-            f"{model_dir}: the signature does not match manifest.json under key {key.key_id}; "
-            "the directory changed after it was signed: refusing to load it"
-        )

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError, DataError, PipelineError
-from pipeline.preprocessing import Source, Spec
-from pipeline.project import Project
+from pipeline.core.errors import ConfigError, DataError, PipelineError
+from pipeline.features.sql import Source, Spec
+from pipeline.stages.project import Project
 
 if TYPE_CHECKING:
-    from pipeline.stages import RunOptions
+    from pipeline.stages.base import RunOptions
 
 SAMPLE = 5
 
@@ -205,7 +205,7 @@ def check_before_writes(project: Project, options: RunOptions, stages: list[str]
     names, a training split the task cannot learn from, a models directory train cannot write
     to, a model that does not exist or was made for another task, raw types that changed since
     training. The stages check these again; here they are refused while nothing has changed."""
-    from pipeline.names import check_names
+    from pipeline.stages.names import check_names
 
     check_names(project.config)
     if "train" in stages:
@@ -220,10 +220,10 @@ def check_label_classes(project: Project, rebuilt: bool) -> None:
     query: over the split clean.sql makes of the raw table when preprocess runs too (features
     are left out, so nothing is cast yet), else over features_train."""
     cfg, wh = project.config, project.warehouse
-    label = wh.quote(cfg.label_column)
+    label = wh.dialect.quote(cfg.label_column)
     if rebuilt:
         project.check_raw_columns()  # names a missing table or column before SQL reads it
-        from pipeline.preprocessing import clean_sql
+        from pipeline.features.sql import clean_sql
 
         spec = replace(project.spec, features=())
         labelled = [s for s in project.raw_sources() if s.labelled]
@@ -233,7 +233,7 @@ def check_label_classes(project: Project, rebuilt: bool) -> None:
         table = project.table("features_train")
         if not wh.table_exists(table):
             return  # train says to run preprocess first
-        relation, named = wh.quote(table), table
+        relation, named = wh.dialect.quote(table), table
     train = "dataset = 'train'"
     row = wh.query_arrow(
         f"SELECT count(*) AS n_all, sum(CASE WHEN {train} THEN 1 ELSE 0 END) AS n, "
@@ -279,7 +279,7 @@ def check_model_to_score(
 ) -> None:
     """The model predict/evaluate will use exists, fits this config, and, for predict, reads
     columns of the types it was trained on."""
-    from pipeline.model import TrainedModel
+    from pipeline.model.trained import TrainedModel
     from pipeline.stages.predict import (
         check_model_fits,
         check_types,
@@ -305,7 +305,7 @@ def check_model_to_score(
     meta = TrainedModel.read_meta(resolve_model_dir(project, options))
     check_model_fits(project, meta)
     if "predict" in stages and meta.get("raw_types") is not None:
-        from pipeline.preprocessing import Spec
+        from pipeline.features.sql import Spec
 
         spec, model_id = Spec.from_dict(meta["spec"]), meta["model_id"]
         check_types(project, spec, meta["raw_types"], f"model {model_id} was trained on")

@@ -8,7 +8,7 @@
     config.toml         the project config the model was trained with
     sql/                the preprocessing templates (and macros) it was trained with
     manifest.json       sha256 of every file above
-    signature           with a [model] signing_key: an HMAC of manifest.json (pipeline.signing)
+    signature           with a [model] signing_key: an HMAC of manifest.json (model/signing.py)
 
 `TrainedModel.load(dir).predict(df)` replays the frozen SQL on a DataFrame in an in-memory
 DuckDB and then the estimator: the same code path the batch predict stage uses.
@@ -28,18 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.errors import DataError, ModelIntegrityError
-from pipeline.features import Stats, plan
-from pipeline.preprocessing import Source, Spec, transform_sql, unseen_sql
-from pipeline.signing import SIGNATURE, SigningKey, signature_bytes, verify_signature
-from pipeline.templates import Templates, hash_tree
+from pipeline.core.errors import DataError, ModelIntegrityError
+from pipeline.core.keys import SigningKey
+from pipeline.features.plan import Stats, plan
+from pipeline.features.sql import Source, Spec, transform_sql, unseen_sql
+from pipeline.model.signing import SIGNATURE, signature_bytes, verify_signature
+from pipeline.render.templates import Templates, hash_tree, templates_for
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from pipeline.model_sql import CompiledModel
-    from pipeline.warehouse.base import Warehouse
+    from pipeline.render.compile import CompiledModel
+    from pipeline.render.dialect import Dialect
 
 MANIFEST = "manifest.json"
 #: the view predict(df) registers its rows as
@@ -158,24 +159,24 @@ class TrainedModel:
     def plans(self) -> list[dict[str, Any]]:
         return plan(self.spec.features, self.stats)
 
-    def templates(self, warehouse: Warehouse) -> Templates:
+    def templates(self, dialect: Dialect) -> Templates:
         """This model's own copy of the SQL."""
-        return Templates(self.sql_dir, warehouse)
+        return templates_for(self.sql_dir, dialect)
 
     def transform_sql(
-        self, warehouse: Warehouse, sources: list[Source], datasets: list[str] | None
+        self, dialect: Dialect, sources: list[Source], datasets: list[str] | None
     ) -> tuple[str, dict[str, str]]:
-        """This model's frozen preprocessing, rendered for `warehouse` over raw `sources`."""
+        """This model's frozen preprocessing, rendered in `dialect` over raw `sources`."""
         return transform_sql(
-            self.templates(warehouse), self.spec, self.plans(), sources, datasets, False
+            self.templates(dialect), self.spec, self.plans(), sources, datasets, False
         )
 
     def unseen_sql(
-        self, warehouse: Warehouse, sources: list[Source], datasets: list[str], run_id: str
+        self, dialect: Dialect, sources: list[Source], datasets: list[str], run_id: str
     ) -> str:
         """Count the categorical values in `sources` that this model's training never saw."""
         return unseen_sql(
-            self.templates(warehouse),
+            self.templates(dialect),
             self.spec,
             self.plans(),
             sources,
@@ -186,7 +187,7 @@ class TrainedModel:
 
     def in_warehouse_sql(
         self,
-        warehouse: Warehouse,
+        dialect: Dialect,
         templates: Templates,
         sources: list[Source],
         datasets: list[str],
@@ -196,12 +197,10 @@ class TrainedModel:
         """The warehouse-side twin of `predict`: this model's frozen preprocessing and its
         estimator compiled to SQL, as one query that yields the predictions table's rows.
         `templates` holds the wrapping query (sql/predict/in_warehouse.sql)."""
-        from pipeline.model_sql import compile_estimator, scoring_query
+        from pipeline.render.compile import compile_estimator, scoring_query
 
-        features, hashes = self.transform_sql(warehouse, sources, datasets)
-        compiled = compile_estimator(
-            self.estimator, self.feature_names, warehouse.quote, warehouse.literal
-        )
+        features, hashes = self.transform_sql(dialect, sources, datasets)
+        compiled = compile_estimator(self.estimator, self.feature_names, dialect)
         rendered = scoring_query(
             templates, compiled, features, self.spec.id, prediction_type, run_id, self.model_id
         )
@@ -237,7 +236,9 @@ class TrainedModel:
                 from pipeline.warehouse.duckdb import DuckDBWarehouse
 
                 wh = DuckDBWarehouse.in_memory()
-                sql, _ = self.transform_sql(wh, [Source(SERVING_VIEW, False, "input")], None)
+                sql, _ = self.transform_sql(
+                    wh.dialect, [Source(SERVING_VIEW, False, "input")], None
+                )
                 self._serving = (wh, sql)
             wh, sql = self._serving
             wh.register(SERVING_VIEW, df)
@@ -455,7 +456,7 @@ def feature_matrix(table: Any, names: list[str]) -> np.ndarray:
 
 
 def _categories(model: TrainedModel) -> list[dict[str, Any]]:
-    from pipeline.features import category_columns
+    from pipeline.features.plan import category_columns
 
     return category_columns(model.plans())
 

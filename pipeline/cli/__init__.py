@@ -2,6 +2,8 @@
 
 Heavy libraries (pandas, scikit-learn, DuckDB) are imported inside the commands, so `--help`
 and option errors answer at once.
+
+May import: every package.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import Any, TypeVar
 
 import typer
 
-from pipeline.errors import PipelineError, is_interrupt
-from pipeline.vocabulary import Executor
+from pipeline.core.errors import PipelineError, is_interrupt
+from pipeline.core.vocabulary import Executor
 
 app = typer.Typer(
     help="SQL-first, warehouse-backed ML: SQL does the data work, Python fits and scores.",
@@ -224,9 +226,9 @@ def run(
 
     def go() -> Any:
         from pipeline.config import load_config
-        from pipeline.ledger import new_run_id
-        from pipeline.runner import run_stages
-        from pipeline.stages import RunOptions
+        from pipeline.stages.base import RunOptions
+        from pipeline.stages.ledger import new_run_id
+        from pipeline.stages.runner import run_stages
 
         load_config(config)  # a broken config fails before a run id is handed out
         base = config.resolve().parent
@@ -286,7 +288,7 @@ def sql(
     _logging(quiet=True)
 
     def go() -> None:
-        from pipeline.query import format_result, run_query
+        from pipeline.tools.query import format_result, run_query
 
         table = run_query(config, query, warehouse=warehouse, write=write, wait=wait)
         typer.echo(format_result(table, format.value))
@@ -314,8 +316,8 @@ def compare(
     _logging(quiet=True)
 
     def go() -> None:
-        from pipeline.query import format_result
         from pipeline.stages.evaluate import compare_from_path
+        from pipeline.tools.query import format_result
 
         typer.echo(format_result(compare_from_path(config, a, b), format.value))
 
@@ -358,14 +360,14 @@ def ingest(
     def go() -> None:
         from contextlib import AbstractContextManager, suppress
 
-        from pipeline.ingest import ingest as ingest_files
+        from pipeline.tools.ingest import ingest as ingest_files
         from pipeline.warehouse import Warehouse, open_warehouse
         from pipeline.warehouse.duckdb import DuckDBWarehouse
         from pipeline.warehouse.lock import exclusive
 
         opened: AbstractContextManager[Warehouse]
         if warehouse is not None and warehouse_config is not None:
-            from pipeline.errors import ConfigError
+            from pipeline.core.errors import ConfigError
 
             raise ConfigError("give --warehouse or --warehouse-config, not both")
         db: Path | None = warehouse  # the DuckDB file loaded into, if it is one
@@ -451,8 +453,8 @@ def init(
         import os
         from contextlib import AbstractContextManager
 
-        from pipeline.errors import ConfigError, WarehouseError
-        from pipeline.scaffold import init_project
+        from pipeline.core.errors import ConfigError, WarehouseError
+        from pipeline.tools.scaffold import init_project
         from pipeline.warehouse import Warehouse, open_warehouse
         from pipeline.warehouse.duckdb import DuckDBWarehouse
 
@@ -522,7 +524,7 @@ def show(config: Path = CONFIG) -> None:
     _logging(quiet=True)
 
     def go() -> None:
-        from pipeline.show import show_from_path
+        from pipeline.tools.show import show_from_path
 
         typer.echo(show_from_path(config))
 
@@ -545,8 +547,8 @@ def build_example(
     """
 
     def go() -> None:
-        from pipeline.errors import ConfigError
-        from pipeline.example import TITANIC, build_warehouse
+        from pipeline.core.errors import ConfigError
+        from pipeline.tools.example import TITANIC, build_warehouse
 
         tables = dict(TITANIC)
         if csv:
@@ -591,7 +593,7 @@ def keygen(
     """
 
     def go() -> None:
-        from pipeline.signing import write_key
+        from pipeline.core.keys import write_key
 
         key = write_key(out)
         typer.echo(f"{out}: key {key.key_id}")
