@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import ConfigError, ModelIntegrityError
-from pipeline.model.signing import read_key, write_key
+from pipeline.core.keys import read_key, write_key
 from pipeline.model.trained import TrainedModel
 from pipeline.scoring.dask import model_files
 from pipeline.stages.base import RunOptions
