@@ -81,3 +81,34 @@ class ColumnType(StrEnum):
     float = "float"
     bool = "bool"
     timestamp = "timestamp"
+
+
+class OutputFormat(StrEnum):
+    """How `pipeline sql` and `pipeline compare` print a result."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class FileFormat(StrEnum):
+    """The data files `pipeline ingest` reads."""
+
+    csv = "csv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+class Encoding(StrEnum):
+    """The text encodings `pipeline ingest` reads CSV files in."""
+
+    utf8 = "utf-8"
+    latin1 = "latin-1"
+
+
+class DecimalSeparator(StrEnum):
+    """How numbers in a CSV file separate their decimals: `188.4` or `188,4`."""
+
+    point = "."
+    comma = ","

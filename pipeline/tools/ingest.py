@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config import check_table_name
+from pipeline.core.identifiers import check_table_name
 from pipeline.core.errors import ConfigError, DataError, WarehouseError
 from pipeline.warehouse.base import Warehouse
 

@@ -1,0 +1,125 @@
+"""The sections of pipeline.toml other than [warehouse] and [[features]], one model each."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+from pipeline.config.values import (
+    ColumnName,
+    ConfigPath,
+    Identifier,
+    Number,
+    Scalar,
+    TableName,
+    dotted,
+    number,
+    package,
+)
+from pipeline.core.vocabulary import ContractType, Executor, OnTypeChange, Task
+
+
+class Section(BaseModel):
+    """A section refuses keys it does not know, and is never changed once read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TablesConfig(Section):
+    labelled: TableName = Field(description="has the label; split into train and holdout")
+    unlabelled: TableName | None = Field(default=None, description="scored only")
+    output_schema: Identifier = Field(description="every table the pipeline writes goes here")
+
+
+class ColumnsConfig(Section):
+    id: Identifier
+    label: Identifier
+    task: Task = Task.binary
+
+
+class SplitConfig(Section):
+    holdout_fraction: Number = Field(default=0.2, gt=0, lt=1)
+    salt: StrictStr = Field(default="split-v1", description="change it to draw a different split")
+    by: ColumnName | None = Field(
+        default=None,
+        description="the column hashed for the split (default: the id); rows sharing its value "
+        "(identical rows, one patient's visits) land on the same side",
+    )
+
+
+def _select_params(params: dict[str, Any], estimator: str) -> dict[str, Any]:
+    """[model.params] is either the parameters themselves, or one table per estimator class
+    ([model.params.RandomForestClassifier], ...), so switching models changes one line."""
+    tables = {k: v for k, v in params.items() if isinstance(v, dict)}
+    if not tables:
+        return dict(params)
+    if len(tables) != len(params):
+        raise ValueError("[model.params] mixes plain parameters with per-estimator tables")
+    class_name = estimator.rpartition(".")[2]
+    return dict(tables.get(estimator, tables.get(class_name, {})))
+
+
+class ModelConfig(Section):
+    estimator: Annotated[StrictStr, AfterValidator(dotted)] = Field(
+        description="any scikit-learn estimator by dotted path"
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the estimator's parameters, or one table per estimator class",
+    )
+    packages: list[Annotated[StrictStr, AfterValidator(package)]] = Field(
+        default_factory=list, description="packages the model needs to load"
+    )
+    signing_key: ConfigPath | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chosen_params(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("params"), dict)
+            and isinstance(data.get("estimator"), str)
+        ):
+            data = {**data, "params": _select_params(data["params"], data["estimator"])}
+        return data
+
+
+class ScoringConfig(Section):
+    executor: Executor = Executor.auto
+    workers: StrictInt = Field(default=0, ge=0, description="0: one per core")
+    batch_rows: StrictInt = Field(default=50_000, ge=1)
+    scheduler: StrictStr | None = Field(
+        default=None, description='Dask scheduler, for executor "dask"'
+    )
+    on_type_change: OnTypeChange = OnTypeChange.refuse
+
+
+class EvaluateConfig(Section):
+    slices: tuple[ColumnName, ...] = Field(
+        default=(), description="raw labelled columns to break the metrics down by"
+    )
+    threshold: Annotated[float, Field(ge=0, le=1), BeforeValidator(number)] | None = Field(
+        default=None,
+        description="score >= threshold is positive; unset: the model's label",
+    )
+    calibration_bins: StrictInt = Field(default=10, ge=1, le=1000)
+
+
+class ContractRules(Section):
+    type: ContractType | None = None
+    not_null: StrictBool = False
+    unique: StrictBool = False
+    accepted: list[Scalar] | None = Field(default=None, min_length=1)
+    min: Number | None = None
+    max: Number | None = None
