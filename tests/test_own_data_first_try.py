@@ -302,7 +302,7 @@ def test_leakage_is_measured_in_sql(tmp_path: Path) -> None:
     import pandas as pd
 
     from pipeline.render.templates import Templates
-    from pipeline.tools.scaffold import propose
+    from pipeline.tools.init import propose
 
     rng = np.random.default_rng(0)
     n = 400
@@ -340,7 +340,7 @@ def test_a_lone_null_is_not_called_leakage(tmp_path: Path) -> None:
     import pandas as pd
 
     from pipeline.render.templates import Templates
-    from pipeline.tools.scaffold import propose
+    from pipeline.tools.init import propose
 
     n = 300
     y = np.zeros(n, dtype=int)

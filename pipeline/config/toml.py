@@ -10,7 +10,8 @@ from typing import Any
 def toml_value(value: Any, *, escape: bool = False) -> str:
     """`value` written as in a TOML file (a string in double quotes, true/false, a list in
     brackets). `escape` writes non-ASCII characters as \\u escapes, still valid TOML: messages
-    use it, so that a look-alike letter (a Cyrillic a in `binary`) shows as \\u0430."""
+    use it, so that a look-alike letter (a Cyrillic a in `binary`) shows as \\u0430; so do the
+    [warehouse] lines `pipeline init --warehouse-config` copies, as they always have."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -9,6 +9,7 @@ have any, so a raw name gets a plain one made from it (`sample.yr` -> `sample_yr
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pipeline.core.errors import ConfigError
 
@@ -62,3 +63,16 @@ def plain_identifier(text: str, fallback: str, digit_prefix: str) -> str:
     leading digit (`2nd class` -> `f_2nd_class` with prefix `f_`)."""
     name = underscored(text, fallback)
     return f"{digit_prefix}{name}" if name[0].isdigit() else name
+
+
+def plain_name(name: str, taken: set[str]) -> str:
+    """A plain identifier for a raw column name (`sample.yr` -> `sample_yr`, `größe` ->
+    `grosse`), not one of `taken`; adds it to `taken`."""
+    text = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    text = text.encode("ascii", "ignore").decode()
+    base = plain_identifier(text, "column", "c_")
+    candidate, i = base, 2
+    while candidate.lower() in {t.lower() for t in taken}:
+        candidate, i = f"{base}_{i}", i + 1
+    taken.add(candidate)
+    return candidate

@@ -16,6 +16,19 @@ TITANIC = {
 }
 
 
+def csv_tables(items: list[str] | None) -> dict[str, Path]:
+    """`--csv SCHEMA.TABLE=PATH` options as tables to build; none given: the Titanic CSVs."""
+    if not items:
+        return dict(TITANIC)
+    tables = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--csv {item!r} must be SCHEMA.TABLE=PATH")
+        tables[name] = Path(path)
+    return tables
+
+
 def build_warehouse(out: Path, tables: dict[str, Path]) -> dict[str, int]:
     """Write a fresh DuckDB file holding each CSV as a table, replacing `out` in one rename.
 

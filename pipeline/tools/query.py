@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import load_config
 from pipeline.core.errors import ConfigError, WarehouseError
+from pipeline.core.vocabulary import OutputFormat
 from pipeline.warehouse import Warehouse, open_warehouse
 from pipeline.warehouse.base import DEFAULT_WAIT
 from pipeline.warehouse.lock import exclusive
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-FORMATS = ("table", "csv", "json", "jsonl")
 
 
 def open_for_query(
@@ -83,21 +82,21 @@ def _statement_result(sql: str, table: pa.Table) -> pa.Table:
     return pa.table({DONE_COLUMN: [done]})
 
 
-def format_result(table: pa.Table, fmt: str = "table", max_rows: int = 100) -> str:
+def format_result(table: pa.Table, fmt: str = OutputFormat.table, max_rows: int = 100) -> str:
     """A readable table (truncated with a note past max_rows), CSV, or a JSON array."""
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
-    if fmt == "json":
+    if fmt not in tuple(OutputFormat):
+        raise ConfigError(f"unknown format {fmt!r}; formats: {', '.join(OutputFormat)}")
+    if fmt == OutputFormat.json:
         rows = [_json_value(row) for row in table.to_pylist()]
         return json.dumps(rows, default=str, indent=2, allow_nan=False)
-    if fmt == "jsonl":
+    if fmt == OutputFormat.jsonl:
         return "\n".join(
             json.dumps(_json_value(row), default=str, allow_nan=False) for row in table.to_pylist()
         )
-    if fmt == "table" and table.column_names == [DONE_COLUMN]:
+    if fmt == OutputFormat.table and table.column_names == [DONE_COLUMN]:
         return str(table.column(0)[0])
     df = table.to_pandas()
-    if fmt == "csv":
+    if fmt == OutputFormat.csv:
         return str(df.to_csv(index=False)).rstrip("\n")
     if df.empty:
         return " | ".join(table.column_names) + "\n(0 rows)"
