@@ -5,17 +5,15 @@ only names columns and picks the statistic each setting asks for."""
 from __future__ import annotations
 
 import math
-import re
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
 from pipeline.config import FeatureConfig
 from pipeline.core.errors import DataError
+from pipeline.core.identifiers import UNSAFE as _UNSAFE
 
 Stats = dict[str, dict[str, Any]]
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
 
 # fit_stats.sql cuts each scaled value into LIMBS whole numbers of LIMB_BITS bits (keep equal)
