@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.core.vocabulary import Task
 from pipeline.render.templates import Templates
 from pipeline.tools.init.profile import is_numeric
 from pipeline.warehouse.base import Warehouse
@@ -21,7 +22,7 @@ def find_leakage(
     templates: Templates,
     table: str,
     label: str,
-    task: str,
+    task: Task,
     columns: dict[str, str],
     profile: dict[str, dict[str, Any]],
     candidates: list[str],
@@ -38,10 +39,10 @@ def find_leakage(
         "nulls": [],
         "corr": [],
     }
-    if task == "regression":
+    if task == Task.regression:
         context["corr"] = numeric
     else:
-        if task == "binary":
+        if task == Task.binary:
             top = warehouse.query_arrow(
                 f"SELECT CAST(max({warehouse.dialect.column(label)}) AS "
                 f"{warehouse.dialect.type_name('string')}) AS v "

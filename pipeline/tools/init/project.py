@@ -8,6 +8,7 @@ from pathlib import Path
 from pipeline.config import PACKAGED_SQL
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.identifiers import underscored
+from pipeline.core.vocabulary import Task
 from pipeline.render.templates import hash_tree, templates_for
 from pipeline.tools.init.keyed import make_keyed
 from pipeline.tools.init.names import ROW_NUMBERS
@@ -132,7 +133,7 @@ def init_project(
                 said.append(f"{column}: {why}")
     else:
         proposal = Proposal(
-            task="binary",
+            task=Task.binary,
             features=[{"column": "feature_1", "type": "numeric", "impute": "median"}],
         )
         labelled = from_table or "raw.my_table"

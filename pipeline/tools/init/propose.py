@@ -7,6 +7,7 @@ from typing import Any
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.identifiers import is_identifier
+from pipeline.core.vocabulary import Task
 from pipeline.render.templates import Templates
 from pipeline.tools.init.leakage import find_leakage
 from pipeline.tools.init.names import ROW_NUMBERS, WRITTEN, needs_name, own_name
@@ -21,7 +22,7 @@ from pipeline.warehouse.base import Warehouse
 
 @dataclass
 class Proposal:
-    task: str
+    task: Task
     features: list[dict[str, Any]] = field(default_factory=list)
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (column, why)
 
@@ -47,11 +48,11 @@ def propose(
 
     label_distinct = profile[label]["distinct_values"]
     if label_distinct == 2:
-        task = "binary"
+        task = Task.binary
     elif not is_numeric(columns[label]) or label_distinct <= 20:
-        task = "multiclass"
+        task = Task.multiclass
     else:
-        task = "regression"
+        task = Task.regression
 
     proposal = Proposal(task=task)
     candidates = []

@@ -4,6 +4,7 @@ README."""
 from __future__ import annotations
 
 from pipeline.config.toml import toml_value
+from pipeline.core.vocabulary import Task
 from pipeline.tools.init.keyed import Keyed
 from pipeline.tools.init.propose import Proposal
 
@@ -107,7 +108,7 @@ def config_text(
         ]
     estimator = (
         "sklearn.ensemble.HistGradientBoostingRegressor"
-        if proposal.task == "regression"
+        if proposal.task == Task.regression
         else "sklearn.ensemble.HistGradientBoostingClassifier"
     )
     lines += [
