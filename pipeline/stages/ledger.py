@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import is_interrupt
+from pipeline.core.vocabulary import ColumnType
 from pipeline.stages.project import Project
 from pipeline.warehouse import Warehouse
 
 LEDGER_TABLE = "runs"
+#: the ledger column that says what a row's status does not (a stage run without a transaction)
+NOTES = "notes"
 
 
 def new_run_id() -> str:
@@ -112,21 +115,29 @@ def record(
         # recorded once: the runner records a Ctrl-C that no stage's row took
         with suppress(AttributeError, TypeError):
             error.ledger_recorded = True  # type: ignore[attr-defined]
+    note = project.warehouse.transaction_note()
     try:
-        _write_row(project, project.warehouse, row)
+        _write_row(project, project.warehouse, row, note)
     except Exception:
         if not interrupted:
             raise
         from pipeline.warehouse import open_warehouse
 
         with open_warehouse(project.config.warehouse, on_demand=True) as fresh:
-            _write_row(project, fresh, row)
+            _write_row(project, fresh, row, note)
 
 
-def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
+def _write_row(project: Project, wh: Warehouse, row: dict[str, Any], note: str | None) -> None:
+    """The row, and `note` (that the stage ran without a transaction) in a `notes` column
+    that a ledger gains the first time it needs one: a ledger on a warehouse with
+    transactions keeps the columns it always had."""
     table = project.table(LEDGER_TABLE)
     t = project.templates
     with wh.writing(), wh.transaction():  # a short write of its own
         wh.ensure_schema(project.config.output_schema)
         wh.execute(t.render("ledger/create.sql", table=table).sql)
         wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)
+        if note:
+            wh.add_missing_columns(table, [(NOTES, wh.dialect.type_name(ColumnType.string))])
+            where = {"run_id": row["run_id"], "stage": row["stage"]}
+            wh.update_rows(table, {NOTES: note}, where)
