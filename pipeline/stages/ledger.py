@@ -115,21 +115,20 @@ def record(
         # recorded once: the runner records a Ctrl-C that no stage's row took
         with suppress(AttributeError, TypeError):
             error.ledger_recorded = True  # type: ignore[attr-defined]
-    note = project.warehouse.transaction_note()
     try:
-        _write_row(project, project.warehouse, row, note)
+        _write_row(project, project.warehouse, row)
     except Exception:
         if not interrupted:
             raise
         from pipeline.warehouse import open_warehouse
 
         with open_warehouse(project.config.warehouse, on_demand=True) as fresh:
-            _write_row(project, fresh, row, note)
+            _write_row(project, fresh, row)
 
 
-def _write_row(project: Project, wh: Warehouse, row: dict[str, Any], note: str | None) -> None:
-    """The row, and `note` (that the stage ran without a transaction) in a `notes` column
-    that a ledger gains the first time it needs one: a ledger on a warehouse with
+def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
+    """The row, and on a warehouse without transactions that the stage ran without one, in a
+    `notes` column the ledger gains the first time it needs it: a ledger on a warehouse with
     transactions keeps the columns it always had."""
     table = project.table(LEDGER_TABLE)
     t = project.templates
@@ -137,6 +136,7 @@ def _write_row(project: Project, wh: Warehouse, row: dict[str, Any], note: str |
         wh.ensure_schema(project.config.output_schema)
         wh.execute(t.render("ledger/create.sql", table=table).sql)
         wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)
+        note = wh.transaction_note()
         if note:
             wh.add_missing_columns(table, [(NOTES, wh.dialect.type_name(ColumnType.string))])
             where = {"run_id": row["run_id"], "stage": row["stage"]}
