@@ -262,14 +262,15 @@ class Warehouse(ABC):
             "so a failure can leave part of the stage's writes in place"
         )
 
+    # the steps of `transaction()`, for an engine that `supports_transactions`
     def _begin(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} supports no transactions")
+        raise NotImplementedError
 
     def _commit(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} supports no transactions")
+        raise NotImplementedError
 
     def _rollback(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} supports no transactions")
+        raise NotImplementedError
 
     # --- engine errors --------------------------------------------------------------------
     @contextmanager
@@ -282,8 +283,7 @@ class Warehouse(ABC):
             raise WarehouseError(self._error_message(exc, doing)) from exc
 
     def _error_types(self) -> tuple[type[BaseException], ...]:
-        """The exceptions the engine's client raises for a failed statement."""
-        return ()
+        return ()  # the exceptions the engine's client raises for a failed statement
 
     def _error_message(self, exc: BaseException, doing: str) -> str:
         return engine_error(exc)
