@@ -229,3 +229,45 @@ def test_same_model_id_on_duckdb_and_bigquery_at_scale(
     here = _rows(local, "SELECT feature, stat, category, value FROM scale.feature_stats")
     there = _rows(config, "SELECT feature, stat, category, value FROM scale.feature_stats")
     assert here == there  # exactly, not approximately
+
+
+def test_bigquery_stage_says_it_ran_without_a_transaction(
+    tmp_path: Path, bigquery_emulator: str
+) -> None:
+    """A stage on a warehouse without transactions says so, in its output and its ledger row
+    (raw tables and an output schema of its own in the session's emulator)."""
+    from pipeline.stages.ledger import NOTES
+    from tests.conftest import write_config
+    from tests.synthetic import write_warehouse
+    from tests.test_transactions import SAID
+
+    runner = CliRunner()
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_warehouse(warehouse, 300, 50)
+    local = write_config(tmp_path, warehouse, n_estimators="5", output_schema='"notx"')
+    config = bigquery_config(local, bigquery_emulator)
+    config.write_text(config.read_text().replace("raw.titanic_", "raw.notx_"))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    for table in ("titanic_train", "titanic_test"):
+        con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
+    con.close()
+    for table in ("titanic_train", "titanic_test"):
+        name = f"raw.{table.replace('titanic_', 'notx_')}"
+        jsonl = str(tmp_path / f"{table}.jsonl")
+        out = runner.invoke(app, ["ingest", jsonl, "--table", name, "--replace", "-c", str(config)])
+        assert out.exit_code == 0, out.output
+
+    # the second stage finds the ledger's notes column there already
+    for stage in ("preprocess", "train"):
+        out = runner.invoke(
+            app, ["run", "--stage", stage, "-c", str(config), "--models-dir", str(tmp_path)]
+        )
+        assert out.exit_code == 0, out.output
+        said = [line for line in out.output.splitlines() if SAID in line]
+        assert said and said[0].startswith(f"{stage}: "), out.output
+    ledger = _rows(config, f"SELECT stage, status, {NOTES} FROM notx.runs")
+    assert [(stage, status) for stage, status, _ in ledger] == [
+        ("preprocess", "success"),
+        ("train", "success"),
+    ]
+    assert all(isinstance(note, str) and note.startswith(SAID) for _, _, note in ledger), ledger

@@ -47,17 +47,21 @@ def holds_own_warehouse(body: StageBody) -> StageBody:
 def run_recorded(project: Project, options: RunOptions, stage: str, body: StageBody) -> StageResult:
     """Run a stage body on an open project: its writes commit together or not at all, and its
     ledger row is written afterwards, outside that transaction, whatever the outcome. A body
-    not marked `holds_own_warehouse` holds the warehouse for writing from start to end."""
+    not marked `holds_own_warehouse` holds the warehouse for writing from start to end. On a
+    warehouse without transactions the stage says so, in its messages and its ledger row."""
     from pipeline.stages.ledger import recorded
 
     wh = project.warehouse
     if body in _SELF_HOLDING:
         with recorded(project, options.run_id, stage) as result:
             body(project, options, result)
-        return result
-    # one hold for the body and its ledger row, so readers wait once, not twice in a row
-    with wh.writing(), recorded(project, options.run_id, stage) as result, wh.transaction():
-        body(project, options, result)
+    else:
+        # one hold for the body and its ledger row, so readers wait once, not twice in a row
+        with wh.writing(), recorded(project, options.run_id, stage) as result, wh.transaction():
+            body(project, options, result)
+    note = wh.transaction_note()  # on a warehouse whose writes cannot commit together
+    if note:
+        result.messages.append(f"{stage}: {note}")
     return result
 
 

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import is_interrupt
+from pipeline.core.vocabulary import ColumnType
 from pipeline.stages.project import Project
 from pipeline.warehouse import Warehouse
 
 LEDGER_TABLE = "runs"
+#: the ledger column that says what a row's status does not (a stage run without a transaction)
+NOTES = "notes"
 
 
 def new_run_id() -> str:
@@ -124,9 +127,17 @@ def record(
 
 
 def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
+    """The row, and on a warehouse without transactions that the stage ran without one, in a
+    `notes` column the ledger gains the first time it needs it: a ledger on a warehouse with
+    transactions keeps the columns it always had."""
     table = project.table(LEDGER_TABLE)
     t = project.templates
     with wh.writing(), wh.transaction():  # a short write of its own
         wh.ensure_schema(project.config.output_schema)
         wh.execute(t.render("ledger/create.sql", table=table).sql)
         wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)
+        note = wh.transaction_note()
+        if note:
+            wh.add_missing_columns(table, [(NOTES, wh.dialect.type_name(ColumnType.string))])
+            where = {"run_id": row["run_id"], "stage": row["stage"]}
+            wh.update_rows(table, {NOTES: note}, where)

@@ -1,8 +1,11 @@
 """Choose a warehouse from the config. Implementations are imported lazily, so a DuckDB user
 never imports a cloud client.
 
-The warehouses: one interface (`base.Warehouse`) with its shared mechanics, DuckDB and BigQuery
-implementations, and the run lock.
+The warehouses: one interface (`base.Warehouse`) with the mechanics every engine shares as
+template methods and what an engine can do as class flags (`supports_transactions`,
+`reads_files_locally`); `text` for the one-line errors and name checks; DuckDB (`duckdb`, with
+`duckdb_file` holding the file and `duckdb_reading` the SQL over data files) and BigQuery
+(`bigquery`) implementations; and the run lock (`lock`).
 
 May import: `pipeline.core`, `pipeline.config`, `pipeline.render` (for the dialects).
 """

@@ -3,67 +3,51 @@ which warehouse runs: dialect differences are flags here and macros in `sql/macr
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, WarehouseError
 from pipeline.render.dialect import Dialect
+from pipeline.warehouse.text import check_name, engine_error, one_line, refuse_write
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from pipeline.config import WarehouseConfig
 
-_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
 #: how long a reader (or a run's write) waits for the warehouse file by default, in seconds
 DEFAULT_WAIT = 60.0
-
-
-def one_line(text: str) -> str:
-    """An engine's multi-line error text as one line: the CLI prints one line per error. Lines
-    (hints such as "Did you mean ...", the caret under the query) join with "; ", runs of
-    whitespace become one space, and a line holding only the caret is dropped."""
-    lines = [" ".join(line.split()) for line in str(text).splitlines()]
-    return "; ".join(line for line in lines if line.strip("^ "))
-
-
-def engine_error(exc: BaseException) -> str:
-    """The message of a WarehouseError made from an engine's exception: its kind and its text,
-    on one line."""
-    return one_line(f"{type(exc).__name__}: {exc}")
-
-
-def refuse_write(kinds: Sequence[str]) -> ConfigError:
-    """The one message for what `pipeline sql` will not run without --write: names the kind of
-    each statement (DROP, COPY, ...)."""
-    if not kinds:
-        return ConfigError("no SQL statement given")
-    if len(kinds) == 1:
-        what = ("an " if kinds[0][:1] in tuple("AEIOU") else "a ") + f"{kinds[0]} statement"
-    else:
-        what = f"{len(kinds)} statements ({', '.join(kinds)})"
-    return ConfigError(
-        f"pipeline sql runs one read-only query by default and this is {what}; "
-        "pass --write to run statements that change data or write files"
-    )
-
 
 #: the file a warehouse's `read_out` may copy a query's rows to, in the run's directory
 SPILL_NAME = "read_out.parquet"
 
+__all__ = ["DEFAULT_WAIT", "SPILL_NAME", "Warehouse", "check_name", "one_line", "refuse_write"]
+
 
 class Warehouse(ABC):
+    """The interface, and the mechanics every engine shares as template methods: an engine
+    implements the few steps that differ (`_swap_key_rows`, `_begin`/`_commit`/`_rollback`,
+    how its errors read) and says with class flags what it can do."""
+
     #: the SQL dialect this warehouse speaks: quoting, literals, type names, query size limit
     dialect: ClassVar[Dialect]
+    #: whether the writes inside `transaction()` commit together; without, each write is
+    #: atomic on its own and a stage says it ran without a transaction (`transaction_note`)
+    supports_transactions: ClassVar[bool] = False
+    #: whether SQL reads data files on this machine (`read_csv(...)`), so ingest may look
+    #: into the files with queries (missing-value tokens, decimal commas)
+    reads_files_locally: ClassVar[bool] = False
+    #: the [warehouse] keys this engine reads, each with the type its value is converted to
+    option_types: ClassVar[Mapping[str, type]] = {}
     #: seconds to wait for the warehouse while another process holds it (a warehouse without
     #: locks never waits)
     wait: float = DEFAULT_WAIT
+    # inside `transaction()`: an inner use joins the outer one
+    _in_transaction: bool = False
 
     @classmethod
     @abstractmethod
@@ -74,7 +58,22 @@ class Warehouse(ABC):
         `read_only` never writes (and never creates the warehouse); `on_demand` holds the
         warehouse only inside `reading()`/`writing()` and single calls, not from open to close."""
 
-    # --- the interface -------------------------------------------------------------------
+    @classmethod
+    def _options(cls, config: WarehouseConfig) -> dict[str, Any]:
+        """The engine's [warehouse] keys, converted; an unknown key fails naming the known."""
+        unknown = set(config.options) - set(cls.option_types)
+        if unknown:
+            raise ConfigError(
+                f"[warehouse] unknown keys for {cls.dialect.name}: {sorted(unknown)}; "
+                f"known: {cls._known_keys()}"
+            )
+        return {k: cls.option_types[k](v) for k, v in config.options.items()}
+
+    @classmethod
+    def _known_keys(cls) -> str:
+        return str(sorted(cls.option_types))
+
+    # --- what each engine implements -----------------------------------------------------
     @abstractmethod
     def execute(self, sql: str) -> None:
         """Run one or more statements that return nothing."""
@@ -90,10 +89,6 @@ class Warehouse(ABC):
     @abstractmethod
     def count_rows(self, sql: str) -> int:
         """Number of rows a query returns."""
-
-    @abstractmethod
-    def replace_table(self, name: str, select_sql: str) -> int:
-        """Create or replace `name` from a query in one atomic step; returns its row count."""
 
     @abstractmethod
     def table_exists(self, name: str) -> bool: ...
@@ -114,11 +109,6 @@ class Warehouse(ABC):
         """Load JSON Lines files with an explicit schema (neutral types) into a new table."""
 
     @abstractmethod
-    def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
-        """Atomically make the rows of `target` with `key = value` exactly the rows of `source`,
-        creating `target` from `source`'s schema if needed, then drop `source`."""
-
-    @abstractmethod
     def ingest_files(
         self,
         paths: Sequence[Path],
@@ -131,6 +121,53 @@ class Warehouse(ABC):
         """Create or replace `table` from data files (csv, parquet or jsonl) with types
         inferred from all their rows, CSV fields equal to one of `nulls` read as NULL and
         numbers read with `decimal` as the decimal separator; returns the row count."""
+
+    @abstractmethod
+    def _swap_key_rows(self, target: str, source: str, key: str, value: str) -> None:
+        """Replace the rows of `target` with `key = value` by all rows of `source` (both
+        exist, `target` has every column of `source`), atomically where the engine can."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # --- the shared mechanics -------------------------------------------------------------
+    def replace_table(self, name: str, select_sql: str) -> int:
+        """Create or replace `name` from a query in one atomic step; returns its row count."""
+        self.ensure_schema(check_name(name).split(".")[0])
+        self.execute(f"CREATE OR REPLACE TABLE {self.dialect.quote(name)} AS {select_sql}")
+        return self.count_rows(f"SELECT 1 FROM {self.dialect.quote(name)}")
+
+    def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
+        """Atomically make the rows of `target` with `key = value` exactly the rows of `source`,
+        creating `target` from `source`'s schema if needed, then drop `source`."""
+        t, s = self.dialect.quote(check_name(target)), self.dialect.quote(check_name(source))
+        with self.transaction():
+            if not self.table_exists(target):
+                self.execute(f"CREATE TABLE {t} AS SELECT * FROM {s} WHERE FALSE")
+            self.add_missing_columns(target, self.describe(source))
+            self._swap_key_rows(target, source, key, value)
+            self.execute(f"DROP TABLE {s}")
+
+    def add_missing_columns(self, target: str, columns: Sequence[tuple[str, str]]) -> None:
+        """Add the (column, engine type) pairs `target` lacks: a newer pipeline may write more
+        columns than an older run's table has, and earlier rows stay (NULL there) instead of
+        the write failing. Names compare case-insensitively, as the engines do."""
+        have = {c.lower() for c, _ in self.describe(target)}
+        for column, ctype in columns:
+            if column.lower() not in have:
+                self.execute(
+                    f"ALTER TABLE {self.dialect.quote(target)} "
+                    f"ADD COLUMN {self.dialect.quote(column)} {ctype}"
+                )
+
+    def update_rows(
+        self, table: str, values: Mapping[str, object], where: Mapping[str, object]
+    ) -> None:
+        """Set `values` on the rows whose columns equal all of `where`."""
+        q, lit = self.dialect.quote, self.dialect.literal
+        sets = ", ".join(f"{q(c)} = {lit(v)}" for c, v in values.items())
+        match = " AND ".join(f"{q(c)} = {lit(v)}" for c, v in where.items())
+        self.execute(f"UPDATE {q(check_name(table))} SET {sets} WHERE {match}")
 
     def replace_rows_from_jsonl(
         self, target: str, paths: Sequence[Path], columns: dict[str, str], key: str, value: str
@@ -175,6 +212,7 @@ class Warehouse(ABC):
         """Where runs on this warehouse lock each other out; None: beside the config."""
         return None
 
+    # --- holding the warehouse, and transactions ------------------------------------------
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Hold the warehouse for reads in the block (one connection for all of them).
@@ -193,13 +231,62 @@ class Warehouse(ABC):
         warehouse whose planner needs different settings for them says so here."""
         yield
 
-    @abstractmethod
-    def transaction(self) -> AbstractContextManager[None]:
-        """All writes inside commit together or not at all. Re-entrant: an inner use joins the
-        outer transaction."""
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all, on a warehouse that
+        `supports_transactions`. Re-entrant: an inner use joins the outer transaction. On one
+        that does not, it groups nothing (each write is atomic on its own): whoever relies on
+        it says so with `transaction_note`."""
+        if not self.supports_transactions or self._in_transaction:
+            yield
+            return
+        with self.writing():
+            self._begin()
+            self._in_transaction = True
+            try:
+                yield
+            except BaseException:
+                self._in_transaction = False
+                self._rollback()
+                raise
+            self._in_transaction = False
+            self._commit()
 
-    @abstractmethod
-    def close(self) -> None: ...
+    def transaction_note(self) -> str | None:
+        """What a stage says of its writes on this warehouse: None where they commit
+        together, else that it ran without a transaction."""
+        if self.supports_transactions:
+            return None
+        return (
+            f"ran without a transaction: {self.dialect.name} commits each write on its own, "
+            "so a failure can leave part of the stage's writes in place"
+        )
+
+    # the steps of `transaction()`, for an engine that `supports_transactions`
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    # --- engine errors --------------------------------------------------------------------
+    @contextmanager
+    def _engine_errors(self, doing: str = "") -> Iterator[None]:
+        """The engine's own exceptions raised in the block as a WarehouseError with a
+        one-line message; `doing` names the step ("load into raw.t") where it helps."""
+        try:
+            yield
+        except self._error_types() as exc:
+            raise WarehouseError(self._error_message(exc, doing)) from exc
+
+    def _error_types(self) -> tuple[type[BaseException], ...]:
+        return ()  # the exceptions the engine's client raises for a failed statement
+
+    def _error_message(self, exc: BaseException, doing: str) -> str:
+        return engine_error(exc)
 
     def __enter__(self) -> Self:
         return self
@@ -211,9 +298,3 @@ class Warehouse(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def check_name(name: str) -> str:
-    if not all(_PART.match(p) for p in name.split(".")):
-        raise ValueError(f"{name!r} is not a valid table name")
-    return name

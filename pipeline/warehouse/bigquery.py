@@ -5,34 +5,42 @@ Google's application-default mechanism; `anonymous = true` with an `endpoint` po
 at a local emulator instead. Results are read without the Storage API, which keeps the client
 usable against an emulator and costs little for the result sizes the pipeline reads back.
 
-Atomicity: BigQuery has no transaction across separate jobs outside a session, so `transaction()`
-groups nothing here; each write is still atomic on its own (CREATE OR REPLACE, a load job, and
-the delete-and-insert of `replace_rows` as one MERGE statement).
+Atomicity: BigQuery has no transaction across separate jobs outside a session, so the class says
+`supports_transactions = False`: `transaction()` groups nothing and a stage says it ran without
+one. Each write is still atomic on its own (CREATE OR REPLACE, a load job, and the
+delete-and-insert of `replace_rows` as one MERGE statement).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.config import WarehouseConfig
-from pipeline.core.errors import ConfigError, WarehouseError
+from pipeline.core.errors import ConfigError
 from pipeline.render.dialect import BIGQUERY, Dialect
-from pipeline.warehouse.base import Warehouse, check_name, one_line, refuse_write
+from pipeline.warehouse.base import Warehouse
+from pipeline.warehouse.text import check_name, one_line, refuse_write
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 log = logging.getLogger("pipeline")
 
-SETTINGS = {"project": str, "location": str, "endpoint": str, "anonymous": bool, "timeout": float}
-
 
 class BigQueryWarehouse(Warehouse):
     dialect: ClassVar[Dialect] = BIGQUERY
+    supports_transactions: ClassVar[bool] = False  # no transaction across jobs
+    reads_files_locally: ClassVar[bool] = False  # files reach it through load jobs
+    option_types: ClassVar[dict[str, type]] = {
+        "project": str,
+        "location": str,
+        "endpoint": str,
+        "anonymous": bool,
+        "timeout": float,
+    }
     #: neutral type names of the load-job schema fields
     FIELD_TYPES: ClassVar[dict[str, str]] = {
         "string": "STRING",
@@ -79,27 +87,28 @@ class BigQueryWarehouse(Warehouse):
     ) -> BigQueryWarehouse:
         """No file to hold, so `on_demand` changes nothing; `read_only` is kept by the caller
         checking each statement with `check_read_only`."""
-        unknown = set(config.options) - set(SETTINGS)
-        if unknown:
-            known = sorted(SETTINGS)
-            raise ConfigError(
-                f"[warehouse] unknown keys for bigquery: {sorted(unknown)}; known: {known}"
-            )
-        if "project" not in config.options:
+        options = cls._options(config)
+        if "project" not in options:
             raise ConfigError("[warehouse] type 'bigquery' needs project")
-        return cls(**{k: SETTINGS[k](v) for k, v in config.options.items()})  # type: ignore[arg-type]
+        return cls(**options)
 
     # --- jobs ----------------------------------------------------------------------------
-    def _job(self, sql: str) -> Any:
-        """Run a query job to completion; an error fails at once instead of retrying."""
+    def _error_types(self) -> tuple[type[BaseException], ...]:
         from google.api_core.exceptions import GoogleAPIError
 
-        try:
+        return (GoogleAPIError,)
+
+    def _error_message(self, exc: BaseException, doing: str) -> str:
+        if doing:
+            return one_line(f"BigQuery {doing}: {exc}")
+        return one_line(f"BigQuery: {getattr(exc, 'message', exc)}")
+
+    def _job(self, sql: str) -> Any:
+        """Run a query job to completion; an error fails at once instead of retrying."""
+        with self._engine_errors():
             job = self.client.query(sql, job_retry=None, timeout=self.timeout)
             job.result(timeout=self.timeout)
             return job
-        except GoogleAPIError as exc:
-            raise WarehouseError(one_line(f"BigQuery: {getattr(exc, 'message', exc)}")) from exc
 
     def _ref(self, name: str) -> str:
         return f"{self.project}.{check_name(name)}"
@@ -117,32 +126,26 @@ class BigQueryWarehouse(Warehouse):
     def count_rows(self, sql: str) -> int:
         return int(self.query_arrow(f"SELECT count(*) AS n FROM ({sql}) AS q").column(0)[0].as_py())
 
-    def replace_table(self, name: str, select_sql: str) -> int:
-        self.ensure_schema(name.split(".")[0])
-        self._job(f"CREATE OR REPLACE TABLE {self.dialect.quote(name)} AS {select_sql}")
-        return self.count_rows(f"SELECT 1 FROM {self.dialect.quote(name)}")
-
-    def table_exists(self, name: str) -> bool:
+    def _exists(self, get: Callable[[], object]) -> bool:
+        """Whether the API finds the table or dataset `get` asks for."""
         from google.api_core.exceptions import NotFound
 
         try:
-            self.client.get_table(self._ref(name))
+            get()
         except NotFound:
             return False
         return True
+
+    def table_exists(self, name: str) -> bool:
+        return self._exists(lambda: self.client.get_table(self._ref(name)))
 
     def describe(self, name: str) -> list[tuple[str, str]]:
         table = self.client.get_table(self._ref(name))
         return [(f.name, f.field_type) for f in table.schema]
 
     def schema_exists(self, schema: str) -> bool:
-        from google.api_core.exceptions import NotFound
-
-        try:
-            self.client.get_dataset(f"{self.project}.{check_name(schema)}", timeout=self.timeout)
-        except NotFound:
-            return False
-        return True
+        ref = f"{self.project}.{check_name(schema)}"
+        return self._exists(lambda: self.client.get_dataset(ref, timeout=self.timeout))
 
     def ensure_schema(self, schema: str) -> None:
         dataset = self._bq.Dataset(f"{self.project}.{check_name(schema)}")
@@ -151,10 +154,8 @@ class BigQueryWarehouse(Warehouse):
 
     def _load(self, paths: Sequence[Path], table: str, config: Any) -> int:
         """Load files into `table` one job per file: the first replaces, the rest append."""
-        from google.api_core.exceptions import GoogleAPIError
-
         self.ensure_schema(table.split(".")[0])
-        try:
+        with self._engine_errors(f"load into {table}"):
             for i, path in enumerate(paths):
                 config.write_disposition = "WRITE_TRUNCATE" if i == 0 else "WRITE_APPEND"
                 with open(path, "rb") as f:
@@ -162,8 +163,6 @@ class BigQueryWarehouse(Warehouse):
                         f, self._ref(table), job_config=config, timeout=self.timeout
                     )
                 job.result(timeout=self.timeout)
-        except GoogleAPIError as exc:
-            raise WarehouseError(one_line(f"BigQuery load into {table}: {exc}")) from exc
         return self.count_rows(f"SELECT 1 FROM {self.dialect.quote(table)}")
 
     def ingest_files(
@@ -192,14 +191,8 @@ class BigQueryWarehouse(Warehouse):
         config = self._bq.LoadJobConfig(source_format="NEWLINE_DELIMITED_JSON", schema=schema)
         return self._load(paths, table, config)
 
-    def replace_rows(self, target: str, source: str, key: str, value: str) -> None:
+    def _swap_key_rows(self, target: str, source: str, key: str, value: str) -> None:
         t, s = self.dialect.quote(target), self.dialect.quote(source)
-        if not self.table_exists(target):
-            self._job(f"CREATE TABLE {t} AS SELECT * FROM {s} WHERE FALSE")
-        have = {c.lower() for c, _ in self.describe(target)}  # names are case-insensitive
-        for column, ctype in self.describe(source):
-            if column.lower() not in have:
-                self._job(f"ALTER TABLE {t} ADD COLUMN {self.dialect.quote(column)} {ctype}")
         names = [self.dialect.quote(c) for c, _ in self.describe(source)]
         # one DML statement, so atomic: the key's old rows go and the new ones come together
         self._job(
@@ -210,25 +203,16 @@ class BigQueryWarehouse(Warehouse):
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
             f"VALUES ({', '.join('s.' + n for n in names)})"
         )
-        self._job(f"DROP TABLE {s}")
 
     def check_read_only(self, sql: str) -> None:
         """BigQuery itself says what the statement is: a dry run costs nothing and runs
         nothing; anything but one SELECT (a script, DML, DDL, EXPORT DATA) is refused."""
-        from google.api_core.exceptions import GoogleAPIError
-
         config = self._bq.QueryJobConfig(dry_run=True, use_query_cache=False)
-        try:
+        with self._engine_errors():
             job = self.client.query(sql, job_config=config, job_retry=None, timeout=self.timeout)
-        except GoogleAPIError as exc:
-            raise WarehouseError(one_line(f"BigQuery: {getattr(exc, 'message', exc)}")) from exc
         kind = job.statement_type or "UNKNOWN"
         if kind != "SELECT":
             raise refuse_write([kind])
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        yield
 
     def close(self) -> None:
         self.client.close()

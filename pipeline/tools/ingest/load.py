@@ -76,7 +76,7 @@ def count_null_tokens(
     """Which missing-value tokens each column held, counted on the files read as text (one more
     scan of the files, in the warehouse); empty fields count as the token ''."""
     wanted = [t for t in tokens if t]
-    if warehouse.dialect.name != "duckdb" or not tokens:
+    if not warehouse.reads_files_locally or not tokens:
         return {}
     lit = warehouse.dialect.literal
     paths = "[" + ", ".join(lit(str(p)) for p in files) + "]"
@@ -173,7 +173,7 @@ def _decimal_comma_hint(
 ) -> list[str]:
     """A hint when text columns hold only numbers with a decimal comma (`188,4`)."""
     text = [c for c, t in columns if t.upper() in ("VARCHAR", "STRING")]
-    if warehouse.dialect.name != "duckdb" or not text:
+    if not warehouse.reads_files_locally or not text:
         return []
     q, lit = warehouse.dialect.quote, warehouse.dialect.literal
     sql = " UNION ALL ".join(
