@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import typer
 
 from pipeline.core.errors import PipelineError, is_interrupt
-from pipeline.core.vocabulary import Executor
+from pipeline.core.vocabulary import Executor, Stage
 
 app = typer.Typer(
     help="SQL-first, warehouse-backed ML: SQL does the data work, Python fits and scores.",
@@ -30,14 +30,6 @@ app = typer.Typer(
 )
 
 T = TypeVar("T")
-
-
-class Stage(StrEnum):
-    all = "all"
-    preprocess = "preprocess"
-    train = "train"
-    predict = "predict"
-    evaluate = "evaluate"
 
 
 class Format(StrEnum):

@@ -81,3 +81,14 @@ class ColumnType(StrEnum):
     float = "float"
     bool = "bool"
     timestamp = "timestamp"
+
+
+class Stage(StrEnum):
+    """The stages of a run, in run order (pipeline/stages/spec.py declares what each reads and
+    writes); `all` is the CLI's word for every one of them."""
+
+    all = "all"
+    preprocess = "preprocess"
+    train = "train"
+    predict = "predict"
+    evaluate = "evaluate"

@@ -14,9 +14,10 @@ from typing import Any
 
 from pipeline.core.errors import is_interrupt
 from pipeline.stages.project import Project
+from pipeline.stages.spec import Table
 from pipeline.warehouse import Warehouse
 
-LEDGER_TABLE = "runs"
+LEDGER_TABLE = Table.runs  # one row per stage run, whatever the stage
 
 
 def new_run_id() -> str:
