@@ -23,8 +23,8 @@ from bench.common import REPO, write_config
 from pipeline.features.plan import feature_names, plan
 from pipeline.model.trained import _write_json, feature_matrix
 from pipeline.stages.base import RunOptions
+from pipeline.stages.common import read_stats
 from pipeline.stages.ledger import new_run_id
-from pipeline.stages.preprocess import read_stats
 from pipeline.stages.project import Project
 from pipeline.stages.runner import run_stages
 from pipeline.stages.train import fingerprint

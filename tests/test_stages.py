@@ -11,10 +11,8 @@ import pytest
 
 from pipeline.core.errors import MissingInputError, ModelIntegrityError
 from pipeline.model.trained import TrainedModel
-from pipeline.stages.predict import predict_from_path
 from pipeline.stages.project import Project
 from pipeline.stages.runner import run_stages
-from pipeline.stages.train import train_from_path
 from tests.conftest import OptionsFactory
 from tests.synthetic import make_tables
 
@@ -34,9 +32,9 @@ def test_stage_without_its_input_says_which_stage_to_run_first(
 ) -> None:
     options = synthetic_project()
     with pytest.raises(MissingInputError, match=r"features_train .*--stage preprocess"):
-        train_from_path(options)
+        run_stages(options, ["train"])
     with pytest.raises(MissingInputError, match="--stage train"):
-        predict_from_path(options)
+        run_stages(options, ["predict"])
 
 
 def test_split_is_deterministic_and_about_the_configured_fraction(

@@ -54,15 +54,15 @@ PREDICT_FAULTS = textwrap.dedent(
 
         wd.DuckDBWarehouse.read_out = read_out
     elif moment == "checks":  # before the first stage's own body starts
-        import pipeline.stages.contracts as contracts
+        import pipeline.stages.checks as preflight
 
-        original_checks = contracts.check_before_writes
+        original_checks = preflight.check_before_writes
 
         def checks(*args, **kwargs):
             os.killpg(os.getpgid(0), signal.SIGINT)
             return original_checks(*args, **kwargs)
 
-        contracts.check_before_writes = checks
+        preflight.check_before_writes = checks
     """
 )
 

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import logging
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from pipeline.cli.app import CONFIG, QUIET, VERBOSE
 from pipeline.cli.output import guard, log, print_messages, say, setup_logging
-from pipeline.core.vocabulary import Executor
-
-
-class Stage(StrEnum):
-    all = "all"
-    preprocess = "preprocess"
-    train = "train"
-    predict = "predict"
-    evaluate = "evaluate"
+from pipeline.core.vocabulary import Executor, Stage
 
 
 def run(

@@ -112,3 +112,14 @@ class DecimalSeparator(StrEnum):
 
     point = "."
     comma = ","
+
+
+class Stage(StrEnum):
+    """The stages of a run, in run order (pipeline/stages/spec.py declares what each reads and
+    writes); `all` is the CLI's word for every one of them."""
+
+    all = "all"
+    preprocess = "preprocess"
+    train = "train"
+    predict = "predict"
+    evaluate = "evaluate"

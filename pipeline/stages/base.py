@@ -1,5 +1,9 @@
-"""One module per stage. Each has `<stage>_from_data` (Python objects in and out) and
-`<stage>_from_path` (opens the project named by a config path, records the ledger row)."""
+"""What every stage body shares: the options a run gets, and the one way a body is run on an
+open project (its writes in one transaction, its ledger row whatever the outcome).
+
+One module per stage holds `<stage>_from_data` (Python objects in and out, what tests call)
+and `run_<stage>`, the body that reads its inputs from the project and records its result;
+`pipeline.stages.runner.run_stages` opens the project and runs the bodies in order."""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.core.vocabulary import Stage
+from pipeline.stages.spec import SPECS
+
 if TYPE_CHECKING:
     from pipeline.stages.ledger import StageResult
     from pipeline.stages.project import Project
@@ -15,7 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What the CLI passes to the path layer: every path arrives as an option."""
+    """What the CLI passes to the runner: every path arrives as an option."""
 
     config_path: Path
     run_id: str
@@ -32,46 +39,31 @@ class RunOptions:
 
 StageBody = Callable[["Project", RunOptions, "StageResult"], None]
 
-# bodies that hold the warehouse themselves, only around their reads and their writes
-_SELF_HOLDING: set[StageBody] = set()
 
-
-def holds_own_warehouse(body: StageBody) -> StageBody:
-    """Mark a stage body that holds the warehouse itself (`with wh.reading():`, `with
-    wh.writing(), wh.transaction():`) instead of for its whole run: one that reads, then
-    works for minutes without the warehouse, then writes, lets readers in meanwhile."""
-    _SELF_HOLDING.add(body)
-    return body
-
-
-def run_recorded(project: Project, options: RunOptions, stage: str, body: StageBody) -> StageResult:
+def run_recorded(
+    project: Project, options: RunOptions, stage: Stage | str, body: StageBody
+) -> StageResult:
     """Run a stage body on an open project: its writes commit together or not at all, and its
     ledger row is written afterwards, outside that transaction, whatever the outcome. A body
-    not marked `holds_own_warehouse` holds the warehouse for writing from start to end. On a
-    warehouse without transactions the stage says so, in its messages and its ledger row."""
+    not declared to hold the warehouse itself (pipeline/stages/spec.py) holds it for writing
+    from start to end. On a warehouse without transactions the stage says so, in its messages
+    and its ledger row."""
     from pipeline.stages.ledger import recorded
 
+    stage = Stage(stage)
     wh = project.warehouse
-    if body in _SELF_HOLDING:
-        with recorded(project, options.run_id, stage) as result:
+    if SPECS[stage].holds_own_warehouse:
+        with recorded(project, options.run_id, stage.value) as result:
             body(project, options, result)
     else:
         # one hold for the body and its ledger row, so readers wait once, not twice in a row
-        with wh.writing(), recorded(project, options.run_id, stage) as result, wh.transaction():
+        with (
+            wh.writing(),
+            recorded(project, options.run_id, stage.value) as result,
+            wh.transaction(),
+        ):
             body(project, options, result)
     note = wh.transaction_note()  # on a warehouse whose writes cannot commit together
     if note:
-        result.messages.append(f"{stage}: {note}")
+        result.messages.append(f"{stage.value}: {note}")
     return result
-
-
-def from_path(stage: str, body: StageBody, options: RunOptions) -> StageResult:
-    """The path layer of one stage: open the project named by the config, take the run lock,
-    run, close."""
-    from pipeline.stages.project import Project
-
-    with (
-        Project.open(options.config_path, on_demand=True) as project,
-        project.exclusive_run(options.run_id),
-    ):
-        return run_recorded(project, options, stage, body)

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import check_identifier
 from pipeline.core.errors import ConfigError, MissingInputError
+from pipeline.core.vocabulary import Stage
 from pipeline.evaluation.metrics import Judged, render_curves, render_metrics
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.render.templates import Rendered, Templates
-from pipeline.stages.base import RunOptions, from_path
-from pipeline.stages.ledger import StageResult
+from pipeline.stages.base import RunOptions
+from pipeline.stages.common import resolve_model_dir
+from pipeline.stages.ledger import LEDGER_TABLE, StageResult
 from pipeline.stages.project import Project
+from pipeline.stages.spec import Table, made_by, run_first, staging_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,10 +39,10 @@ def render_residuals(
     return templates.render("evaluate/residuals.sql", points=points, bins=bins, **vars(judged))
 
 
-def _replace(project: Project, table: str, sql: str, model_id: str) -> list[dict[str, Any]]:
+def _replace(project: Project, table: Table, sql: str, model_id: str) -> list[dict[str, Any]]:
     """Write one model's rows of an output table atomically and return them."""
     wh = project.warehouse
-    staging = project.table(f"{table}__staging")
+    staging = project.table(staging_table(table))
     wh.replace_table(staging, sql)
     rows = wh.query_arrow(f"SELECT * FROM {wh.dialect.quote(staging)}").to_pylist()
     wh.replace_rows(project.table(table), staging, "model_id", model_id)
@@ -53,8 +56,8 @@ def evaluate_from_data(
     `metrics`, `curves` (binary: ROC, PR, calibration; regression: actual against predicted,
     residuals) and `confusion` (multiclass)."""
     cfg = project.config
-    predictions = project.require_table(project.table("predictions"), "predict")
-    labels = project.require_table(project.table("clean"), "preprocess")
+    predictions = project.require(Table.predictions)
+    labels = project.require(Table.clean)
     if cfg.evaluate.slices:
         present = {c for c, _ in project.warehouse.describe(cfg.labelled_table)}
         missing = [c for c in cfg.evaluate.slices if c not in present]
@@ -73,27 +76,27 @@ def evaluate_from_data(
         slices=cfg.evaluate.slices,
         threshold=cfg.evaluate.threshold,
     )
-    rows = _replace(project, "metrics", rendered.sql, model_id)
+    rows = _replace(project, Table.metrics, rendered.sql, model_id)
     overall = {r["metric"]: r["value"] for r in rows if r["slice"] == "all"}
     if not overall.get("rows"):
         raise MissingInputError(
-            f"no {DATASET} predictions of model {model_id} in {predictions}: run "
-            "`pipeline run --stage predict` first"
+            f"no {DATASET} predictions of model {model_id} in {predictions}: "
+            f"{run_first(made_by(Table.predictions))}"
         )
     result.sql_hashes = {rendered.name: rendered.hash}
     curves: list[dict[str, Any]] = []
     confusion: list[dict[str, Any]] = []
     if cfg.task == "binary":
         curves_sql = render_curves(project.templates, judged, bins=cfg.evaluate.calibration_bins)
-        curves = _replace(project, "curves", curves_sql.sql, model_id)
+        curves = _replace(project, Table.curves, curves_sql.sql, model_id)
         result.sql_hashes[curves_sql.name] = curves_sql.hash
     elif cfg.task == "multiclass":
         confusion_sql = render_confusion(project.templates, judged)
-        confusion = _replace(project, "confusion", confusion_sql.sql, model_id)
+        confusion = _replace(project, Table.confusion, confusion_sql.sql, model_id)
         result.sql_hashes[confusion_sql.name] = confusion_sql.hash
     elif cfg.task == "regression":
         curves_sql = render_residuals(project.templates, judged)
-        curves = _replace(project, "curves", curves_sql.sql, model_id)
+        curves = _replace(project, Table.curves, curves_sql.sql, model_id)
         result.sql_hashes[curves_sql.name] = curves_sql.hash
     return Evaluation(
         run_id=run_id,
@@ -110,11 +113,9 @@ def evaluate_from_data(
 def compare_from_data(project: Project, a: str | None = None, b: str | None = None) -> pa.Table:
     """Metrics of model `a` and `b` side by side with the change; by default the two models
     evaluated most recently (older first)."""
-    from pipeline.stages.ledger import LEDGER_TABLE
-
-    metrics = project.require_table(project.table("metrics"), "evaluate")
+    metrics = project.require(Table.metrics)
     if a is None or b is None:
-        ledger = project.require_table(project.table(LEDGER_TABLE), "evaluate")
+        ledger = project.require(LEDGER_TABLE, rows_of=Stage.evaluate)
         sql = project.templates.render("ledger/evaluated_models.sql", table=ledger, limit=2).sql
         recent = [r["model_id"] for r in project.warehouse.query_arrow(sql).to_pylist()]
         if len(recent) < 2:
@@ -161,7 +162,6 @@ HEADLINE = {
 def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> None:
     from pipeline.core.keys import load_key
     from pipeline.model.trained import TrainedModel
-    from pipeline.stages.predict import resolve_model_dir
 
     # the metrics need the model's id and positive class, not the estimator: no unpickling
     key = load_key(project.config.model.signing_key)
@@ -184,7 +184,3 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
     )
     result.messages.append(f"evaluate: {DATASET} ({result.rows_in} rows) {shown}")
     result.messages.append(f"evaluate: report {report}")
-
-
-def evaluate_from_path(options: RunOptions) -> StageResult:
-    return from_path("evaluate", run_evaluate, options)

@@ -15,9 +15,10 @@ from typing import Any
 from pipeline.core.errors import is_interrupt
 from pipeline.core.vocabulary import ColumnType
 from pipeline.stages.project import Project
+from pipeline.stages.spec import Table
 from pipeline.warehouse import Warehouse
 
-LEDGER_TABLE = "runs"
+LEDGER_TABLE = Table.runs  # one row per stage run, whatever the stage
 #: the ledger column that says what a row's status does not (a stage run without a transaction)
 NOTES = "notes"
 

@@ -12,24 +12,12 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.core.errors import ConfigError
+from pipeline.stages.spec import Table, written_tables
 
-# tables each stage writes under [tables] output_schema (staging tables hold one model's rows
-# before they replace that model's rows in the table without the suffix)
-OUTPUT_TABLES = (
-    "clean",
-    "feature_stats",
-    "features_train",
-    "features_holdout",
-    "features_test",
-    "predictions",
-    "predictions__staging",
-    "unseen_categories",
-    "unseen_categories__staging",
-    "metrics",
-    "metrics__staging",
-    "curves",
-    "curves__staging",
-)
+# tables each stage writes under [tables] output_schema, as pipeline/stages/spec.py declares
+# them (staging tables hold one model's rows before they replace that model's rows in the table
+# without the suffix)
+OUTPUT_TABLES = written_tables()
 # the column sql/preprocess/clean.sql and features.sql add to every row
 DATASET_COLUMN = "dataset"
 # the keys of every predictions row besides the id (pipeline/stages/predict.py
@@ -43,9 +31,7 @@ ONEHOT_SUFFIXES = ("__unknown", "__rare")
 
 def output_tables(config: Config) -> list[str]:
     """Every table a run may write, the run ledger included."""
-    from pipeline.stages.ledger import LEDGER_TABLE
-
-    return [config.table(name) for name in (*OUTPUT_TABLES, LEDGER_TABLE)]
+    return [config.table(name) for name in (*OUTPUT_TABLES, Table.runs)]
 
 
 def check_names(config: Config) -> None:

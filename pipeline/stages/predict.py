@@ -3,7 +3,6 @@ part files -> one atomic replace of this model's rows in the predictions table."
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -12,125 +11,16 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.core.errors import (
-    ConfigError,
-    DataError,
-    MissingInputError,
-    ScoringError,
-    WarehouseError,
-)
-from pipeline.core.keys import load_key
-from pipeline.features.sql import Spec
+from pipeline.core.errors import ConfigError, DataError, ScoringError, WarehouseError
 from pipeline.model.trained import TrainedModel
 from pipeline.scoring.pool import PartJob, Placement, ScoreReport, describe_mode, score_batches
 from pipeline.scoring.progress import progress_bar
-from pipeline.stages.base import RunOptions, from_path, holds_own_warehouse
+from pipeline.stages.base import RunOptions
+from pipeline.stages.common import check_model_fits, check_types, resolve_model
 from pipeline.stages.contracts import enforce
-from pipeline.stages.ledger import StageResult, latest_model_id
+from pipeline.stages.ledger import StageResult
 from pipeline.stages.project import Project
-
-# the neutral family of a warehouse column type (DuckDB and BigQuery names): int, float and
-# decimal are one family, "numeric", because clean.sql casts every numeric feature to float
-_FAMILIES = (
-    ("boolean", re.compile(r"^(BOOL|BOOLEAN|LOGICAL)$")),
-    (
-        "numeric",
-        re.compile(
-            r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(\d+)?|INT64|FLOAT(64|4|8)?|DOUBLE|REAL|"
-            r"(BIG)?(NUMERIC|DECIMAL)(\(.*\))?|BIGDECIMAL)$"
-        ),
-    ),
-    ("string", re.compile(r"^(VARCHAR|STRING|TEXT|CHAR|BPCHAR|NVARCHAR)(\(.*\))?$")),
-    ("temporal", re.compile(r"^(DATE|TIME|DATETIME|INTERVAL|TIMESTAMP)\b")),
-)
-
-
-def type_family(type_name: str) -> str:
-    """numeric, boolean, string or temporal; any other type is its own family (its name).
-    int, float and decimal are the same family: a column moving between them scores alike."""
-    name = type_name.strip().upper()
-    for family, pattern in _FAMILIES:
-        if pattern.match(name):
-            return family
-    return name.lower()
-
-
-def raw_types(project: Project, table: str) -> dict[str, dict[str, str]]:
-    """Each column's type as the warehouse describes it, and its family."""
-    return {c: {"type": t, "family": type_family(t)} for c, t in project.warehouse.describe(table)}
-
-
-def check_model_fits(project: Project, meta: dict[str, object]) -> None:
-    """A model trained for another task, id or label would be scored into nonsense (or fail
-    on a data contract it was never meant for): say so first."""
-    cfg = project.config
-    spec = meta.get("spec") or {}
-    assert isinstance(spec, dict)
-    pairs = (
-        ("task", meta.get("task"), cfg.task, "[columns] task"),
-        ("id column", spec.get("id"), cfg.id_column, "[columns] id"),
-        ("label column", spec.get("label"), cfg.label_column, "[columns] label"),
-    )
-    for what, trained, now, key in pairs:
-        if trained is not None and str(trained) != now:
-            raise ConfigError(
-                f"model {meta.get('model_id')} was trained for {what} {trained!r} but "
-                f"{cfg.path.name} says {now!r} ({key}): score it with its own config, or "
-                "train a model for this one"
-            )
-
-
-def type_changes(
-    project: Project, spec: Spec, trained: dict[str, dict[str, str]]
-) -> list[tuple[str, str, str, str]]:
-    """(table, column, trained type, type now) for each column the model reads whose type
-    family differs from the one it was trained on."""
-    changes = []
-    for source in project.raw_sources():
-        now = {c.lower(): t for c, t in project.warehouse.describe(source.table)}
-        wanted = [spec.id, *(f.column for f in spec.features)]
-        for name in wanted:
-            was, is_now = trained.get(name), now.get(name.lower())
-            if was is None or is_now is None:
-                continue
-            if type_family(is_now) != was["family"]:
-                changes.append((source.table, name, was["type"], is_now))
-    return changes
-
-
-def check_types(
-    project: Project, spec: Spec, trained: dict[str, dict[str, str]], trained_on: str
-) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """Refuse (DataError) a raw column whose type family changed since training, or, with
-    `[scoring] on_type_change = "cast"`, cast it back to the trained type. Returns the casts,
-    {table: {column: neutral type}}, and one note per cast. `trained_on` ends the message:
-    "... is not the type BIGINT <trained_on>"."""
-    changes = type_changes(project, spec, trained)
-    if not changes:
-        return {}, []
-    policy = project.config.scoring.on_type_change
-    if policy != "cast":
-        table, name, was, now = changes[0]
-        raise DataError(
-            f"table {table}, column {name}: type {now} is not the type {was} {trained_on}"
-            f"{f' (and {len(changes) - 1} more)' if len(changes) > 1 else ''}: fix the table, "
-            'or set [scoring] on_type_change = "cast" to cast it back'
-        )
-    casts: dict[str, dict[str, str]] = {}
-    notes = []
-    for table, name, was, now in changes:
-        neutral = _NEUTRAL.get(type_family(was), "string")
-        if neutral == "float" and re.match(r"^U?(TINY|SMALL|BIG|HUGE)?INT|^INT64$", was.upper()):
-            neutral = "int"
-        casts.setdefault(table, {})[name] = neutral
-        notes.append(
-            f"predict: cast {table}.{name} from {now} to {was}, the type {trained_on} "
-            '([scoring] on_type_change = "cast")'
-        )
-    return casts, notes
-
-
-_NEUTRAL = {"numeric": "float", "boolean": "bool", "string": "string", "temporal": "timestamp"}
+from pipeline.stages.spec import Table, staging_table
 
 
 def with_casts(sql: str, project: Project, casts: dict[str, dict[str, str]]) -> str:
@@ -157,28 +47,6 @@ def with_casts(sql: str, project: Project, casts: dict[str, dict[str, str]]) -> 
 def scored_datasets(project: Project) -> list[str]:
     """Every split but train: the holdout, and the unlabelled rows when there are any."""
     return [d for d in project.datasets() if d != "train"]
-
-
-def resolve_model_dir(project: Project, options: RunOptions) -> Path:
-    """The model named on the command line, else the newest one trained in this warehouse."""
-    model_dir = options.model_dir
-    if model_dir is None:
-        model_id = latest_model_id(project)
-        if model_id is None:
-            raise MissingInputError(
-                "no trained model found: run `pipeline run --stage train` first"
-            )
-        model_dir = options.models_dir / model_id
-    if not Path(model_dir).is_dir():
-        raise MissingInputError(
-            f"model directory {model_dir} not found: run `pipeline run --stage train` first"
-        )
-    return Path(model_dir)
-
-
-def resolve_model(project: Project, options: RunOptions) -> TrainedModel:
-    key = load_key(project.config.model.signing_key)
-    return TrainedModel.load(resolve_model_dir(project, options), key)
 
 
 def prediction_columns(model: TrainedModel) -> dict[str, str]:
@@ -381,13 +249,15 @@ def predict_from_data(
                 wh.dialect, project.raw_sources(), scored_datasets(project), run_id
             )
             unseen = with_casts(unseen, project, casts)
-            staging = project.table("unseen_categories__staging")
-            wh.replace_table(staging, unseen)
-            wh.replace_rows(project.table("unseen_categories"), staging, "model_id", model.model_id)
+            unseen_staging = project.table(staging_table(Table.unseen_categories))
+            wh.replace_table(unseen_staging, unseen)
+            wh.replace_rows(
+                project.table(Table.unseen_categories), unseen_staging, "model_id", model.model_id
+            )
         if report.rows == 0:
             notes.append(
                 f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
-                f"{model.model_id} has no rows left in {project.table('predictions')}"
+                f"{model.model_id} has no rows left in {project.table(Table.predictions)}"
             )
         if messages is not None:
             messages.extend(notes)
@@ -443,7 +313,6 @@ def remove_stale_spills(out_dir: Path, run_id: str) -> None:
             spill.unlink(missing_ok=True)
 
 
-@holds_own_warehouse  # reads, scores holding nothing, then one write
 def run_predict(project: Project, options: RunOptions, result: StageResult) -> None:
     model = resolve_model(project, options)
     result.model_id = model.model_id
@@ -472,23 +341,19 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
     wh = project.warehouse
     unseen = wh.query_arrow(
         "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "
-        f"{wh.dialect.quote(project.table('unseen_categories'))} "
+        f"{wh.dialect.quote(project.table(Table.unseen_categories))} "
         f"WHERE model_id = {wh.dialect.literal(model.model_id)} GROUP BY feature ORDER BY feature"
     ).to_pylist()
     result.details["unseen"] = {u["feature"]: int(u["n"]) for u in unseen}
     for u in unseen:
         result.warnings.append(
             f"predict: {u['n']} rows had {u['k']} {u['feature']} value(s) the training "
-            f"split never had (scored as unknown; see {project.table('unseen_categories')})"
+            f"split never had (scored as unknown; see {project.table(Table.unseen_categories)})"
         )
     via = f"{parts_dir} -> " if report.parts else ""
     if report.mode == "none":  # nothing was scored: the note from predict_from_data says so
         return
     result.messages.append(
         f"predict: {report.rows} rows scored {describe_mode(report.mode)} "
-        f"({report.reason}) in {report.seconds:.2f} s -> {via}{project.table('predictions')}"
+        f"({report.reason}) in {report.seconds:.2f} s -> {via}{project.table(Table.predictions)}"
     )
-
-
-def predict_from_path(options: RunOptions) -> StageResult:
-    return from_path("predict", run_predict, options)

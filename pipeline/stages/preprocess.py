@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from pipeline.core.errors import DataError
-from pipeline.features.plan import Stats, feature_names, plan, stats_from_rows
+from pipeline.features.plan import Stats, feature_names, plan
 from pipeline.features.sql import clean_sql, features_sql, fit_stats_sql
-from pipeline.stages.base import RunOptions, from_path
+from pipeline.stages.base import RunOptions
+from pipeline.stages.common import read_stats
 from pipeline.stages.contracts import enforce
 from pipeline.stages.ledger import StageResult
 from pipeline.stages.names import check_feature_columns
 from pipeline.stages.project import Project
-
-
-def read_stats(project: Project) -> Stats:
-    """The frozen statistics of the latest preprocess run, from the warehouse."""
-    table = project.require_table(project.table("feature_stats"), "preprocess")
-    sql = f"SELECT feature, stat, category, value FROM {project.warehouse.dialect.quote(table)}"
-    return stats_from_rows(project.warehouse.query_arrow(sql).to_pylist())
+from pipeline.stages.spec import Table, features_table
 
 
 def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> Stats:
@@ -26,7 +21,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     result.details["contracts"] = enforce(project, spec, project.raw_sources()).summary()
     wh.ensure_schema(project.config.output_schema)
 
-    clean_table = project.table("clean")
+    clean_table = project.table(Table.clean)
     clean = clean_sql(t, spec, project.raw_sources(), with_label=True)
     result.rows_in = wh.replace_table(clean_table, clean.sql)
     counts = {
@@ -43,7 +38,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
         )
 
     stats_rendered = fit_stats_sql(t, spec, wh.dialect.quote(clean_table), run_id)
-    wh.replace_table(project.table("feature_stats"), stats_rendered.sql)
+    wh.replace_table(project.table(Table.feature_stats), stats_rendered.sql)
     stats = read_stats(project)
     plans = plan(spec.features, stats)
     check_feature_columns(project.config.path, spec.id, spec.label, feature_names(plans))
@@ -54,7 +49,7 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
         rendered = features_sql(
             t, spec, plans, wh.dialect.quote(clean_table), [dataset], with_label=dataset != "test"
         )
-        n = wh.replace_table(project.table(f"features_{dataset}"), rendered.sql)
+        n = wh.replace_table(project.table(features_table(dataset)), rendered.sql)
         hashes[f"{rendered.name}:{dataset}"] = rendered.hash
         result.details[dataset] = n
         result.rows_out += n
@@ -69,7 +64,3 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
 
 def run_preprocess(project: Project, options: RunOptions, result: StageResult) -> None:
     preprocess_from_data(project, options.run_id, result)
-
-
-def preprocess_from_path(options: RunOptions) -> StageResult:
-    return from_path("preprocess", run_preprocess, options)

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from pipeline.config import Config, load_config
 from pipeline.core.errors import ConfigError, DataError, MissingInputError, WarehouseError
+from pipeline.core.vocabulary import Stage
 from pipeline.features.sql import Source, Spec
 from pipeline.render.templates import Templates, templates_for
+from pipeline.stages.spec import Table, made_by, run_first
 from pipeline.warehouse import Warehouse, open_warehouse
 from pipeline.warehouse.lock import exclusive
 
@@ -64,13 +66,14 @@ class Project:
     def table(self, name: str) -> str:
         return self.config.table(name)
 
-    def require_table(self, name: str, run_first: str) -> str:
-        """The table's name, or a MissingInputError that says which stage makes it."""
+    def require(self, table: Table, rows_of: Stage | None = None) -> str:
+        """The table's qualified name, or a MissingInputError that says which stage makes it:
+        the one declared to write it, or `rows_of`, the stage whose rows are wanted (every
+        stage writes rows of the ledger)."""
+        name = self.table(table)
         if not self.warehouse.table_exists(name):
-            raise MissingInputError(
-                f"table {name} not found in the warehouse: run `pipeline run --stage "
-                f"{run_first}` first"
-            )
+            stage = rows_of or made_by(table)
+            raise MissingInputError(f"table {name} not found in the warehouse: {run_first(stage)}")
         return name
 
     def check_raw_columns(self, spec: Spec | None = None, named_by: str = "") -> None:

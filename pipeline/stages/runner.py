@@ -1,4 +1,5 @@
-"""Run stages in order under one run id. The stage registry fails loudly on an unknown name."""
+"""Run stages in order under one run id: the one place that opens the project, takes the run
+lock and runs the stage bodies. The registry fails loudly on an unknown name."""
 
 from __future__ import annotations
 
@@ -7,21 +8,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pipeline.core.errors import ConfigError, is_interrupt
+from pipeline.core.vocabulary import Stage
 from pipeline.stages.base import RunOptions, StageBody, run_recorded
 from pipeline.stages.evaluate import run_evaluate
 from pipeline.stages.ledger import StageResult, record
 from pipeline.stages.predict import run_predict
 from pipeline.stages.preprocess import run_preprocess
 from pipeline.stages.project import Project
+from pipeline.stages.spec import STAGES
 from pipeline.stages.train import run_train
 
 log = logging.getLogger("pipeline")
 
-STAGES: dict[str, StageBody] = {
-    "preprocess": run_preprocess,
-    "train": run_train,
-    "predict": run_predict,
-    "evaluate": run_evaluate,
+# the body of each declared stage (pipeline/stages/spec.py), in run order
+BODIES: dict[Stage, StageBody] = {
+    Stage.preprocess: run_preprocess,
+    Stage.train: run_train,
+    Stage.predict: run_predict,
+    Stage.evaluate: run_evaluate,
 }
 
 
@@ -38,10 +42,10 @@ def run_stages(
     The run lock is held from the first stage to the last, so a second `pipeline run` cannot
     interleave its stages with these; the warehouse itself is held only while a stage reads
     or writes, so `pipeline sql` and `show` get in between."""
-    names = stages if stages else list(STAGES)
-    unknown = [s for s in names if s not in STAGES]
+    unknown = [s for s in stages or () if s not in BODIES]
     if unknown:
         raise ConfigError(f"unknown stage {unknown[0]!r}; stages: {', '.join(STAGES)}")
+    names = [Stage(s) for s in stages] if stages else list(STAGES)
     results = []
     with (
         Project.open(options.config_path, on_demand=True) as project,
@@ -49,27 +53,27 @@ def run_stages(
     ):
         if on_start:
             on_start(options.run_id)
-        current: str | None = names[0]  # the stage a Ctrl-C now would interrupt
+        current: Stage | None = names[0]  # the stage a Ctrl-C now would interrupt
         started = datetime.now(UTC)
         try:
-            if "train" in names:
+            if Stage.train in names:
                 # a config error found by a late stage must not follow writes by an early one
-                from pipeline.stages.train import check_estimator_fits_task, make_estimator
+                from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
 
                 model = project.config.model
                 estimator = make_estimator(model.estimator, model.params, model.packages)
                 check_estimator_fits_task(estimator, project.config.task, model.estimator)
                 executor = options.executor or project.config.scoring.executor
-                if "predict" in names and executor == "warehouse":
+                if Stage.predict in names and executor == "warehouse":
                     from pipeline.render.compile import check_compilable
 
                     check_compilable(estimator)
-            from pipeline.stages.contracts import check_before_writes
+            from pipeline.stages.checks import check_before_writes
 
             check_before_writes(project, options, names)  # names, classes, dirs, model, types
             for name in names:
                 current, started = name, datetime.now(UTC)
-                result = run_recorded(project, options, name, STAGES[name])
+                result = run_recorded(project, options, name, BODIES[name])
                 current = None  # its row is written
                 results.append(result)
                 if on_result:
@@ -79,7 +83,7 @@ def run_stages(
                 # Ctrl-C before a stage's own row could be written (its checks, its hold
                 # of the warehouse): the ledger still says the run was interrupted there
                 try:
-                    record(project, options.run_id, StageResult(stage=current), started, exc)
+                    record(project, options.run_id, StageResult(stage=current.value), started, exc)
                 except Exception as failure:
                     log.warning("could not record the interrupted run: %s", failure)
             raise
