@@ -280,13 +280,8 @@ def check_model_to_score(
     """The model predict/evaluate will use exists, fits this config, and, for predict, reads
     columns of the types it was trained on."""
     from pipeline.model.trained import TrainedModel
-    from pipeline.stages.predict import (
-        check_model_fits,
-        check_types,
-        raw_types,
-        resolve_model_dir,
-        type_changes,
-    )
+    from pipeline.stages.predict import check_model_fits, resolve_model_dir
+    from pipeline.stages.predict_types import check_types, raw_types, type_changes
 
     if trained_now and options.model_dir is None:
         # the model this run trains reads the labelled table as it is now: only the

@@ -18,7 +18,7 @@ from pipeline.features.sql import Spec
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions, from_path, holds_own_warehouse
 from pipeline.stages.ledger import StageResult
-from pipeline.stages.predict import raw_types
+from pipeline.stages.predict_types import raw_types
 from pipeline.stages.preprocess import read_stats
 from pipeline.stages.project import Project
 
