@@ -15,10 +15,13 @@ scikit-learn's order, so labels match exactly and probabilities to the last few 
   layer, so no expression is deeper than the engines' parsers allow.
 - An ensemble is walked `SUM_CHUNK` trees per layer, and each layer carries on only the columns
   later layers read: DuckDB's planning time grows with the square of a projection's width, so
-  one column per tree in a single layer made a 400-tree forest take 7 s to plan.
+  one column per tree in a single layer made large forests slow to plan.
 
 The result is a list of layers, each a SELECT over the one before;
 `sql/predict/in_warehouse.sql` turns it into one query over the model's frozen features.
+
+`registry` says which compiler takes which scikit-learn class (`trees`, `linear`, `boosting`,
+all writing through the `builder`, with `links` from raw scores to labels and scores).
 """
 
 from __future__ import annotations
