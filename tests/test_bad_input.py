@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
-from pipeline.stages.common import type_family
+from pipeline.stages.predict_types import type_family
 from pipeline.stages.project import Project
 from pipeline.stages.runner import run_stages
 from pipeline.stages.train import train_from_data

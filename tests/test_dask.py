@@ -63,7 +63,7 @@ def test_dask_cluster_scores_as_local_processes_do(synthetic_project: OptionsFac
 
 
 def _model_location(parent_dir: str) -> str:
-    from pipeline.scoring.pool import model_for
+    from pipeline.scoring.workers import model_for
 
     return str(model_for(parent_dir).directory)
 

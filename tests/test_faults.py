@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
-import pipeline.scoring.pool as scoring
+import pipeline.scoring.submit as submit
 from pipeline.core.errors import ScoringError
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
@@ -24,7 +24,7 @@ from pipeline.stages.runner import run_stages
 from tests.conftest import REPO, OptionsFactory
 from tests.test_bad_input import warehouse_checksums
 
-_original_score_part = scoring.score_part
+_original_score_part = submit.score_part
 
 
 def _die_on_third_batch(batch: Any, part: int, job: Any) -> Any:
@@ -50,7 +50,7 @@ def test_killed_worker_fails_the_run_cleanly_and_a_rerun_succeeds(
     warehouse = first.config_path.parent / "warehouse.duckdb"
     before = warehouse_checksums(warehouse)
 
-    monkeypatch.setattr(scoring, "score_part", _die_on_third_batch)
+    monkeypatch.setattr(submit, "score_part", _die_on_third_batch)
     doomed = synthetic_project(executor="process", workers=2, batch_rows=20)
     with pytest.raises(ScoringError, match="a scoring worker died"):
         run_stages(doomed, ["predict"])
@@ -58,7 +58,7 @@ def test_killed_worker_fails_the_run_cleanly_and_a_rerun_succeeds(
     assert not any(r[0] == doomed.run_id for r in _predictions(warehouse))
     assert not (doomed.out_dir / doomed.run_id / "predictions").exists()
 
-    monkeypatch.setattr(scoring, "score_part", _original_score_part)
+    monkeypatch.setattr(submit, "score_part", _original_score_part)
     again = synthetic_project(executor="process", workers=2, batch_rows=20)
     run_stages(again, ["predict"])
     rows = _predictions(warehouse)
@@ -185,9 +185,9 @@ FAULT_AT = textwrap.dedent(
 
         wd.DuckDBWarehouse._run = run
     elif moment in ("scoring", "orphans"):
-        import pipeline.scoring.pool as scoring
+        import pipeline.scoring.submit as submit
 
-        original_wait = scoring.wait
+        original_wait = submit.wait
 
         def wait(*args, **kwargs):  # the parent waits on its workers
             if moment == "orphans":
@@ -196,7 +196,7 @@ FAULT_AT = textwrap.dedent(
             ctrl_c()
             return original_wait(*args, **kwargs)
 
-        scoring.wait = wait
+        submit.wait = wait
     elif moment == "save":
         from pipeline.model.trained import TrainedModel
 
@@ -209,15 +209,15 @@ FAULT_AT = textwrap.dedent(
 
         TrainedModel._write = write
     elif moment == "full-disk-parts":
-        import pipeline.scoring.pool as scoring
+        import pipeline.scoring.executors as executors
 
-        original_init = scoring.init_worker
+        original_init = executors.init_worker
 
         def init_worker(*args):  # each worker may write files of 64 bytes at most
             resource.setrlimit(resource.RLIMIT_FSIZE, (64, resource.RLIM_INFINITY))
             return original_init(*args)
 
-        scoring.init_worker = init_worker
+        executors.init_worker = init_worker
     elif moment == "full-disk-model":
         from pipeline.model.trained import TrainedModel
 

@@ -181,3 +181,52 @@ def test_uncompilable_estimators_are_named():
     knn = KNeighborsClassifier().fit(X, y)
     with pytest.raises(ScoringError, match="KNeighborsClassifier cannot be compiled to SQL"):
         compile_estimator(knn, FEATURES, DuckDBWarehouse.dialect)
+
+
+class MyForest(ensemble.RandomForestClassifier):
+    """A user's own forest: compiled as the scikit-learn class it derives from."""
+
+
+class RandomForestClassifier:
+    """Not scikit-learn's: a foreign class that only shares a compiled estimator's name."""
+
+    classes_ = np.array([0, 1])
+
+
+def test_a_subclass_of_a_compiled_estimator_compiles_as_its_parent():
+    X, y = data()
+    parent = ensemble.RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0)
+    child = MyForest(n_estimators=10, max_depth=6, random_state=0)
+    parent.fit(X, y)
+    child.fit(X, y)
+    X_new, _ = data(seed=1)
+    parent_labels, parent_score = sql_predict(parent, X_new)
+    child_labels, child_score = sql_predict(child, X_new)
+    assert child_labels == parent_labels
+    np.testing.assert_array_equal(child_score, parent_score)
+    labels, score = predict_arrays(child, X_new)
+    assert child_labels == labels.tolist()
+    np.testing.assert_allclose(child_score, score, rtol=0, atol=1e-6)
+
+
+def test_a_foreign_class_is_refused_whatever_its_name():
+    """The registry maps scikit-learn classes, not names: a class that merely shares the name
+    of a compiled estimator gets the message any uncompilable estimator gets."""
+    with pytest.raises(ScoringError) as refused:
+        compile_estimator(RandomForestClassifier(), FEATURES, DuckDBWarehouse.dialect)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    with pytest.raises(ScoringError) as unsupported:
+        compile_estimator(KNeighborsClassifier(), FEATURES, DuckDBWarehouse.dialect)
+    message = str(unsupported.value).replace("KNeighborsClassifier", "RandomForestClassifier", 1)
+    assert str(refused.value) == message
+    assert message.startswith("RandomForestClassifier cannot be compiled to SQL (compiled: ")
+
+
+def test_a_scikit_learn_class_derived_from_a_compiled_one_is_still_refused():
+    """RidgeClassifier derives from Ridge but predicts labels: the nearest scikit-learn class
+    decides, and it has no compiler."""
+    X, y = data(n=80)
+    ridge = linear_model.RidgeClassifier().fit(X, y)
+    with pytest.raises(ScoringError, match="RidgeClassifier cannot be compiled to SQL"):
+        compile_estimator(ridge, FEATURES, DuckDBWarehouse.dialect)

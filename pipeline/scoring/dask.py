@@ -1,7 +1,7 @@
 """Scoring on a Dask cluster: the same tasks as local workers, run by `distributed`.
 
 `Client.get_executor()` is a `concurrent.futures.Executor`, so the bounded streaming loop in
-`pipeline.scoring.pool` drives a cluster exactly as it drives a local process pool. What differs
+`pipeline.scoring.submit` drives a cluster exactly as it drives a local process pool. What differs
 is that a remote worker shares neither this machine's disk nor its memory:
 
 - the model directory travels once, inside a worker plugin, which writes it under each worker's
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import ConfigError, ModelIntegrityError, ScoringError
 from pipeline.core.keys import SigningKey
 from pipeline.model.signing import SIGNATURE, verify_signature
-from pipeline.scoring.pool import Placement
+from pipeline.scoring.stream import Placement
 
 if TYPE_CHECKING:
     from pipeline.model.trained import TrainedModel
@@ -66,7 +66,7 @@ def model_files(model_dir: Path, key: SigningKey | None = None) -> dict[str, byt
 
 class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
     """Installs one model directory on a worker and registers it under the parent's path, so
-    `scoring.score_part` finds it as it would in a forked worker."""
+    `pipeline.scoring.tasks.score_part` finds it as it would in a forked worker."""
 
     def __init__(self, parent_dir: str, model_id: str, files: dict[str, bytes]):
         self.parent_dir = parent_dir
@@ -76,7 +76,7 @@ class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
 
     def setup(self, worker: Any) -> None:
         from pipeline.model.trained import TrainedModel
-        from pipeline.scoring.pool import register_model
+        from pipeline.scoring.workers import register_model
 
         root = Path(worker.local_directory) / "pipeline-models"
         root.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ class ShipModel(WorkerPlugin):  # type: ignore[misc,valid-type]
         register_model(self.parent_dir, TrainedModel.load(target))  # verifies the manifest
 
     def teardown(self, worker: Any) -> None:
-        from pipeline.scoring.pool import forget_model
+        from pipeline.scoring.workers import forget_model
 
         forget_model(self.parent_dir)
         if self._target is not None:

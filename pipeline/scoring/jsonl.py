@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,11 +67,3 @@ def encode_jsonl(
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     start, stop = offsets[lines.offset], offsets[lines.offset + n]
     return memoryview(lines.buffers()[2])[start:stop], n
-
-
-def write_jsonl(path: Path | str, columns: Mapping[str, Any], constants: Mapping[str, Any]) -> int:
-    """`encode_jsonl` into a file. Returns the number of rows."""
-    data, n = encode_jsonl(columns, constants)
-    with open(path, "wb") as f:
-        f.write(data)
-    return n

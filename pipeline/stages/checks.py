@@ -11,15 +11,10 @@ from pipeline.core.vocabulary import Stage
 from pipeline.features.sql import Spec, clean_sql
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
-from pipeline.stages.common import (
-    check_model_fits,
-    check_types,
-    raw_types,
-    resolve_model_dir,
-    type_changes,
-)
+from pipeline.stages.common import check_model_fits, resolve_model_dir
 from pipeline.stages.contracts import enforce
 from pipeline.stages.names import check_names
+from pipeline.stages.predict_types import check_types, raw_types, type_changes
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table
 

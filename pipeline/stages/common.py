@@ -1,15 +1,14 @@
-"""What more than one stage reads: the frozen statistics, the model to score, and the raw
-tables' column types a model was trained on. Stages never import each other; they share this."""
+"""What more than one stage reads: the frozen statistics and the model to score (the raw tables'
+column types a model was trained on are in `predict_types`). Stages never import each other; they
+share this."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from pipeline.core.errors import ConfigError, DataError, MissingInputError
+from pipeline.core.errors import ConfigError, MissingInputError
 from pipeline.core.keys import load_key
 from pipeline.features.plan import Stats, stats_from_rows
-from pipeline.features.sql import Spec
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import latest_model_id
@@ -22,37 +21,6 @@ def read_stats(project: Project) -> Stats:
     table = project.require(Table.feature_stats)
     sql = f"SELECT feature, stat, category, value FROM {project.warehouse.dialect.quote(table)}"
     return stats_from_rows(project.warehouse.query_arrow(sql).to_pylist())
-
-
-# the neutral family of a warehouse column type (DuckDB and BigQuery names): int, float and
-# decimal are one family, "numeric", because clean.sql casts every numeric feature to float
-_FAMILIES = (
-    ("boolean", re.compile(r"^(BOOL|BOOLEAN|LOGICAL)$")),
-    (
-        "numeric",
-        re.compile(
-            r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(\d+)?|INT64|FLOAT(64|4|8)?|DOUBLE|REAL|"
-            r"(BIG)?(NUMERIC|DECIMAL)(\(.*\))?|BIGDECIMAL)$"
-        ),
-    ),
-    ("string", re.compile(r"^(VARCHAR|STRING|TEXT|CHAR|BPCHAR|NVARCHAR)(\(.*\))?$")),
-    ("temporal", re.compile(r"^(DATE|TIME|DATETIME|INTERVAL|TIMESTAMP)\b")),
-)
-
-
-def type_family(type_name: str) -> str:
-    """numeric, boolean, string or temporal; any other type is its own family (its name).
-    int, float and decimal are the same family: a column moving between them scores alike."""
-    name = type_name.strip().upper()
-    for family, pattern in _FAMILIES:
-        if pattern.match(name):
-            return family
-    return name.lower()
-
-
-def raw_types(project: Project, table: str) -> dict[str, dict[str, str]]:
-    """Each column's type as the warehouse describes it, and its family."""
-    return {c: {"type": t, "family": type_family(t)} for c, t in project.warehouse.describe(table)}
 
 
 def check_model_fits(project: Project, meta: dict[str, object]) -> None:
@@ -73,59 +41,6 @@ def check_model_fits(project: Project, meta: dict[str, object]) -> None:
                 f"{cfg.path.name} says {now!r} ({key}): score it with its own config, or "
                 "train a model for this one"
             )
-
-
-def type_changes(
-    project: Project, spec: Spec, trained: dict[str, dict[str, str]]
-) -> list[tuple[str, str, str, str]]:
-    """(table, column, trained type, type now) for each column the model reads whose type
-    family differs from the one it was trained on."""
-    changes = []
-    for source in project.raw_sources():
-        now = {c.lower(): t for c, t in project.warehouse.describe(source.table)}
-        wanted = [spec.id, *(f.column for f in spec.features)]
-        for name in wanted:
-            was, is_now = trained.get(name), now.get(name.lower())
-            if was is None or is_now is None:
-                continue
-            if type_family(is_now) != was["family"]:
-                changes.append((source.table, name, was["type"], is_now))
-    return changes
-
-
-def check_types(
-    project: Project, spec: Spec, trained: dict[str, dict[str, str]], trained_on: str
-) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """Refuse (DataError) a raw column whose type family changed since training, or, with
-    `[scoring] on_type_change = "cast"`, cast it back to the trained type. Returns the casts,
-    {table: {column: neutral type}}, and one note per cast. `trained_on` ends the message:
-    "... is not the type BIGINT <trained_on>"."""
-    changes = type_changes(project, spec, trained)
-    if not changes:
-        return {}, []
-    policy = project.config.scoring.on_type_change
-    if policy != "cast":
-        table, name, was, now = changes[0]
-        raise DataError(
-            f"table {table}, column {name}: type {now} is not the type {was} {trained_on}"
-            f"{f' (and {len(changes) - 1} more)' if len(changes) > 1 else ''}: fix the table, "
-            'or set [scoring] on_type_change = "cast" to cast it back'
-        )
-    casts: dict[str, dict[str, str]] = {}
-    notes = []
-    for table, name, was, now in changes:
-        neutral = _NEUTRAL.get(type_family(was), "string")
-        if neutral == "float" and re.match(r"^U?(TINY|SMALL|BIG|HUGE)?INT|^INT64$", was.upper()):
-            neutral = "int"
-        casts.setdefault(table, {})[name] = neutral
-        notes.append(
-            f"predict: cast {table}.{name} from {now} to {was}, the type {trained_on} "
-            '([scoring] on_type_change = "cast")'
-        )
-    return casts, notes
-
-
-_NEUTRAL = {"numeric": "float", "boolean": "bool", "string": "string", "temporal": "timestamp"}
 
 
 def resolve_model_dir(project: Project, options: RunOptions) -> Path:

@@ -4,136 +4,29 @@ part files -> one atomic replace of this model's rows in the predictions table."
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
-from dataclasses import replace
 from pathlib import Path
 
-from pipeline.core.errors import ConfigError, DataError, ScoringError, WarehouseError
 from pipeline.model.trained import TrainedModel
-from pipeline.scoring.pool import PartJob, Placement, ScoreReport, describe_mode, score_batches
-from pipeline.scoring.progress import progress_bar
+from pipeline.scoring.modes import describe_mode
+from pipeline.scoring.stream import ScoreReport
+from pipeline.scoring.tasks import PartJob
 from pipeline.stages.base import RunOptions
-from pipeline.stages.common import check_model_fits, check_types, resolve_model
+from pipeline.stages.common import check_model_fits, resolve_model
 from pipeline.stages.contracts import enforce
 from pipeline.stages.ledger import StageResult
+from pipeline.stages.predict_scoring import (
+    load_parts,
+    prediction_columns,
+    score_in_python,
+    score_in_warehouse,
+    scored_datasets,
+)
+from pipeline.stages.predict_types import check_types, with_casts
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table, staging_table
-
-
-def with_casts(sql: str, project: Project, casts: dict[str, dict[str, str]]) -> str:
-    """Read each raw table through a SELECT that casts the changed columns back to their
-    trained type; the model's own SQL is left as it was saved."""
-    wh = project.warehouse
-    for table, columns in casts.items():
-        quoted = wh.dialect.quote(table)
-        if f"FROM {quoted}" not in sql:  # a model saved with other templates reads it otherwise
-            raise ScoringError(
-                f"cannot cast columns of {table} back to their trained types: the model's SQL "
-                f"does not read it as FROM {quoted}; fix the table's types instead"
-            )
-        replaced = ", ".join(
-            f"CAST({wh.dialect.quote(c)} AS {wh.dialect.type_name(t)}) AS {wh.dialect.quote(c)}"
-            for c, t in sorted(columns.items())
-        )
-        alias = wh.dialect.quote(table.split(".")[1])
-        wrapped = f"(SELECT * REPLACE ({replaced}) FROM {quoted}) AS {alias}"
-        sql = sql.replace(f"FROM {quoted}", f"FROM {wrapped}")
-    return sql
-
-
-def scored_datasets(project: Project) -> list[str]:
-    """Every split but train: the holdout, and the unlabelled rows when there are any."""
-    return [d for d in project.datasets() if d != "train"]
-
-
-def prediction_columns(model: TrainedModel) -> dict[str, str]:
-    """The predictions table's schema, in neutral types, whichever way the rows were scored."""
-    spec = model.spec
-    return {
-        "run_id": "string",
-        "model_id": "string",
-        spec.id: model.meta["id_type"],
-        "dataset": "string",
-        "prediction": "float" if model.meta["task"] == "regression" else model.meta["label_type"],
-        "score": "float",
-        "scored_by": "string",  # inprocess, thread, process, dask or warehouse
-    }
-
-
-@contextmanager
-def placement(
-    executor: str | Executor, scheduler: str | None, model: TrainedModel, workers: int
-) -> Iterator[Placement]:
-    """Where the scoring tasks run: this machine for a mode name or a given Executor, or, for
-    "dask", the cluster at `scheduler` with the model shipped to its workers."""
-    if executor != "dask":
-        yield Placement(executor, workers)
-        return
-    if not scheduler:
-        raise ConfigError(
-            "--executor dask needs --scheduler tcp://HOST:PORT (or [scoring] scheduler)"
-        )
-    from pipeline.scoring.dask import dask_executor
-
-    with dask_executor(scheduler, model) as cluster:
-        yield replace(cluster, workers=workers or cluster.workers)
-
-
-def score_in_python(
-    project: Project,
-    model: TrainedModel,
-    features_sql: str,
-    job: PartJob,
-    executor: str | Executor,
-    workers: int,
-    batch_rows: int,
-    scheduler: str | None,
-    quiet: bool,
-) -> ScoreReport:
-    """Read the feature rows out and score them on `executor` without holding the warehouse;
-    `load_parts` then loads the parts back."""
-    wh = project.warehouse
-    total, batches = wh.read_out(features_sql, batch_rows, Path(job.out_dir).parent)
-    if total == 0:
-        return ScoreReport(0, [], "none", "no rows to score", 0.0)
-    with (
-        placement(executor, scheduler, model, workers) as where,
-        progress_bar(total, "predict", quiet) as advance,
-    ):
-        report = score_batches(
-            model,
-            batches,
-            total,
-            replace(job, ship=where.ship),
-            executor=where.executor,
-            workers=where.workers,
-            progress=advance,
-            batch_rows=batch_rows,
-            scored_by=where.scored_by,
-            reason=where.reason,
-        )
-    return report
-
-
-def load_parts(project: Project, model: TrainedModel, report: ScoreReport, job: PartJob) -> None:
-    """Replace this model's rows in the predictions table with the scored parts."""
-    wh = project.warehouse
-    try:
-        wh.replace_rows_from_jsonl(
-            project.table("predictions"),
-            report.parts,
-            prediction_columns(model),
-            "model_id",
-            model.model_id,
-        )
-    except WarehouseError as exc:
-        raise DataError(
-            f"the JSON Lines parts in {job.out_dir} do not load into "
-            f"{project.table('predictions')} with its schema {prediction_columns(model)}: {exc}"
-        ) from exc
 
 
 def clear_predictions(project: Project, model: TrainedModel) -> None:
@@ -148,43 +41,6 @@ def clear_predictions(project: Project, model: TrainedModel) -> None:
     # a FROM for the WHERE: BigQuery refuses a WHERE without one
     wh.replace_table(staging, f"SELECT {columns} FROM (SELECT 1 AS one) AS nothing WHERE FALSE")
     wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
-
-
-def score_in_warehouse(
-    project: Project,
-    model: TrainedModel,
-    run_id: str,
-    casts: dict[str, dict[str, str]] | None = None,
-) -> tuple[ScoreReport, dict[str, str]]:
-    """The model compiled to one SQL query that the warehouse runs: no row leaves it."""
-    start = time.perf_counter()
-    wh = project.warehouse
-    prediction_type = wh.dialect.type_name(prediction_columns(model)["prediction"])
-    sql, hashes, compiled = model.in_warehouse_sql(
-        wh.dialect,
-        project.templates,
-        project.raw_sources(),
-        scored_datasets(project),
-        run_id,
-        prediction_type,
-    )
-    sql = with_casts(sql, project, casts or {})
-    size, limit = len(sql.encode()), wh.dialect.max_query_bytes
-    if limit is not None and size > limit:
-        raise ScoringError(
-            f"{compiled.estimator} compiles to {size:,} bytes of SQL, more than the "
-            f"{limit:,} the {wh.dialect.name} warehouse accepts in one query: score it in Python "
-            "(--executor auto, process or dask), or train a smaller ensemble"
-        )
-    staging = project.table("predictions__staging")
-    with wh.wide_queries():
-        rows = wh.replace_table(staging, sql)
-    wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
-    reason = (
-        f"{compiled.estimator} compiled to {len(sql):,} characters of SQL, "
-        f"{compiled.columns:,} expressions in {len(compiled.layers)} layers"
-    )
-    return ScoreReport(rows, [], "warehouse", reason, time.perf_counter() - start), hashes
 
 
 def predict_from_data(

@@ -16,9 +16,10 @@ from pipeline.features.plan import Stats, feature_names, plan
 from pipeline.features.sql import Spec
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions
-from pipeline.stages.common import raw_types, read_stats
+from pipeline.stages.common import read_stats
 from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
 from pipeline.stages.ledger import StageResult
+from pipeline.stages.predict_types import raw_types
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table
 
