@@ -37,10 +37,10 @@ def clear_predictions(project: Project, model: TrainedModel) -> None:
         f"CAST(NULL AS {wh.dialect.type_name(t)}) AS {wh.dialect.quote(c)}"
         for c, t in prediction_columns(model).items()
     )
-    staging = project.table("predictions__staging")
+    staging = project.table(staging_table(Table.predictions))
     # a FROM for the WHERE: BigQuery refuses a WHERE without one
     wh.replace_table(staging, f"SELECT {columns} FROM (SELECT 1 AS one) AS nothing WHERE FALSE")
-    wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
+    wh.replace_rows(project.table(Table.predictions), staging, "model_id", model.model_id)
 
 
 def predict_from_data(

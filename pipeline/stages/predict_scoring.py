@@ -19,6 +19,7 @@ from pipeline.scoring.stream import Placement, ScoreReport, ScoringPlan, score_b
 from pipeline.scoring.tasks import PartJob
 from pipeline.stages.predict_types import Casts, with_casts
 from pipeline.stages.project import Project
+from pipeline.stages.spec import Table, staging_table
 
 
 def scored_datasets(project: Project) -> list[str]:
@@ -94,7 +95,7 @@ def load_parts(project: Project, model: TrainedModel, report: ScoreReport, job: 
     wh = project.warehouse
     try:
         wh.replace_rows_from_jsonl(
-            project.table("predictions"),
+            project.table(Table.predictions),
             report.parts,
             prediction_columns(model),
             "model_id",
@@ -103,7 +104,7 @@ def load_parts(project: Project, model: TrainedModel, report: ScoreReport, job: 
     except WarehouseError as exc:
         raise DataError(
             f"the JSON Lines parts in {job.out_dir} do not load into "
-            f"{project.table('predictions')} with its schema {prediction_columns(model)}: {exc}"
+            f"{project.table(Table.predictions)} with its schema {prediction_columns(model)}: {exc}"
         ) from exc
 
 
@@ -133,10 +134,10 @@ def score_in_warehouse(
             f"{limit:,} the {wh.dialect.name} warehouse accepts in one query: score it in Python "
             "(--executor auto, process or dask), or train a smaller ensemble"
         )
-    staging = project.table("predictions__staging")
+    staging = project.table(staging_table(Table.predictions))
     with wh.wide_queries():
         rows = wh.replace_table(staging, sql)
-    wh.replace_rows(project.table("predictions"), staging, "model_id", model.model_id)
+    wh.replace_rows(project.table(Table.predictions), staging, "model_id", model.model_id)
     reason = (
         f"{compiled.estimator} compiled to {len(sql):,} characters of SQL, "
         f"{compiled.columns:,} expressions in {len(compiled.layers)} layers"

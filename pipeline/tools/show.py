@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pipeline.stages.ledger import LEDGER_TABLE
 from pipeline.stages.project import Project
+from pipeline.stages.spec import Table
 from pipeline.tools.query import format_result
 
 
@@ -54,7 +55,7 @@ def describe_project(project: Project, runs: int = 5) -> str:
         project.templates.render("ledger/recent_runs.sql", table=ledger, limit=runs).sql
     )
     lines += ["", "latest runs", format_result(recent)]
-    metrics = project.table("metrics")
+    metrics = project.table(Table.metrics)
     if wh.table_exists(metrics):
         sql = (
             f"SELECT model_id, metric, value FROM {wh.dialect.quote(metrics)} "
