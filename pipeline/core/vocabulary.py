@@ -81,3 +81,34 @@ class ColumnType(StrEnum):
     float = "float"
     bool = "bool"
     timestamp = "timestamp"
+
+
+class Dataset(StrEnum):
+    """The row sets of a project: labelled rows split into train and holdout, and the rows to
+    score."""
+
+    train = "train"
+    holdout = "holdout"
+    test = "test"
+
+
+class Stat(StrEnum):
+    """The statistics fit_stats.sql freezes per feature (stats.json's keys); its `count`
+    rows carry a categorical vocabulary."""
+
+    rows = "rows"
+    nulls = "nulls"
+    min = "min"
+    max = "max"
+    mean = "mean"
+    std = "std"
+    median = "median"
+    mode = "mode"
+    category_count = "count"  # (not `count`: that would hide str.count)
+
+
+class Bucket(StrEnum):
+    """Where a training category went: a column of its own, or the shared rare bucket."""
+
+    kept = "kept"
+    rare = "rare"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import FeatureConfig
+from pipeline.features.plan import FeaturePlan
 from pipeline.render.templates import Rendered, Templates
 
 
@@ -86,7 +87,7 @@ def fit_stats_sql(templates: Templates, spec: Spec, relation: str, run_id: str) 
 def features_sql(
     templates: Templates,
     spec: Spec,
-    plans: list[dict[str, Any]],
+    plans: list[FeaturePlan],
     relation: str,
     datasets: list[str] | None,
     with_label: bool,
@@ -97,14 +98,14 @@ def features_sql(
         datasets=datasets,
         id=spec.id,
         label=spec.label if with_label else None,
-        plans=plans,
+        plans=[p.to_dict() for p in plans],
     )
 
 
 def transform_sql(
     templates: Templates,
     spec: Spec,
-    plans: list[dict[str, Any]],
+    plans: list[FeaturePlan],
     sources: list[Source],
     datasets: list[str] | None,
     with_label: bool,
@@ -118,7 +119,7 @@ def transform_sql(
 def unseen_sql(
     templates: Templates,
     spec: Spec,
-    plans: list[dict[str, Any]],
+    plans: list[FeaturePlan],
     sources: list[Source],
     datasets: list[str],
     run_id: str,
@@ -130,7 +131,7 @@ def unseen_sql(
         "preprocess/unseen.sql",
         relation=f"({clean.sql})",
         datasets=datasets,
-        plans=plans,
+        plans=[p.to_dict() for p in plans],
         run_id=run_id,
         model_id=model_id,
     )

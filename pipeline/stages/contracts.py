@@ -304,8 +304,5 @@ def check_model_to_score(
         return
     meta = TrainedModel.read_meta(resolve_model_dir(project, options))
     check_model_fits(project, meta)
-    if "predict" in stages and meta.get("raw_types") is not None:
-        from pipeline.features.sql import Spec
-
-        spec, model_id = Spec.from_dict(meta["spec"]), meta["model_id"]
-        check_types(project, spec, meta["raw_types"], f"model {model_id} was trained on")
+    if "predict" in stages and meta.raw_types is not None:
+        check_types(project, meta.spec, meta.raw_types, f"model {meta.model_id} was trained on")

@@ -166,9 +166,9 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
     # the metrics need the model's id and positive class, not the estimator: no unpickling
     key = load_key(project.config.model.signing_key)
     meta = TrainedModel.read_meta(resolve_model_dir(project, options), key)
-    result.model_id = meta["model_id"]
+    result.model_id = meta.model_id
     evaluation = evaluate_from_data(
-        project, meta["model_id"], meta["positive_class"], options.run_id, result
+        project, meta.model_id, meta.positive_class, options.run_id, result
     )
     metrics = dict(evaluation.metrics)
     result.rows_in = int(metrics.pop("rows") or 0)

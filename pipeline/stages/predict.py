@@ -20,7 +20,9 @@ from pipeline.core.errors import (
     WarehouseError,
 )
 from pipeline.core.keys import load_key
+from pipeline.core.vocabulary import Task
 from pipeline.features.sql import Spec
+from pipeline.model.meta import ModelMeta
 from pipeline.model.trained import TrainedModel
 from pipeline.scoring.pool import PartJob, Placement, ScoreReport, describe_mode, score_batches
 from pipeline.scoring.progress import progress_bar
@@ -60,21 +62,19 @@ def raw_types(project: Project, table: str) -> dict[str, dict[str, str]]:
     return {c: {"type": t, "family": type_family(t)} for c, t in project.warehouse.describe(table)}
 
 
-def check_model_fits(project: Project, meta: dict[str, object]) -> None:
+def check_model_fits(project: Project, meta: ModelMeta) -> None:
     """A model trained for another task, id or label would be scored into nonsense (or fail
     on a data contract it was never meant for): say so first."""
     cfg = project.config
-    spec = meta.get("spec") or {}
-    assert isinstance(spec, dict)
     pairs = (
-        ("task", meta.get("task"), cfg.task, "[columns] task"),
-        ("id column", spec.get("id"), cfg.id_column, "[columns] id"),
-        ("label column", spec.get("label"), cfg.label_column, "[columns] label"),
+        ("task", meta.task, cfg.task, "[columns] task"),
+        ("id column", meta.spec.id, cfg.id_column, "[columns] id"),
+        ("label column", meta.spec.label, cfg.label_column, "[columns] label"),
     )
     for what, trained, now, key in pairs:
         if trained is not None and str(trained) != now:
             raise ConfigError(
-                f"model {meta.get('model_id')} was trained for {what} {trained!r} but "
+                f"model {meta.model_id} was trained for {what} {trained!r} but "
                 f"{cfg.path.name} says {now!r} ({key}): score it with its own config, or "
                 "train a model for this one"
             )
@@ -187,9 +187,9 @@ def prediction_columns(model: TrainedModel) -> dict[str, str]:
     return {
         "run_id": "string",
         "model_id": "string",
-        spec.id: model.meta["id_type"],
+        spec.id: model.meta.id_type,
         "dataset": "string",
-        "prediction": "float" if model.meta["task"] == "regression" else model.meta["label_type"],
+        "prediction": "float" if model.meta.task == Task.regression else model.meta.label_type,
         "score": "float",
         "scored_by": "string",  # inprocess, thread, process, dask or warehouse
     }
@@ -345,7 +345,7 @@ def predict_from_data(
         with wh.reading():
             check_model_fits(project, model.meta)
             project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
-            trained = model.meta.get("raw_types")
+            trained = model.meta.raw_types
             casts: dict[str, dict[str, str]] = {}
             if trained is None:
                 notes = [
