@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import check_identifier
 from pipeline.core.errors import ConfigError, MissingInputError
+from pipeline.core.vocabulary import Dataset
 from pipeline.evaluation.metrics import Judged, render_curves, render_metrics
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.render.templates import Rendered, Templates
@@ -18,7 +19,7 @@ from pipeline.stages.project import Project
 if TYPE_CHECKING:
     import pyarrow as pa
 
-DATASET = "holdout"
+DATASET = Dataset.holdout
 # the regression charts: at most this many points in the scatter, residuals in this many bins
 SCATTER_POINTS = 1000
 RESIDUAL_BINS = 30
