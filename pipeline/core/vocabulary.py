@@ -85,11 +85,12 @@ class ColumnType(StrEnum):
 
 class Dataset(StrEnum):
     """The row sets of a project: labelled rows split into train and holdout, and the rows to
-    score."""
+    score; `input` tags the rows a loaded model is handed directly (TrainedModel.predict)."""
 
     train = "train"
     holdout = "holdout"
     test = "test"
+    input = "input"
 
 
 class Stat(StrEnum):

@@ -35,16 +35,8 @@ class NumericPlan:
 
     def to_dict(self) -> dict[str, object]:
         """The plan as features.sql reads it."""
-        return {
-            "column": self.column,
-            "type": self.type,
-            "fill": self.fill,
-            "indicator": self.indicator,
-            "name": self.name,
-            "center": self.center,
-            "scale": self.scale,
-            "clip": None if self.clip is None else list(self.clip),
-        }
+        clip = None if self.clip is None else list(self.clip)
+        return {**vars(self), "type": self.type, "clip": clip}
 
 
 @dataclass(frozen=True)
@@ -87,17 +79,12 @@ class CategoricalPlan:
 
     def to_dict(self) -> dict[str, object]:
         """The plan as features.sql and unseen.sql read it."""
-        rare = self.rare
+        rare = None if self.rare is None else {**vars(self.rare), "values": list(self.rare.values)}
         return {
-            "column": self.column,
+            **vars(self),
             "type": self.type,
-            "fill": self.fill,
-            "indicator": self.indicator,
-            "name": self.name,
-            "encode": self.encode,
             "categories": [vars(c) for c in self.categories],
-            "rare": None if rare is None else {**vars(rare), "values": list(rare.values)},
-            "unknown": self.unknown,
+            "rare": rare,
             "known": list(self.known),
         }
 

@@ -6,21 +6,24 @@ cannot drift apart: the only thing that differs is which tables the rows come fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import FeatureConfig
+from pipeline.core.vocabulary import Dataset
 from pipeline.features.plan import FeaturePlan
 from pipeline.render.templates import Rendered, Templates
 
 
 @dataclass(frozen=True)
 class Source:
-    """A raw table to read. A labelled one is split into train/holdout by the hashed id."""
+    """A raw table to read. A labelled one is split into train/holdout by the hashed id;
+    `dataset` tags the rows of an unlabelled one."""
 
     table: str
     labelled: bool
-    dataset: str
+    dataset: Dataset
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class Spec:
     #: the column hashed for the split; None: the id (absent from specs saved before it existed)
     split_by: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
+        """The spec as model.json keeps it (and the model id hashes it)."""
         return {
             "id": self.id,
             "label": self.label,
@@ -47,7 +51,7 @@ class Spec:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Spec:
+    def from_dict(cls, d: Mapping[str, Any]) -> Spec:
         return cls(
             id=d["id"],
             label=d["label"],

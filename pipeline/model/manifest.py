@@ -1,11 +1,14 @@
-"""The model directory's manifest: sha256 of every file, checked before anything is unpickled
-(and, with a signing key, the manifest's own signature first)."""
+"""Verifying a model directory: the manifest (sha256 of every file) is checked before anything
+is unpickled, with a signing key the manifest's own signature first, and after unpickling the
+object's class against the one model.json records."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from pipeline.core.errors import ModelIntegrityError
 from pipeline.core.keys import SigningKey
@@ -82,3 +85,29 @@ def verify_manifest(
     if extra:
         raise ModelIntegrityError(f"{model_dir} holds files not in its manifest: {extra}")
     return files
+
+
+def check_estimator_class(estimator: Any, dotted: str, pickle_path: Path) -> None:
+    """The unpickled object must be the class model.json records: anything else (an int, a
+    function) would fail later with a traceback, or score nonsense. The recorded class is
+    imported only from the package the object's own class already came from."""
+    import importlib
+
+    kind = type(estimator)
+    found = f"{kind.__module__}.{kind.__qualname__}"
+    if not dotted:  # a model.json that records no class: it must at least predict
+        if not callable(getattr(estimator, "predict", None)):
+            raise ModelIntegrityError(
+                f"{pickle_path} holds a {found}, which has no predict(): refusing to load it"
+            )
+        return
+    module_name, _, class_name = dotted.rpartition(".")
+    same = found == dotted
+    if not same and module_name and kind.__module__.partition(".")[0] == dotted.partition(".")[0]:
+        with suppress(ImportError, AttributeError, ValueError):
+            same = getattr(importlib.import_module(module_name), class_name) is kind
+    if not same:
+        raise ModelIntegrityError(
+            f"{pickle_path} holds a {found}, not the {dotted} recorded in "
+            f"{pickle_path.parent / 'model.json'}: refusing to load it"
+        )

@@ -3,15 +3,17 @@
     model.joblib        the fitted estimator (unpickled only after the manifest checks out)
     model.json          id, estimator and parameters, task, classes, feature names, training
                         rows and fingerprint, template hashes, library versions, config hash
-    stats.json          the frozen training-split statistics
-    categories.json     the category <-> column table
+                        (`ModelMeta`, model/meta.py)
+    stats.json          the frozen training-split statistics (`Stats`, features/stats.py)
+    categories.json     the category <-> column table (`CategoryColumn`, features/plan.py)
     config.toml         the project config the model was trained with
     sql/                the preprocessing templates (and macros) it was trained with
     manifest.json       sha256 of every file above
     signature           with a [model] signing_key: an HMAC of manifest.json (model/signing.py)
 
 `TrainedModel.load(dir).predict(df)` replays the frozen SQL on a DataFrame in an in-memory
-DuckDB and then the estimator: the same code path the batch predict stage uses.
+DuckDB and then the estimator: the same code path the batch predict stage uses. Saving lives
+in model/save.py, verification in model/manifest.py, the array helpers in model/arrays.py.
 """
 
 from __future__ import annotations
@@ -19,18 +21,18 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import DataError, ModelIntegrityError
 from pipeline.core.keys import SigningKey
+from pipeline.core.vocabulary import Dataset
 from pipeline.features.plan import FeaturePlan, plan
 from pipeline.features.sql import Source, Spec, transform_sql, unseen_sql
 from pipeline.features.stats import Stats
 from pipeline.model.arrays import column, feature_matrix, predict_arrays
-from pipeline.model.manifest import MANIFEST, sha256_file, verify_manifest
+from pipeline.model.manifest import MANIFEST, check_estimator_class, sha256_file, verify_manifest
 from pipeline.model.meta import ModelMeta
 from pipeline.model.save import SQL_PARTS, save_directory
 from pipeline.render.templates import Templates, hash_tree, templates_for
@@ -175,7 +177,7 @@ class TrainedModel:
 
                 wh = DuckDBWarehouse.in_memory()
                 sql, _ = self.transform_sql(
-                    wh.dialect, [Source(SERVING_VIEW, False, "input")], None
+                    wh.dialect, [Source(SERVING_VIEW, False, Dataset.input)], None
                 )
                 self._serving = (wh, sql)
             wh, sql = self._serving
@@ -263,32 +265,6 @@ class TrainedModel:
             k: v for k, v in hash_tree(project_sql_dir).items() if k.split("/")[0] in SQL_PARTS
         }
         return sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
-
-
-def check_estimator_class(estimator: Any, dotted: str, pickle_path: Path) -> None:
-    """The unpickled object must be the class model.json records: anything else (an int, a
-    function) would fail later with a traceback, or score nonsense. The recorded class is
-    imported only from the package the object's own class already came from."""
-    import importlib
-
-    kind = type(estimator)
-    found = f"{kind.__module__}.{kind.__qualname__}"
-    if not dotted:  # a model.json that records no class: it must at least predict
-        if not callable(getattr(estimator, "predict", None)):
-            raise ModelIntegrityError(
-                f"{pickle_path} holds a {found}, which has no predict(): refusing to load it"
-            )
-        return
-    module_name, _, class_name = dotted.rpartition(".")
-    same = found == dotted
-    if not same and module_name and kind.__module__.partition(".")[0] == dotted.partition(".")[0]:
-        with suppress(ImportError, AttributeError, ValueError):
-            same = getattr(importlib.import_module(module_name), class_name) is kind
-    if not same:
-        raise ModelIntegrityError(
-            f"{pickle_path} holds a {found}, not the {dotted} recorded in "
-            f"{pickle_path.parent / 'model.json'}: refusing to load it"
-        )
 
 
 def _read_meta(model_dir: Path) -> ModelMeta:
