@@ -21,7 +21,8 @@ from pathlib import Path
 
 from bench.common import REPO, write_config
 from pipeline.features.plan import feature_names, plan
-from pipeline.model.trained import _write_json, feature_matrix
+from pipeline.model.manifest import write_json
+from pipeline.model.trained import feature_matrix
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
 from pipeline.stages.ledger import new_run_id
@@ -40,7 +41,7 @@ def model_id(project: Project, directory: Path) -> tuple[str, str, str]:
     wh, cfg = project.warehouse, project.config
     stats = read_stats(project)
     path = directory / "stats.json"
-    _write_json(path, stats)  # the bytes TrainedModel.save writes
+    write_json(path, stats.to_json())  # the bytes TrainedModel.save writes
     stats_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     table = wh.dialect.quote(project.table("features_train"))
     features = wh.query_arrow(f"SELECT * FROM {table} ORDER BY {wh.dialect.quote(cfg.id_column)}")
@@ -51,7 +52,7 @@ def model_id(project: Project, directory: Path) -> tuple[str, str, str]:
         "estimator": cfg.model.estimator,
         "params": cfg.model.params,
         "spec": project.spec.to_dict(),
-        "stats": stats,
+        "stats": stats.to_json(),
         "fingerprint": fp,
         "templates": project.templates.source_hashes(),
     }

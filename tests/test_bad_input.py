@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -467,8 +468,9 @@ def test_model_json_records_raw_types_without_changing_the_model_id(
     run_stages(options, ["preprocess", "train"])
     (model_dir,) = options.models_dir.iterdir()
     meta = TrainedModel.read_meta(model_dir)
-    assert meta["raw_types"]["Pclass"] == {"type": "INTEGER", "family": "numeric"}
-    assert meta["raw_types"]["Sex"] == {"type": "VARCHAR", "family": "string"}
+    assert meta.raw_types is not None
+    assert meta.raw_types["Pclass"] == {"type": "INTEGER", "family": "numeric"}
+    assert meta.raw_types["Sex"] == {"type": "VARCHAR", "family": "string"}
     model = TrainedModel.load(model_dir)
     with Project.open(options.config_path) as project:
         again = train_from_data(
@@ -481,10 +483,10 @@ def test_model_json_records_raw_types_without_changing_the_model_id(
             project.config.model.params,
             project.config.task,
             project.config.sql_dir,
-            provenance={"template_hashes": meta["template_hashes"]},
+            provenance={"template_hashes": meta.template_hashes},
         )
-    assert "raw_types" not in again.meta
-    assert again.model_id == meta["model_id"]
+    assert again.meta.raw_types is None
+    assert again.model_id == meta.model_id
 
 
 def test_model_without_raw_types_is_scored_with_a_note(
@@ -494,7 +496,7 @@ def test_model_without_raw_types_is_scored_with_a_note(
     run_stages(options, ["preprocess", "train"])
     (model_dir,) = options.models_dir.iterdir()
     model = TrainedModel.load(model_dir)
-    del model.meta["raw_types"]
+    model.meta = replace(model.meta, raw_types=None)
     old = model.save(tmp_path / "old-models")
 
     result = run_cli(options, "run", "--stage", "predict", "--model-dir", str(old))

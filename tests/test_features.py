@@ -3,6 +3,7 @@ clipping, scaling, and unseen categories counted at scoring time."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -10,8 +11,15 @@ import pytest
 
 from pipeline.config import FeatureConfig
 from pipeline.core.errors import DataError
-from pipeline.features.plan import category_columns, feature_names, plan, stats_from_rows
+from pipeline.features.plan import (
+    CategoryColumn,
+    NumericPlan,
+    category_columns,
+    feature_names,
+    plan,
+)
 from pipeline.features.sql import Source, Spec, fit_stats_sql, transform_sql
+from pipeline.features.stats import Stats, stats_from_rows
 from pipeline.render.templates import Templates
 from pipeline.stages.runner import run_stages
 from pipeline.warehouse.duckdb import DuckDBWarehouse
@@ -31,7 +39,7 @@ ROWS = [  # id, colour, size; ids 1..8 are the train split here
 
 def _features(
     features: tuple[FeatureConfig, ...], score_rows: list[tuple[object, ...]]
-) -> tuple[list[str], list[dict[str, object]], list[dict[str, object]]]:
+) -> tuple[list[str], list[dict[str, object]], list[CategoryColumn]]:
     spec = Spec("id", "y", features, 0.5, "s")
     with DuckDBWarehouse.in_memory() as wh:
         t = Templates(REPO / "sql", wh.dialect)
@@ -70,7 +78,7 @@ def test_onehot_with_rare_bucket_and_unknown() -> None:
         [0, 0, 0, 1],  # pink was never seen: unknown
         [0, 1, 0, 0],  # missing, imputed with the mode (red)
     ]
-    assert {(r["category"], r["bucket"]) for r in table} == {
+    assert {(r.category, r.bucket) for r in table} == {
         ("blue", "kept"),
         ("red", "kept"),
         ("green", "rare"),
@@ -120,7 +128,7 @@ def test_unseen_categories_are_counted_per_run(synthetic_project: OptionsFactory
     assert rows == [("test", "Embarked", "Z", expected)]
 
 
-def _huge_stats(values: list[float]) -> dict[str, dict[str, object]]:
+def _huge_stats(values: list[float]) -> Stats:
     """The statistics fit_stats.sql freezes for a numeric column `size` holding `values`."""
     spec = Spec("id", "y", (FeatureConfig("size", "numeric", "median"),), 0.5, "s")
     with DuckDBWarehouse.in_memory() as wh:
@@ -135,10 +143,11 @@ def _huge_stats(values: list[float]) -> dict[str, dict[str, object]]:
 
 def test_standard_scaling_of_extreme_values_stays_finite() -> None:
     stats = _huge_stats([1e308, -1e308, 1e308, -1e308])
-    assert stats["size"]["mean"] == 0.0
-    assert stats["size"]["std"] == 1e308
+    assert stats["size"].mean == 0.0
+    assert stats["size"].std == 1e308
     (p,) = plan((FeatureConfig("size", "numeric", "median", scale="standard"),), stats)
-    assert (p["center"], p["scale"]) == (0.0, 1e308)
+    assert isinstance(p, NumericPlan)
+    assert (p.center, p.scale) == (0.0, 1e308)
 
 
 @pytest.mark.parametrize(
@@ -169,7 +178,7 @@ def test_scaling_overflow_names_feature_and_statistic(
 
 def test_non_finite_statistic_is_a_data_error() -> None:
     stats = _huge_stats([1.0, 2.0])
-    stats["size"]["mean"] = float("inf")
+    stats = Stats({"size": replace(stats["size"], mean=float("inf"))})
     with pytest.raises(DataError, match="feature 'size': statistic mean is inf"):
         plan((FeatureConfig("size", "numeric", "mean", scale="standard"),), stats)
 
@@ -196,7 +205,7 @@ def test_scaling_overflow_leaves_the_warehouse_as_it_was(
     assert warehouse_checksums(path) == before
 
 
-def _stats_of(values: list[float | None], order: list[int]) -> dict[str, dict[str, object]]:
+def _stats_of(values: list[float | None], order: list[int]) -> Stats:
     spec = Spec("id", "y", (FeatureConfig("size", "numeric", "median"),), 0.5, "s")
     with DuckDBWarehouse.in_memory() as wh:
         t = Templates(REPO / "sql", wh.dialect)
@@ -222,16 +231,16 @@ def test_numeric_stats_are_exact_and_ignore_row_order() -> None:
     entry = forward["size"]
     x = [Fraction(v) for v in values if v is not None]
     mean = sum(x) / len(x)
-    assert entry["mean"] == float(mean)
-    assert entry["std"] == pytest.approx(sqrt(sum((v - mean) ** 2 for v in x) / len(x)), rel=1e-15)
+    assert entry.mean == float(mean)
+    assert entry.std == pytest.approx(sqrt(sum((v - mean) ** 2 for v in x) / len(x)), rel=1e-15)
     median = float((Fraction(1e-17) + Fraction(0.1)) / 2)  # the 5th and 6th of 10 values
-    assert (entry["min"], entry["mode"], entry["median"]) == (0.0, 0.0, median)
-    assert str(entry["mode"]) == "0.0"
-    assert (entry["rows"], entry["nulls"]) == (11.0, 1.0)
+    assert (entry.min, entry.mode, entry.median) == (0.0, 0.0, median)
+    assert str(entry.mode) == "0.0"
+    assert (entry.rows, entry.nulls) == (11.0, 1.0)
 
 
 def test_limb_layout_agrees_with_fit_stats_sql() -> None:
-    from pipeline.features.plan import LIMB_BITS, LIMBS
+    from pipeline.features.stats import LIMB_BITS, LIMBS
 
     text = (REPO / "sql" / "preprocess" / "fit_stats.sql").read_text()
     assert f"{{% set limbs = {LIMBS} %}}" in text

@@ -98,7 +98,7 @@ def test_estimators_switch_by_one_line(titanic_project: OptionsFactory, estimato
     metrics = results[3].details["metrics"]
     assert metrics["accuracy"] >= 0.75, metrics
     meta = TrainedModel.load(results[1].details["model_dir"]).meta
-    assert meta["train_metrics"]["rows"] == results[1].rows_in
+    assert meta.train_metrics["rows"] == results[1].rows_in
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix
 
-from pipeline.evaluation.report import Evaluation, _ticks, render_report
+from pipeline.evaluation.charts import _ticks
+from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import new_run_id
 from pipeline.stages.runner import run_stages

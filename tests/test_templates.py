@@ -10,7 +10,7 @@ import sqlglot
 from pipeline.config import load_config
 from pipeline.core.errors import TemplateError
 from pipeline.evaluation.metrics import METRIC_TEMPLATES, Judged, render_curves, render_metrics
-from pipeline.features.plan import plan, stats_from_rows
+from pipeline.features.plan import plan
 from pipeline.features.sql import (
     Source,
     Spec,
@@ -19,6 +19,7 @@ from pipeline.features.sql import (
     fit_stats_sql,
     unseen_sql,
 )
+from pipeline.features.stats import stats_from_rows
 from pipeline.render.templates import Templates
 from pipeline.stages.contracts import Rule
 from pipeline.stages.evaluate import render_confusion, render_residuals

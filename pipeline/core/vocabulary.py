@@ -123,3 +123,35 @@ class Stage(StrEnum):
     train = "train"
     predict = "predict"
     evaluate = "evaluate"
+
+
+class Dataset(StrEnum):
+    """The row sets of a project: labelled rows split into train and holdout, and the rows to
+    score; `input` tags the rows a loaded model is handed directly (TrainedModel.predict)."""
+
+    train = "train"
+    holdout = "holdout"
+    test = "test"
+    input = "input"
+
+
+class Stat(StrEnum):
+    """The statistics fit_stats.sql freezes per feature (stats.json's keys); its `count`
+    rows carry a categorical vocabulary."""
+
+    rows = "rows"
+    nulls = "nulls"
+    min = "min"
+    max = "max"
+    mean = "mean"
+    std = "std"
+    median = "median"
+    mode = "mode"
+    category_count = "count"  # (not `count`: that would hide str.count)
+
+
+class Bucket(StrEnum):
+    """Where a training category went: a column of its own, or the shared rare bucket."""
+
+    kept = "kept"
+    rare = "rare"

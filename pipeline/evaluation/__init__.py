@@ -1,4 +1,4 @@
-"""Judging a model: the metric SQL over predictions and labels, and the HTML report with its
-charts.
+"""Judging a model: the metric SQL over predictions and labels (metrics.py), and the HTML
+report (report.py) with its SVG charts (charts.py).
 
 May import: `pipeline.core`, `pipeline.render`, `pipeline.warehouse`."""

@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import Task
 from pipeline.render.templates import Rendered, Templates, templates_for
 
 if TYPE_CHECKING:
     import numpy as np
 
 # task -> metric template; an unknown task fails with the known ones
-METRIC_TEMPLATES: dict[str, str] = {
-    "binary": "evaluate/binary.sql",
-    "multiclass": "evaluate/multiclass.sql",
-    "regression": "evaluate/regression.sql",
+METRIC_TEMPLATES: dict[Task, str] = {
+    Task.binary: "evaluate/binary.sql",
+    Task.multiclass: "evaluate/multiclass.sql",
+    Task.regression: "evaluate/regression.sql",
 }
 
 
@@ -43,7 +44,7 @@ class Judged:
 
 def render_metrics(
     templates: Templates,
-    task: str,
+    task: Task | str,
     judged: Judged,
     raw: str = "",
     slices: tuple[str, ...] = (),
@@ -53,7 +54,11 @@ def render_metrics(
     if task not in METRIC_TEMPLATES:
         raise ConfigError(f"no metrics for task {task!r}; known: {', '.join(METRIC_TEMPLATES)}")
     return templates.render(
-        METRIC_TEMPLATES[task], raw=raw, slices=list(slices), threshold=threshold, **vars(judged)
+        METRIC_TEMPLATES[Task(task)],
+        raw=raw,
+        slices=list(slices),
+        threshold=threshold,
+        **vars(judged),
     )
 
 
@@ -64,7 +69,7 @@ def render_curves(templates: Templates, judged: Judged, bins: int = 10) -> Rende
 
 def metrics_of_arrays(
     sql_dir: Path,
-    task: str,
+    task: Task | str,
     y: np.ndarray,
     prediction: np.ndarray,
     score: np.ndarray | None,

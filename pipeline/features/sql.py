@@ -6,20 +6,24 @@ cannot drift apart: the only thing that differs is which tables the rows come fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import FeatureConfig
+from pipeline.core.vocabulary import Dataset
+from pipeline.features.plan import FeaturePlan
 from pipeline.render.templates import Rendered, Templates
 
 
 @dataclass(frozen=True)
 class Source:
-    """A raw table to read. A labelled one is split into train/holdout by the hashed id."""
+    """A raw table to read. A labelled one is split into train/holdout by the hashed id;
+    `dataset` tags the rows of an unlabelled one."""
 
     table: str
     labelled: bool
-    dataset: str
+    dataset: Dataset
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ class Spec:
     #: the column hashed for the split; None: the id (absent from specs saved before it existed)
     split_by: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
+        """The spec as model.json keeps it (and the model id hashes it)."""
         return {
             "id": self.id,
             "label": self.label,
@@ -46,7 +51,7 @@ class Spec:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Spec:
+    def from_dict(cls, d: Mapping[str, Any]) -> Spec:
         return cls(
             id=d["id"],
             label=d["label"],
@@ -86,7 +91,7 @@ def fit_stats_sql(templates: Templates, spec: Spec, relation: str, run_id: str) 
 def features_sql(
     templates: Templates,
     spec: Spec,
-    plans: list[dict[str, Any]],
+    plans: list[FeaturePlan],
     relation: str,
     datasets: list[str] | None,
     with_label: bool,
@@ -97,14 +102,14 @@ def features_sql(
         datasets=datasets,
         id=spec.id,
         label=spec.label if with_label else None,
-        plans=plans,
+        plans=[p.to_dict() for p in plans],
     )
 
 
 def transform_sql(
     templates: Templates,
     spec: Spec,
-    plans: list[dict[str, Any]],
+    plans: list[FeaturePlan],
     sources: list[Source],
     datasets: list[str] | None,
     with_label: bool,
@@ -118,7 +123,7 @@ def transform_sql(
 def unseen_sql(
     templates: Templates,
     spec: Spec,
-    plans: list[dict[str, Any]],
+    plans: list[FeaturePlan],
     sources: list[Source],
     datasets: list[str],
     run_id: str,
@@ -130,7 +135,7 @@ def unseen_sql(
         "preprocess/unseen.sql",
         relation=f"({clean.sql})",
         datasets=datasets,
-        plans=plans,
+        plans=[p.to_dict() for p in plans],
         run_id=run_id,
         model_id=model_id,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.vocabulary import Stage
-from pipeline.features.sql import Spec, clean_sql
+from pipeline.features.sql import clean_sql
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import check_model_fits, resolve_model_dir
@@ -112,6 +112,5 @@ def check_model_to_score(
         return
     meta = TrainedModel.read_meta(resolve_model_dir(project, options))
     check_model_fits(project, meta)
-    if Stage.predict in stages and meta.get("raw_types") is not None:
-        spec, model_id = Spec.from_dict(meta["spec"]), meta["model_id"]
-        check_types(project, spec, meta["raw_types"], f"model {model_id} was trained on")
+    if Stage.predict in stages and meta.raw_types is not None:
+        check_types(project, meta.spec, meta.raw_types, f"model {meta.model_id} was trained on")

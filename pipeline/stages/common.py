@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pipeline.core.errors import ConfigError, MissingInputError
 from pipeline.core.keys import load_key
-from pipeline.features.plan import Stats, stats_from_rows
+from pipeline.features.stats import Stats, stats_from_rows
+from pipeline.model.meta import ModelMeta
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import latest_model_id
@@ -23,21 +24,19 @@ def read_stats(project: Project) -> Stats:
     return stats_from_rows(project.warehouse.query_arrow(sql).to_pylist())
 
 
-def check_model_fits(project: Project, meta: dict[str, object]) -> None:
+def check_model_fits(project: Project, meta: ModelMeta) -> None:
     """A model trained for another task, id or label would be scored into nonsense (or fail
     on a data contract it was never meant for): say so first."""
     cfg = project.config
-    spec = meta.get("spec") or {}
-    assert isinstance(spec, dict)
     pairs = (
-        ("task", meta.get("task"), cfg.task, "[columns] task"),
-        ("id column", spec.get("id"), cfg.id_column, "[columns] id"),
-        ("label column", spec.get("label"), cfg.label_column, "[columns] label"),
+        ("task", meta.task, cfg.task, "[columns] task"),
+        ("id column", meta.spec.id, cfg.id_column, "[columns] id"),
+        ("label column", meta.spec.label, cfg.label_column, "[columns] label"),
     )
     for what, trained, now, key in pairs:
         if trained is not None and str(trained) != now:
             raise ConfigError(
-                f"model {meta.get('model_id')} was trained for {what} {trained!r} but "
+                f"model {meta.model_id} was trained for {what} {trained!r} but "
                 f"{cfg.path.name} says {now!r} ({key}): score it with its own config, or "
                 "train a model for this one"
             )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import check_identifier
 from pipeline.core.errors import ConfigError, MissingInputError
-from pipeline.core.vocabulary import Stage
+from pipeline.core.vocabulary import Dataset, Stage
 from pipeline.evaluation.metrics import Judged, render_curves, render_metrics
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.render.templates import Rendered, Templates
@@ -21,7 +21,7 @@ from pipeline.stages.spec import Table, made_by, run_first, staging_table
 if TYPE_CHECKING:
     import pyarrow as pa
 
-DATASET = "holdout"
+DATASET = Dataset.holdout
 # the regression charts: at most this many points in the scatter, residuals in this many bins
 SCATTER_POINTS = 1000
 RESIDUAL_BINS = 30
@@ -166,9 +166,9 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
     # the metrics need the model's id and positive class, not the estimator: no unpickling
     key = load_key(project.config.model.signing_key)
     meta = TrainedModel.read_meta(resolve_model_dir(project, options), key)
-    result.model_id = meta["model_id"]
+    result.model_id = meta.model_id
     evaluation = evaluate_from_data(
-        project, meta["model_id"], meta["positive_class"], options.run_id, result
+        project, meta.model_id, meta.positive_class, options.run_id, result
     )
     metrics = dict(evaluation.metrics)
     result.rows_in = int(metrics.pop("rows") or 0)

@@ -69,7 +69,7 @@ def predict_from_data(
         with wh.reading():
             check_model_fits(project, model.meta)
             project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
-            trained = model.meta.get("raw_types")
+            trained = model.meta.raw_types
             casts: dict[str, dict[str, str]] = {}
             if trained is None:
                 notes = [

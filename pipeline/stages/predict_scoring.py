@@ -30,13 +30,13 @@ def scored_datasets(project: Project) -> list[str]:
 def prediction_columns(model: TrainedModel) -> dict[str, str]:
     """The predictions table's schema, in neutral types, whichever way the rows were scored."""
     spec = model.spec
-    regression = model.meta["task"] == Task.regression
+    regression = model.meta.task == Task.regression
     return {
         "run_id": ColumnType.string,
         "model_id": ColumnType.string,
-        spec.id: model.meta["id_type"],
+        spec.id: model.meta.id_type,
         "dataset": ColumnType.string,
-        "prediction": ColumnType.float if regression else model.meta["label_type"],
+        "prediction": ColumnType.float if regression else model.meta.label_type,
         "score": ColumnType.float,
         "scored_by": ColumnType.string,  # inprocess, thread, process, dask or warehouse
     }

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pipeline.core.errors import DataError
-from pipeline.features.plan import Stats, feature_names, plan
+from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import clean_sql, features_sql, fit_stats_sql
+from pipeline.features.stats import Stats
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
 from pipeline.stages.contracts import enforce

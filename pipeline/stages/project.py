@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.config import Config, load_config
 from pipeline.core.errors import ConfigError, DataError, MissingInputError, WarehouseError
-from pipeline.core.vocabulary import Stage
+from pipeline.core.vocabulary import Dataset, Stage
 from pipeline.features.sql import Source, Spec
 from pipeline.render.templates import Templates, templates_for
 from pipeline.stages.spec import Table, made_by, run_first
@@ -54,9 +54,9 @@ class Project:
 
     def raw_sources(self) -> list[Source]:
         c = self.config
-        sources = [Source(c.labelled_table, True, "train")]
+        sources = [Source(c.labelled_table, True, Dataset.train)]
         if c.unlabelled_table is not None:
-            sources.append(Source(c.unlabelled_table, False, "test"))
+            sources.append(Source(c.unlabelled_table, False, Dataset.test))
         return sources
 
     def datasets(self) -> list[str]:

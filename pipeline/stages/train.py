@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import DataError
 from pipeline.core.keys import load_key
+from pipeline.core.vocabulary import ColumnType, Task
 from pipeline.evaluation.metrics import metrics_of_arrays
-from pipeline.features.plan import Stats, feature_names, plan
+from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import Spec
+from pipeline.features.stats import Stats
+from pipeline.model.meta import ModelMeta
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
@@ -160,31 +163,33 @@ def train_from_data(
         "estimator": estimator,
         "params": params,
         "spec": spec.to_dict(),
-        "stats": stats,
+        "stats": stats.to_json(),
         "fingerprint": fp,
         "templates": (provenance or {}).get("template_hashes", {}),
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-    meta = {
-        "model_id": f"{estimator.rpartition('.')[2].lower()}-{digest[:12]}",
-        "estimator": estimator,
-        "params": params,
-        "task": task,
-        "spec": spec.to_dict(),
-        "feature_names": names,
-        "label_type": _neutral_type(label.type),
-        "id_type": _neutral_type(column(features, spec.id).type),
-        "classes": classes,
-        "positive_class": positive,
-        "train_metrics": train_metrics,
-        "train_rows": int(X.shape[0]),
-        "train_fingerprint": fp,
-        "libraries": {lib: metadata.version(lib) for lib in LIBRARIES},
-        "python": platform.python_version(),
-        **(provenance or {}),
-    }
-    if raw_types is not None:
-        meta["raw_types"] = raw_types
+    provenance = provenance or {}
+    meta = ModelMeta(
+        model_id=f"{estimator.rpartition('.')[2].lower()}-{digest[:12]}",
+        estimator=estimator,
+        params=params,
+        task=Task(task),
+        spec=spec,
+        feature_names=tuple(names),
+        label_type=ColumnType(_neutral_type(label.type)),
+        id_type=ColumnType(_neutral_type(column(features, spec.id).type)),
+        classes=tuple(classes),
+        positive_class=positive,
+        train_metrics=train_metrics,
+        train_rows=int(X.shape[0]),
+        train_fingerprint=fp,
+        libraries={lib: metadata.version(lib) for lib in LIBRARIES},
+        python=platform.python_version(),
+        run_id=provenance.get("run_id"),
+        config_hash=provenance.get("config_hash"),
+        template_hashes=provenance.get("template_hashes"),
+        raw_types=raw_types,
+    )
     return TrainedModel(
         estimator=model, meta=meta, stats=stats, sql_dir=sql_dir, config_text=config_text
     )
