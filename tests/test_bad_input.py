@@ -18,6 +18,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.model.meta import Provenance
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
 from pipeline.stages.predict_types import type_family
@@ -483,7 +484,7 @@ def test_model_json_records_raw_types_without_changing_the_model_id(
             project.config.model.params,
             project.config.task,
             project.config.sql_dir,
-            provenance={"template_hashes": meta.template_hashes},
+            provenance=Provenance(template_hashes=meta.template_hashes),
         )
     assert again.meta.raw_types is None
     assert again.model_id == meta.model_id

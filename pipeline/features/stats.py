@@ -5,7 +5,7 @@ the keys and values the statistics always had)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
@@ -16,8 +16,6 @@ from pipeline.core.vocabulary import FeatureType, Stat
 # fit_stats.sql cuts each scaled value into LIMBS whole numbers of LIMB_BITS bits (keep equal)
 LIMBS = 4
 LIMB_BITS = 21
-# raw material of mean and std: read here, not kept in the frozen statistics
-_INTERNAL = ("center", "half")
 # the statistics a numeric feature always records (null when the training split has no value)
 _NUMERIC = (Stat.min, Stat.max, Stat.mean, Stat.std, Stat.median)
 
@@ -105,33 +103,60 @@ class Stats:
         return cls({column: FeatureStats.from_json(s) for column, s in d.items()})
 
 
+@dataclass
+class _Fold:
+    """One feature's long rows gathered before they become `FeatureStats`: `values` holds the
+    scalar statistics and the raw sums (limbs) mean and std are derived from."""
+
+    values: dict[str, Value] = field(default_factory=dict)
+    vocabulary: list[CategoryCount] = field(default_factory=list)
+    mode: str | None = None
+
+
 def stats_from_rows(rows: list[dict[str, Any]]) -> Stats:
     """Fold the long (feature, stat, category, value) rows of fit_stats.sql into one entry per
     feature; categorical vocabularies come out sorted by category for a stable column order.
     Mean and std are derived here from exact integer sums (see fit_stats.sql), so they do
     not depend on the order the warehouse aggregated rows in."""
-    entries: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        entry = entries.setdefault(row["feature"], {"vocabulary": []})
+    folds: dict[str, _Fold] = {}
+    for row in rows:  # rows: warehouse result rows, (feature, stat, category, value)
+        fold = folds.setdefault(row["feature"], _Fold())
         stat, value, category = row["stat"], row["value"], row["category"]
         if stat == Stat.category_count:
-            entry["vocabulary"].append({"category": category, "count": int(value)})
+            fold.vocabulary.append(CategoryCount(category, int(value)))
         elif stat == Stat.mode and category is not None:
-            entry[Stat.mode] = category
+            fold.mode = category
         else:
-            entry[stat] = value
-    for feature, entry in entries.items():
-        entry["vocabulary"].sort(key=lambda c: c["category"])
-        if Stat.min in entry and Stat.mean not in entry:  # numeric (the old SQL had mean)
-            _derive_moments(feature, entry)
-    return Stats.from_json(entries)
+            fold.values[stat] = value
+    return Stats({feature: _feature_stats(feature, fold) for feature, fold in folds.items()})
 
 
-def _exact_sum(feature: str, entry: dict[str, Any], name: str) -> Fraction:
+def _feature_stats(feature: str, fold: _Fold) -> FeatureStats:
+    values = fold.values
+    numeric = Stat.min in values  # numeric statistics always hold min; categorical never
+    if numeric and Stat.mean not in values:  # the old SQL had mean
+        _derive_moments(feature, values)
+    mode = fold.mode if fold.mode is not None else values.get(Stat.mode)
+    return FeatureStats(
+        type=FeatureType.numeric if numeric else FeatureType.categorical,
+        rows=_number(values.get(Stat.rows)),
+        nulls=_number(values.get(Stat.nulls)),
+        vocabulary=tuple(sorted(fold.vocabulary, key=lambda c: c.category)),
+        mode=mode,
+        **{name.value: _number(values.get(name)) for name in _NUMERIC},
+    )
+
+
+def _number(value: Value) -> float | None:
+    assert not isinstance(value, str), value
+    return value
+
+
+def _exact_sum(feature: str, values: dict[str, Value], name: str) -> Fraction:
     total = Fraction(0)
     for k in range(1, LIMBS + 1):
-        value = entry.pop(f"{name}_{k}", None)
-        if value is None or value != int(value):
+        value = values.pop(f"{name}_{k}", None)
+        if value is None or isinstance(value, str) or value != int(value):
             raise DataError(
                 f"feature {feature!r}: statistic {name}_{k} is {value!r}, not a whole number "
                 "(feature_stats is not from this version of fit_stats.sql; run preprocess again)"
@@ -147,25 +172,24 @@ def _sqrt(x: Fraction) -> float:
         return float((Decimal(x.numerator) / Decimal(x.denominator)).sqrt())
 
 
-def _derive_moments(feature: str, entry: dict[str, Any]) -> None:
+def _derive_moments(feature: str, values: dict[str, Value]) -> None:
     """mean = center + half * E[y], std = half * sqrt(E[y^2] - E[y]^2), with y the values
     scaled into [-1, 1] and both sums exact: one rounding each, at the end. -0.0 becomes 0.0
     (which of two equal zeros a MIN or a mode returns depends on row order)."""
-    n = int(entry.get(Stat.rows) or 0) - int(entry.get(Stat.nulls) or 0)
-    center, half = entry.get("center"), entry.get("half")
+    n = int(values.get(Stat.rows) or 0) - int(values.get(Stat.nulls) or 0)
+    center, half = values.get("center"), values.get("half")
     if n <= 0 or center is None or half is None:
         for name in ("sum_y", "sum_yy"):
             for k in range(1, LIMBS + 1):
-                entry.pop(f"{name}_{k}", None)
-        entry.update({Stat.mean: None, Stat.std: None})
-        entry.setdefault(Stat.median, None)
+                values.pop(f"{name}_{k}", None)
+        values.update({Stat.mean: None, Stat.std: None})
+        values.setdefault(Stat.median, None)
     else:
-        s1 = _exact_sum(feature, entry, "sum_y") / n
-        s2 = _exact_sum(feature, entry, "sum_yy") / n
-        entry[Stat.mean] = float(Fraction(center) + Fraction(half) * s1) + 0.0
-        entry[Stat.std] = _sqrt(Fraction(half) ** 2 * max(s2 - s1 * s1, Fraction(0)))
+        s1 = _exact_sum(feature, values, "sum_y") / n
+        s2 = _exact_sum(feature, values, "sum_yy") / n
+        values[Stat.mean] = float(Fraction(center) + Fraction(half) * s1) + 0.0
+        values[Stat.std] = _sqrt(Fraction(half) ** 2 * max(s2 - s1 * s1, Fraction(0)))
     for name in (Stat.min, Stat.max, Stat.mode, Stat.median):
-        if entry.get(name) is not None:
-            entry[name] = float(entry[name]) + 0.0
-    for internal in _INTERNAL:
-        entry.pop(internal, None)
+        value = values.get(name)
+        if value is not None:
+            values[name] = float(value) + 0.0

@@ -17,6 +17,16 @@ Label = int | float | str | bool | None
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a model came from: the run, the config's hash and the templates' hashes. Recorded
+    in model.json; only the template hashes take part in the model id."""
+
+    run_id: str | None = None
+    config_hash: str | None = None
+    template_hashes: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class ModelMeta:
     """What a model is: its id, estimator, task, spec and inputs, how it trained, and with
     which libraries and templates."""

@@ -16,7 +16,7 @@ from pipeline.evaluation.metrics import metrics_of_arrays
 from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import Spec
 from pipeline.features.stats import Stats
-from pipeline.model.meta import ModelMeta
+from pipeline.model.meta import ModelMeta, Provenance
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
@@ -128,7 +128,7 @@ def train_from_data(
     task: str,
     sql_dir: Path,
     config_text: str = "",
-    provenance: dict[str, Any] | None = None,
+    provenance: Provenance | None = None,
     raw_types: dict[str, dict[str, str]] | None = None,
     packages: tuple[str, ...] = (),
 ) -> TrainedModel:
@@ -165,10 +165,10 @@ def train_from_data(
         "spec": spec.to_dict(),
         "stats": stats.to_json(),
         "fingerprint": fp,
-        "templates": (provenance or {}).get("template_hashes", {}),
+        "templates": (provenance.template_hashes if provenance else None) or {},
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-    provenance = provenance or {}
+    provenance = provenance or Provenance()
     meta = ModelMeta(
         model_id=f"{estimator.rpartition('.')[2].lower()}-{digest[:12]}",
         estimator=estimator,
@@ -185,9 +185,9 @@ def train_from_data(
         train_fingerprint=fp,
         libraries={lib: metadata.version(lib) for lib in LIBRARIES},
         python=platform.python_version(),
-        run_id=provenance.get("run_id"),
-        config_hash=provenance.get("config_hash"),
-        template_hashes=provenance.get("template_hashes"),
+        run_id=provenance.run_id,
+        config_hash=provenance.config_hash,
+        template_hashes=provenance.template_hashes,
         raw_types=raw_types,
     )
     return TrainedModel(
@@ -205,11 +205,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         stats = read_stats(project)
         types = raw_types(project, cfg.labelled_table)
     template_hashes = project.templates.source_hashes()
-    provenance = {
-        "run_id": options.run_id,
-        "config_hash": cfg.hash,
-        "template_hashes": template_hashes,
-    }
+    provenance = Provenance(options.run_id, cfg.hash, template_hashes)
     model = train_from_data(
         features,
         stats,
