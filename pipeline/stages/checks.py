@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError, DataError
-from pipeline.core.vocabulary import Stage
+from pipeline.core.vocabulary import FeatureType, Stage, Task
 from pipeline.features.sql import clean_sql
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
@@ -62,11 +62,11 @@ def check_label_classes(project: Project, rebuilt: bool) -> None:
             f"the training split of {cfg.labelled_table} is empty "
             f"({n_all} {'row' if n_all == 1 else 'rows'} went to holdout)"
         )
-    if cfg.task == "regression" or row["nulls"]:
+    if cfg.task == Task.regression or row["nulls"]:
         return  # the contracts name null labels; a regressor needs no classes
     k = int(row["k"])
     if k < 2:  # more than two for binary is the contracts' to name, with the values
-        needs = "2" if cfg.task == "binary" else "at least 2"
+        needs = "2" if cfg.task == Task.binary else "at least 2"
         raise DataError(
             f"task {cfg.task!r} needs {needs} values of label {cfg.label_column!r} in the "
             f"training split of {named}, found {k}"
@@ -101,7 +101,7 @@ def check_model_to_score(
             project.config.labelled_table
         ):
             trained = raw_types(project, project.config.labelled_table)
-            numeric = {f.column for f in project.spec.features if f.type == "numeric"}
+            numeric = {f.column for f in project.spec.features if f.type == FeatureType.numeric}
             changed = {c for _, c, _, _ in type_changes(project, project.spec, trained)}
             if any(trained[c]["family"] != "numeric" for c in changed & numeric):
                 # the labelled table is the odd one (text in a numeric column): the data

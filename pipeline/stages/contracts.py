@@ -13,6 +13,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.core.errors import DataError, PipelineError
+from pipeline.core.vocabulary import FeatureType, Task
 from pipeline.features.sql import Source, Spec
 from pipeline.stages.project import Project
 
@@ -101,16 +102,16 @@ def implied_rules(config: Config, spec: Spec, source: Source, present: set[str])
     rules = [Rule(spec.id, "not_null"), Rule(spec.id, "unique")]
     if source.labelled:
         rules.append(Rule(spec.label, "not_null"))
-        if config.task == "binary":
+        if config.task == Task.binary:
             rules.append(Rule(spec.label, "distinct_at_most", limit=2))
-        elif config.task == "regression":
+        elif config.task == Task.regression:
             rules += [Rule(spec.label, "numeric"), Rule(spec.label, "finite")]
     no_nan = _estimator_refusing_nan(config)
     for f in spec.features:
         raw = f.source or f.column  # the raw table's name for it
         if raw not in present:
             continue
-        if f.type == "numeric":
+        if f.type == FeatureType.numeric:
             rules += [Rule(raw, "numeric"), Rule(raw, "finite")]
             if f.impute == "none" and no_nan:  # a null stays NaN in the features
                 rules.append(Rule(raw, "not_null", values=(no_nan,)))

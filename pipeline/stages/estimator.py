@@ -7,6 +7,7 @@ import importlib
 from typing import Any
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import Task
 
 #: top-level packages an estimator may come from when the config names no others
 DEFAULT_PACKAGES = ("sklearn",)
@@ -68,7 +69,7 @@ def check_estimator_fits_task(estimator: Any, task: str, dotted: str) -> None:
     from sklearn.base import is_classifier, is_regressor
 
     task = str(task)
-    if task in ("binary", "multiclass") and not is_classifier(estimator):
+    if task in (Task.binary, Task.multiclass) and not is_classifier(estimator):
         raise ConfigError(f"task {task!r} needs a classifier; {dotted} is not one")
-    if task == "regression" and not is_regressor(estimator):
+    if task == Task.regression and not is_regressor(estimator):
         raise ConfigError(f"task 'regression' needs a regressor; {dotted} is not one")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import check_identifier
 from pipeline.core.errors import ConfigError, MissingInputError
-from pipeline.core.vocabulary import Dataset, Stage
+from pipeline.core.vocabulary import Dataset, Stage, Task
 from pipeline.evaluation.metrics import Judged, render_curves, render_metrics
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.render.templates import Rendered, Templates
@@ -86,15 +86,15 @@ def evaluate_from_data(
     result.sql_hashes = {rendered.name: rendered.hash}
     curves: list[dict[str, Any]] = []
     confusion: list[dict[str, Any]] = []
-    if cfg.task == "binary":
+    if cfg.task == Task.binary:
         curves_sql = render_curves(project.templates, judged, bins=cfg.evaluate.calibration_bins)
         curves = _replace(project, Table.curves, curves_sql.sql, model_id)
         result.sql_hashes[curves_sql.name] = curves_sql.hash
-    elif cfg.task == "multiclass":
+    elif cfg.task == Task.multiclass:
         confusion_sql = render_confusion(project.templates, judged)
         confusion = _replace(project, Table.confusion, confusion_sql.sql, model_id)
         result.sql_hashes[confusion_sql.name] = confusion_sql.hash
-    elif cfg.task == "regression":
+    elif cfg.task == Task.regression:
         curves_sql = render_residuals(project.templates, judged)
         curves = _replace(project, Table.curves, curves_sql.sql, model_id)
         result.sql_hashes[curves_sql.name] = curves_sql.hash

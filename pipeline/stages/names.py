@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import Encoder, FeatureType
 from pipeline.stages.spec import Table, written_tables
 
 # tables each stage writes under [tables] output_schema, as pipeline/stages/spec.py declares
@@ -88,7 +89,7 @@ def check_names(config: Config) -> None:
         generated: list[str] = []
         if f.missing_indicator:
             generated.append(f"{f.column}{INDICATOR_SUFFIX}")
-        if f.type == "categorical" and f.encode == "onehot":
+        if f.type == FeatureType.categorical and f.encode == Encoder.onehot:
             generated += [f"{f.column}{s}" for s in ONEHOT_SUFFIXES]
         for name in generated:
             if name.lower() in carried:
@@ -97,7 +98,7 @@ def check_names(config: Config) -> None:
                     f"that feature {f.column!r} generates (sql/preprocess/features.sql): "
                     "rename it in a view"
                 )
-        if f.type == "categorical" and f.encode == "onehot":
+        if f.type == FeatureType.categorical and f.encode == Encoder.onehot:
             prefix = f"{f.column}__".lower()
             for key, what in carried.items():
                 if key.startswith(prefix):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor as TaskExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from pipeline.core.vocabulary import Executor
 from pipeline.model.trained import TrainedModel
 from pipeline.scoring.modes import describe_mode
 from pipeline.scoring.stream import ScoreReport
@@ -48,7 +49,7 @@ def predict_from_data(
     model: TrainedModel,
     run_id: str,
     parts_dir: Path,
-    executor: str | Executor,
+    executor: str | TaskExecutor,
     workers: int,
     batch_rows: int,
     quiet: bool = True,
@@ -82,7 +83,7 @@ def predict_from_data(
                 )
             enforce(project, model.spec, project.raw_sources())
         job = None
-        if executor != "warehouse":  # scored holding nothing; then one short write loads it all
+        if executor != Executor.warehouse:  # scored holding nothing, then one write loads it
             sql, hashes = model.transform_sql(
                 wh.dialect, project.raw_sources(), scored_datasets(project)
             )

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError, DataError, ScoringError, WarehouseError
-from pipeline.core.vocabulary import ColumnType, Executor, Task
+from pipeline.core.vocabulary import ColumnType, Dataset, Executor, Task
 from pipeline.model.trained import TrainedModel
 from pipeline.scoring.modes import mode_named
 from pipeline.scoring.progress import progress_bar
@@ -24,7 +24,7 @@ from pipeline.stages.spec import Table, staging_table
 
 def scored_datasets(project: Project) -> list[str]:
     """Every split but train: the holdout, and the unlabelled rows when there are any."""
-    return [d for d in project.datasets() if d != "train"]
+    return [d for d in project.datasets() if d != Dataset.train]
 
 
 def prediction_columns(model: TrainedModel) -> dict[str, str]:

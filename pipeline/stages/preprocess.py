@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.core.errors import DataError
+from pipeline.core.vocabulary import Dataset
 from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import clean_sql, features_sql, fit_stats_sql
 from pipeline.features.stats import Stats
@@ -48,7 +49,12 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
     datasets = project.datasets()
     for dataset in datasets:
         rendered = features_sql(
-            t, spec, plans, wh.dialect.quote(clean_table), [dataset], with_label=dataset != "test"
+            t,
+            spec,
+            plans,
+            wh.dialect.quote(clean_table),
+            [dataset],
+            with_label=dataset != Dataset.test,
         )
         n = wh.replace_table(project.table(features_table(dataset)), rendered.sql)
         hashes[f"{rendered.name}:{dataset}"] = rendered.hash

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pipeline.core.errors import ConfigError, is_interrupt
-from pipeline.core.vocabulary import Stage
+from pipeline.core.vocabulary import Executor, Stage
 from pipeline.stages.base import RunOptions, StageBody, run_recorded
 from pipeline.stages.evaluate import run_evaluate
 from pipeline.stages.ledger import StageResult, record
@@ -64,7 +64,7 @@ def run_stages(
                 estimator = make_estimator(model.estimator, model.params, model.packages)
                 check_estimator_fits_task(estimator, project.config.task, model.estimator)
                 executor = options.executor or project.config.scoring.executor
-                if Stage.predict in names and executor == "warehouse":
+                if Stage.predict in names and executor == Executor.warehouse:
                     from pipeline.render.compile import check_compilable
 
                     check_compilable(estimator)

@@ -34,7 +34,7 @@ LIBRARIES = ("scikit-learn", "numpy", "pandas", "pyarrow", "duckdb", "joblib", "
 
 def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
     check_estimator_fits_task(estimator, task, dotted)
-    if task == "binary":
+    if task == Task.binary:
         import numpy as np
 
         n = len(np.unique(y))
@@ -155,7 +155,7 @@ def train_from_data(
         raise
     train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
-    positive = classes[1] if task == "binary" else None
+    positive = classes[1] if task == Task.binary else None
     train_metrics = metrics_of_arrays(sql_dir, task, y, train_pred, train_score, positive)
 
     fp = fingerprint(X, y)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.vocabulary import FeatureType
 from pipeline.stages.ledger import LEDGER_TABLE
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table
@@ -36,7 +37,7 @@ def describe_project(project: Project, runs: int = 5) -> str:
             how.append(f"fill {f.fill_value!r}")
         if f.missing_indicator:
             how.append("+ missing indicator")
-        if f.type == "categorical":
+        if f.type == FeatureType.categorical:
             how.append(f"encode {f.encode}")
             if f.min_count:
                 how.append(f"rare below {f.min_count}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.config import WarehouseConfig
 from pipeline.core.errors import ConfigError
+from pipeline.core.vocabulary import FileFormat
 from pipeline.render.dialect import BIGQUERY, Dialect
 from pipeline.warehouse.base import Warehouse
 from pipeline.warehouse.text import check_name, one_line, refuse_write
@@ -180,7 +181,7 @@ class BigQueryWarehouse(Warehouse):
                 "into DuckDB, or convert them first"
             )
         config = self._bq.LoadJobConfig(source_format=self.FORMATS[file_format], autodetect=True)
-        if file_format == "csv":
+        if file_format == FileFormat.csv:
             config.skip_leading_rows = 1
             config.null_markers = list(nulls) or [""]
             config.encoding = "ISO-8859-1" if encoding == "latin-1" else "UTF-8"

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.core.vocabulary import FileFormat
 from pipeline.render.dialect import Dialect
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def ingest_select(
     """A SELECT over data files with the types inferred from all their rows; CSV fields equal
     to one of `nulls` become NULL before the types are inferred."""
     reader = READERS[file_format].format(files=file_list(dialect, paths))
-    if file_format == "csv":
+    if file_format == FileFormat.csv:
         tokens = ", ".join(dialect.literal(t) for t in nulls or [""])
         reader = f"{reader[:-1]}, nullstr = [{tokens}], encoding = {dialect.literal(encoding)}"
         if decimal != ".":

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pipeline.core.errors import DataError, WarehouseError
+from pipeline.core.vocabulary import FileFormat
 
 _DELIMITERS = ",;\t|"
 
@@ -99,7 +100,7 @@ def renamed_headers(path: Path, columns: list[tuple[str, str]], encoding: str) -
 
 def mismatch(files: Sequence[Path], file_format: str, encoding: str) -> DataError:
     """Globbed files whose columns differ, named, as one line."""
-    if file_format != "csv":
+    if file_format != FileFormat.csv:
         return DataError(f"{', '.join(map(str, files))}: the files have different columns")
     first = header_fields(files[0], encoding)[0]
     for path in files[1:]:
