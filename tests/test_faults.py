@@ -198,16 +198,16 @@ FAULT_AT = textwrap.dedent(
 
         submit.wait = wait
     elif moment == "save":
-        from pipeline.model.trained import TrainedModel
+        import pipeline.model.save as save
 
-        original_write = TrainedModel._write
+        original_write = save.write_files
 
-        def write(self, tmp, key):
-            original_write(self, tmp, key)
+        def write(model, tmp, key):
+            original_write(model, tmp, key)
             ctrl_c()  # written, not yet renamed into place
             time.sleep(5)
 
-        TrainedModel._write = write
+        save.write_files = write
     elif moment == "full-disk-parts":
         import pipeline.scoring.executors as executors
 
@@ -219,19 +219,19 @@ FAULT_AT = textwrap.dedent(
 
         executors.init_worker = init_worker
     elif moment == "full-disk-model":
-        from pipeline.model.trained import TrainedModel
+        import pipeline.model.save as save
 
-        original_write = TrainedModel._write
+        original_write = save.write_files
 
-        def write(self, tmp, key):  # the disk fills while the model is written
+        def write(model, tmp, key):  # the disk fills while the model is written
             limits = resource.getrlimit(resource.RLIMIT_FSIZE)
             resource.setrlimit(resource.RLIMIT_FSIZE, (1024, limits[1]))
             try:
-                return original_write(self, tmp, key)
+                return original_write(model, tmp, key)
             finally:
                 resource.setrlimit(resource.RLIMIT_FSIZE, limits)
 
-        TrainedModel._write = write
+        save.write_files = write
 
     from pipeline.cli import app
 
