@@ -4,7 +4,7 @@ which [warehouse] section the new config gets."""
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from pipeline.config import WarehouseConfig, load_warehouse_section, toml_value
@@ -61,23 +61,12 @@ def create_project(
                 )
             opened = DuckDBWarehouse(db)
     notes: list[str] = []
-    if opened is None:
-        made = init_project(
-            directory,
-            sql,
-            warehouse_path=section,
-            from_table=from_table,
-            unlabelled=unlabelled,
-            id_column=id_column,
-            label=label,
-        )
-        return made, notes
-    with opened as wh:
+    with opened if opened is not None else nullcontext() as wh:
         made = init_project(
             directory,
             sql,
             warehouse=wh,
-            notes=notes,
+            notes=notes if wh is not None else None,
             warehouse_path=section,
             from_table=from_table,
             unlabelled=unlabelled,
