@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
@@ -12,29 +11,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def write_config(directory: Path, estimator: str, params: dict[str, Any], **warehouse: str) -> Path:
-    """The example config, pointed at this repo's sql/ and a warehouse in `directory`."""
-    text = (REPO / "pipeline.toml").read_text()
-    text = re.sub(r"(?m)^sql_dir = .*$", f'sql_dir = "{(REPO / "sql").as_posix()}"', text)
-    text = re.sub(
-        r"(?m)^path = .*$", f'path = "{(directory / "warehouse.duckdb").as_posix()}"', text
-    )
-    text = re.sub(r"(?m)^seed_from = .*$", "", text)
-    text = re.sub(r'(?m)^estimator = ".*"$', f'estimator = "{estimator}"', text)
-    extra = "".join(f'{k} = "{v}"\n' for k, v in warehouse.items())
-    text = text.replace('type = "duckdb"\n', 'type = "duckdb"\n' + extra)
-    name = estimator.rpartition(".")[2]
-    body = "".join(f"{k} = {json.dumps(v)}\n" for k, v in params.items())
-    text = re.sub(
-        r"(?ms)^\[model\.params\.RandomForestClassifier\].*?(?=^\[scoring\])",
-        f"[model.params.{name}]\n{body}\n",
-        text,
-    )
+    """The example config, pointed at this repo's sql/ and a warehouse in `directory`, with
+    `estimator` and its `params` as the only parameter table and `warehouse` keys added.
+
+    Edited through tomlkit, so the example's comments and order stay."""
+    doc = tomlkit.parse((REPO / "pipeline.toml").read_text())
+    doc["sql_dir"] = (REPO / "sql").as_posix()
+    section = doc["warehouse"]
+    section["path"] = (directory / "warehouse.duckdb").as_posix()
+    del section["seed_from"]
+    section.update(warehouse)
+    model = doc["model"]
+    model["estimator"] = estimator
+    table = tomlkit.table()
+    table.update(params)
+    model["params"] = tomlkit.table(is_super_table=True)
+    model["params"][estimator.rpartition(".")[2]] = table
     path = directory / "pipeline.toml"
-    path.write_text(text)
+    path.write_text(tomlkit.dumps(doc))
     return path
 
 

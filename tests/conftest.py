@@ -1,13 +1,27 @@
-"""Fixtures: projects on real DuckDB files in a temporary directory, never a mock."""
+"""Fixtures: projects on real DuckDB files in a temporary directory, never a mock.
+
+Two tiers: `python -m pytest -m "not slow"` on every change, `python -m pytest` (CI) for all.
+Tests that need the BigQuery emulator are slow by definition: `pytest_collection_modifyitems`
+marks them, so a new one lands in the slow tier without anyone remembering to."""
 
 from __future__ import annotations
 
-import re
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# OpenMP threads that wait by spinning (libgomp's default) turn a scikit-learn fit that takes a
+# second into minutes when other processes hold the cores: sleep instead. Only how idle threads
+# wait changes, never a result. Set before anything loads libgomp, and inherited by the stages
+# the tests start as subprocesses.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import tomlkit
+from tomlkit.container import Container
+from tomlkit.items import AoT, Table
 
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import new_run_id
@@ -21,18 +35,36 @@ def write_config(
 ) -> Path:
     """The example config, pointed at this repo's sql/ and a warehouse in `directory`.
 
-    `edits` replace whole `key = value` lines, e.g. estimator='"sklearn.linear_model.Ridge"'."""
-    text = (REPO / "pipeline.toml").read_text()
-    text = re.sub(r"(?m)^sql_dir = .*$", f'sql_dir = "{(REPO / "sql").as_posix()}"', text)
-    text = re.sub(r"(?m)^path = .*$", f'path = "{warehouse.as_posix()}"', text)
-    seed_line = f'seed_from = "{seed_from.as_posix()}"' if seed_from else ""
-    text = re.sub(r"(?m)^seed_from = .*$", seed_line, text)
+    `edits` set keys wherever the one key of that name is, to a TOML value written as text, e.g.
+    estimator='"sklearn.linear_model.LogisticRegression"' or n_estimators="25". Edited through
+    tomlkit, so the example's comments and order stay for tests that edit the text further."""
+    doc = tomlkit.parse((REPO / "pipeline.toml").read_text())
+    doc["sql_dir"] = (REPO / "sql").as_posix()
+    section = doc["warehouse"]
+    assert isinstance(section, Table)
+    section["path"] = warehouse.as_posix()
+    if seed_from:
+        section["seed_from"] = seed_from.as_posix()
+    else:
+        del section["seed_from"]
     for key, value in edits.items():
-        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
-        assert n == 1, f"config has no single line for {key}"
+        holders = _holders(doc, key)
+        assert len(holders) == 1, f"config has no single key {key}"
+        holders[0][key] = tomlkit.value(value)
     path = directory / "pipeline.toml"
-    path.write_text(text)
+    path.write_text(tomlkit.dumps(doc))
     return path
+
+
+def _holders(table: Container | Table, key: str) -> list[Container | Table]:
+    """Every table, at any depth, that has `key` (arrays of tables included)."""
+    found: list[Container | Table] = [table] if key in table else []
+    for item in table.values():
+        children = item if isinstance(item, AoT) else [item]
+        for child in children:
+            if isinstance(child, Table):
+                found += _holders(child, key)
+    return found
 
 
 OptionsFactory = Callable[..., RunOptions]
@@ -52,11 +84,19 @@ def _options_factory(config: Path) -> OptionsFactory:
     return make
 
 
+@pytest.fixture(scope="session")
+def synthetic_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded synthetic tables, generated once; tests get copies."""
+    path = tmp_path_factory.mktemp("synthetic") / "warehouse.duckdb"
+    write_warehouse(path)
+    return path
+
+
 @pytest.fixture
-def synthetic_project(tmp_path: Path) -> OptionsFactory:
+def synthetic_project(tmp_path: Path, synthetic_warehouse: Path) -> OptionsFactory:
     """A project on the seeded synthetic tables; a small forest keeps it fast."""
     warehouse = tmp_path / "warehouse.duckdb"
-    write_warehouse(warehouse)
+    shutil.copyfile(synthetic_warehouse, warehouse)
     config = write_config(tmp_path, warehouse, n_estimators="25")
     return _options_factory(config)
 
@@ -144,3 +184,10 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that starts the BigQuery emulator is in the slow tier."""
+    for item in items:
+        if "bigquery_emulator" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

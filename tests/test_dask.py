@@ -19,6 +19,7 @@ from tests.test_in_warehouse import predictions
 distributed = pytest.importorskip("distributed", reason="dask is an optional extra")
 
 
+@pytest.mark.slow
 def test_dask_cluster_scores_as_local_processes_do(synthetic_project: OptionsFactory) -> None:
     options = synthetic_project(executor="process", workers=2, batch_rows=64)
     model_id = run_stages(options, None)[2].model_id

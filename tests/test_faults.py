@@ -89,6 +89,7 @@ KILL_DURING_LOAD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # processes
 def test_process_killed_during_the_load_leaves_no_partial_rows(
     synthetic_project: OptionsFactory, tmp_path: Path
 ) -> None:
@@ -111,6 +112,7 @@ def test_process_killed_during_the_load_leaves_no_partial_rows(
     run_stages(synthetic_project(), ["predict"])  # and the next run is fine
 
 
+@pytest.mark.slow  # processes
 def test_two_runs_at_once_one_wins_the_other_fails_fast(
     synthetic_project: OptionsFactory,
 ) -> None:
@@ -268,6 +270,7 @@ def _leftovers(options: RunOptions) -> list[str]:
     return parts + temps
 
 
+@pytest.mark.slow  # processes
 @pytest.mark.parametrize(
     ("moment", "stages", "args"),
     [
@@ -334,6 +337,7 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+@pytest.mark.slow  # processes
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 def test_workers_die_with_their_parent(synthetic_project: OptionsFactory, tmp_path: Path) -> None:
     options = synthetic_project()
@@ -364,6 +368,7 @@ def test_workers_die_with_their_parent(synthetic_project: OptionsFactory, tmp_pa
     assert survivors == []
 
 
+@pytest.mark.slow  # processes
 def test_a_full_disk_while_scoring_is_one_line_and_exit_8(
     synthetic_project: OptionsFactory, tmp_path: Path
 ) -> None:
@@ -385,6 +390,7 @@ def test_a_full_disk_while_scoring_is_one_line_and_exit_8(
     assert _leftovers(options) == []
 
 
+@pytest.mark.slow  # processes
 def test_a_full_disk_while_saving_a_model_leaves_no_directory(
     synthetic_project: OptionsFactory, tmp_path: Path
 ) -> None:

@@ -64,6 +64,7 @@ def titanic_config(directory: Path, estimator: str, small: bool = False) -> Path
     return config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_in_warehouse_equals_python_on_duckdb(tmp_path: Path, name: str) -> None:
     estimator, tol = ESTIMATORS[name]

@@ -18,6 +18,8 @@ from pipeline.stages.runner import run_stages
 from tests.conftest import write_config
 from tests.synthetic import write_warehouse
 
+pytestmark = pytest.mark.slow  # large data: every test here
+
 ROWS = 120_000  # the float avg/stddev differed between runs from about 54k rows
 NUMERIC = ("Pclass", "Age", "SibSp", "Parch", "Fare")
 

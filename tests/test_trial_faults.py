@@ -94,6 +94,7 @@ def _interrupt(tmp_path: Path, moment: str, *args: str) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
+@pytest.mark.slow  # processes
 @pytest.mark.parametrize("moment", ["predict-load", "predict-spill"])
 def test_ctrl_c_in_predict_leaves_no_run_files_and_an_interrupted_ledger_row(
     synthetic_project: OptionsFactory, tmp_path: Path, moment: str
@@ -118,6 +119,7 @@ def test_ctrl_c_in_predict_leaves_no_run_files_and_an_interrupted_ledger_row(
     assert _ledger(warehouse)[-1] == (run_id, "predict", "interrupted", "interrupted")
 
 
+@pytest.mark.slow  # processes
 @pytest.mark.parametrize("moment", ["preprocess", "preprocess-query", "checks"])
 def test_ctrl_c_in_preprocess_writes_an_interrupted_ledger_row(
     synthetic_project: OptionsFactory, tmp_path: Path, moment: str
@@ -183,6 +185,7 @@ def test_a_damaged_or_foreign_pickle_is_exit_5_naming_the_file(
 
 
 # --- result printing, the warehouse file, warnings, keygen, the run id ----------------------
+@pytest.mark.slow  # processes
 def test_a_reader_that_goes_away_does_not_abort_the_run(
     synthetic_project: OptionsFactory,
 ) -> None:
@@ -243,6 +246,7 @@ def test_a_failed_ingest_into_a_new_warehouse_leaves_no_file(tmp_path: Path) -> 
     assert existing.exists()
 
 
+@pytest.mark.slow  # processes
 def test_python_warnings_are_one_line_and_quiet_hides_them(
     synthetic_project: OptionsFactory,
 ) -> None:

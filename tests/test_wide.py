@@ -76,6 +76,7 @@ def _feature(column: str, kind: str, extra: str = "") -> str:
     return f'[[features]]\ncolumn = "{column}"\ntype = "{kind}"\nimpute = "{impute}"\n{extra}\n'
 
 
+@pytest.mark.slow
 def test_500_features_preprocess_train_predict(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     rows, n_num, n_cat = 300, 400, 100
@@ -108,6 +109,7 @@ def test_500_features_preprocess_train_predict(tmp_path: Path) -> None:
         assert scored[0]["n"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encode", ["onehot", "ordinal"])
 def test_max_categories_caps_a_16k_value_column(tmp_path: Path, encode: str) -> None:
     rows, distinct = 20_000, 16_000
