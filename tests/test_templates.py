@@ -228,3 +228,22 @@ def test_dispatch_prefers_the_dialect_macro(tmp_path: Path) -> None:
         assert t.render("q.sql").sql.strip() == "duckdb fallback"
         with pytest.raises(TemplateError, match="no macro duckdb__nope or default__nope"):
             t.render("missing.sql")
+
+
+def test_compiled_templates_are_shared_but_each_file_speaks_for_itself(tmp_path: Path) -> None:
+    """Two directories with the same template share one compilation; a differing copy renders
+    its own text, and an error names the file that failed, not the one compiled first."""
+    from pipeline.render.dialect import DUCKDB
+
+    dirs = []
+    for name, text in (("a", "SELECT {{ n.x }}"), ("b", "SELECT {{ n.x }}"), ("c", "X")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "q.sql").write_text(text)
+        dirs.append(Templates(tmp_path / name, DUCKDB))
+    one = {"x": 1}
+    assert dirs[0].render("q.sql", n=one).sql == dirs[1].render("q.sql", n=one).sql == "SELECT 1\n"
+    assert dirs[2].render("q.sql").sql == "X\n"
+    for t in dirs[:2]:
+        with pytest.raises(TemplateError) as failed:
+            t.render("q.sql", n=0)  # 0 has no attribute x: an error inside the template
+        assert str(t.root / "q.sql") in str(failed.value)

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import CodeType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -79,6 +79,44 @@ def _is_macro_file(name: str) -> bool:
     return name.startswith("macros/") and name.endswith(".sql")
 
 
+class _SameSourceCache(jinja2.BytecodeCache):
+    """Compiled templates shared by every `Templates` in this process, keyed by the template's
+    path under its sql directory: a model's copy of the SQL, or another project's, compiles
+    once. Jinja checks the source's checksum, so an edited or different file compiles anew,
+    and a reused compilation is pointed at this file, so errors name the file that failed."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return name
+
+    def get_bucket(
+        self, environment: jinja2.Environment, name: str, filename: str | None, source: str
+    ) -> jinja2.bccache.Bucket:
+        bucket = super().get_bucket(environment, name, filename, source)
+        if bucket.code is not None and filename and bucket.code.co_filename != filename:
+            bucket.code = _moved(bucket.code, filename)
+        return bucket
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)  # resets itself when the checksum differs
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def _moved(code: CodeType, filename: str) -> CodeType:
+    """`code`, and every function compiled inside it, as compiled from `filename`."""
+    consts = tuple(_moved(c, filename) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
+_COMPILED = _SameSourceCache()
+
+
 class Templates:
     """All templates under one directory, rendered for one dialect: needs no connection.
 
@@ -99,6 +137,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
+            bytecode_cache=_COMPILED,
         )
         self.env.filters["ident"] = dialect.quote
         # a raw table's column, whose name may hold dots: quoted as one identifier

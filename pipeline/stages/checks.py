@@ -23,13 +23,15 @@ def check_before_writes(project: Project, options: RunOptions, stages: list[Stag
     """Everything a run of `stages` can know is wrong before its first write: colliding
     names, a training split the task cannot learn from, a models directory train cannot write
     to, a model that does not exist or was made for another task, raw types that changed since
-    training. The stages check these again; here they are refused while nothing has changed."""
+    training. The stages check these again; here they are refused while nothing has changed.
+    One read hold for all of them: each query would otherwise open the warehouse file anew."""
     check_names(project.config)
-    if Stage.train in stages:
-        check_label_classes(project, rebuilt=Stage.preprocess in stages)
-        check_models_dir(options.models_dir)
-    if Stage.predict in stages or Stage.evaluate in stages:
-        check_model_to_score(project, options, trained_now=Stage.train in stages, stages=stages)
+    with project.warehouse.reading():
+        if Stage.train in stages:
+            check_label_classes(project, rebuilt=Stage.preprocess in stages)
+            check_models_dir(options.models_dir)
+        if Stage.predict in stages or Stage.evaluate in stages:
+            check_model_to_score(project, options, trained_now=Stage.train in stages, stages=stages)
 
 
 def check_label_classes(project: Project, rebuilt: bool) -> None:
