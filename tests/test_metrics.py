@@ -18,7 +18,7 @@ from pipeline.evaluation.metrics import metrics_of_arrays
 from tests.conftest import REPO, OptionsFactory
 
 SQL = REPO / "sql"
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def sklearn_binary(y: np.ndarray, score: np.ndarray, threshold: float) -> dict[str, float | None]:

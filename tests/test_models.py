@@ -101,6 +101,7 @@ def test_estimators_switch_by_one_line(titanic_project: OptionsFactory, estimato
     assert meta.train_metrics["rows"] == results[1].rows_in
 
 
+@pytest.mark.slow  # a whole real data set end to end, or CLI subprocesses
 @pytest.mark.parametrize(
     ("example", "metric", "floor"),
     [("titanic_fare", "r2", 0.4), ("titanic_class", "accuracy", 0.8)],

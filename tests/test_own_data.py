@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -55,6 +56,7 @@ def loans_csv(path: Path, rows: int = 600, seed: int = 11) -> None:
     ).to_csv(path, index=False)
 
 
+@pytest.mark.slow  # a whole real data set end to end, or CLI subprocesses
 def test_walkthrough_from_a_csv_to_predictions(tmp_path: Path, monkeypatch: object) -> None:
     csv = tmp_path / "loans.csv"
     loans_csv(csv)
@@ -112,6 +114,7 @@ def test_init_without_a_table_makes_a_project_to_fill_in(tmp_path: Path) -> None
     assert refused.exit_code == 2 and "already exists" in refused.output
 
 
+@pytest.mark.slow  # a whole real data set end to end, or CLI subprocesses
 def test_wine_example_runs_from_its_csvs(tmp_path: Path) -> None:
     example = tmp_path / "examples" / "wine"
     shutil.copytree(

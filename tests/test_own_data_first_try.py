@@ -133,6 +133,7 @@ def test_init_on_a_missing_table_lists_the_schema(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
+@pytest.mark.slow  # a whole real data set end to end, or CLI subprocesses
 def test_own_exports_to_metrics_without_edits(tmp_path: Path) -> None:
     files = write_exports(tmp_path / "in")
     project = tmp_path / "study"

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipeline.config import FeatureConfig
 from pipeline.features.sql import Spec
@@ -127,6 +128,7 @@ def test_nothing_to_learn_is_refused_in_one_line(tmp_path: Path) -> None:
     assert warehouse_checksums(db) == before
 
 
+@pytest.mark.slow  # a whole real data set end to end, or CLI subprocesses
 def test_a_second_project_in_one_warehouse_gets_a_schema_of_its_own(tmp_path: Path) -> None:
     """Two projects writing pipeline.* in one warehouse overwrote each other's tables, and
     one trained on the other's features without a word."""

@@ -156,6 +156,7 @@ def trained(options: RunOptions) -> Path:
     return Path(results[-1].details["model_dir"])
 
 
+@pytest.mark.slow  # a whole real data set end to end, or CLI subprocesses
 def test_a_tampered_signed_model_is_refused_before_unpickling(
     synthetic_project: OptionsFactory, tmp_path: Path
 ) -> None:
