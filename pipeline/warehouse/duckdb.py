@@ -76,10 +76,10 @@ class DuckDBWarehouse(DuckDBFile):
 
     @contextmanager
     def wide_queries(self) -> Iterator[None]:
-        """Without statistics propagation: its time grows with the square of the expressions
-        in a query, and a 300-tree forest compiled to SQL took 30 s to plan with it and 2.5 s
-        without (measured with DuckDB 2.0.0). Those statistics speed up filters and joins,
-        which a compiled model's projection barely has."""
+        """Without statistics propagation: its planning time grows with the square of the
+        expressions in a query, which a forest compiled to SQL has by the thousand
+        (bench/RESULTS.md, "planning"). Those statistics speed up filters and joins, which a
+        compiled model's projection barely has."""
         # a setting lives on the connection: hold one for the whole block
         with self.reading() if self.read_only else self.writing():
             (before,) = self._run("SELECT current_setting('disabled_optimizers')")[0]
