@@ -78,7 +78,7 @@ class DuckDBWarehouse(DuckDBFile):
     def wide_queries(self) -> Iterator[None]:
         """Without statistics propagation: its planning time grows with the square of the
         expressions in a query, which a forest compiled to SQL has by the thousand
-        (bench/RESULTS.md, "planning"). Those statistics speed up filters and joins, which a
+        (bench/sql_size.py measures it). Those statistics speed up filters and joins, which a
         compiled model's projection barely has."""
         # a setting lives on the connection: hold one for the whole block
         with self.reading() if self.read_only else self.writing():
