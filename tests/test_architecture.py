@@ -20,8 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "features": {"core", "config", "render"},
     "warehouse": {"core", "config", "render"},
     "evaluation": {"core", "render", "warehouse"},
-    "model": {"core", "config", "render", "features", "warehouse"},
-    "scoring": {"core", "config", "model"},
+    "model": {"core", "render", "features", "warehouse"},
+    "scoring": {"core", "model"},
 }
 # the top three layers each may import everything below them
 for _upper in ("stages", "tools", "cli"):

@@ -88,9 +88,9 @@ class FeatureConfig(Section):
     def _defaults_by_type(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("type") in tuple(FeatureType):
             categorical = data["type"] == FeatureType.categorical
-            defaults = {"impute": "mode" if categorical else "median"}
+            defaults: dict[str, str] = {"impute": Imputer.mode if categorical else Imputer.median}
             if categorical:
-                defaults["encode"] = "onehot"
+                defaults["encode"] = Encoder.onehot
             data = {**defaults, **data}
         return data
 

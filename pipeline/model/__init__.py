@@ -4,5 +4,5 @@ preprocessing and estimator in one call, so serving cannot skip a step. `ModelMe
 is model.json; manifest.py verifies a directory, save.py writes one, arrays.py turns feature
 rows into labels and scores.
 
-May import: `pipeline.core`, `pipeline.config`, `pipeline.render`, `pipeline.features`,
+May import: `pipeline.core`, `pipeline.render`, `pipeline.features`,
 `pipeline.warehouse` (an in-memory DuckDB replays the frozen SQL)."""

@@ -5,4 +5,4 @@ model that picks among them; the bounded submission loop; JSON Lines parts.
 batch's work, `workers` what a worker process holds, `executors` the local modes, `cost` the
 choice among them, `submit` the bounded loop, `dask` the cluster, `modes` their names.
 
-May import: `pipeline.core`, `pipeline.config`, `pipeline.model`."""
+May import: `pipeline.core`, `pipeline.model`."""

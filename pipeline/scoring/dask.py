@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, ModelIntegrityError, ScoringError
 from pipeline.core.keys import SigningKey
+from pipeline.core.vocabulary import Executor
 from pipeline.model.signing import SIGNATURE, verify_signature
 from pipeline.scoring.stream import Placement
 
@@ -128,7 +129,7 @@ def dask_executor(
             yield Placement(
                 client.get_executor(pure=False),
                 threads,
-                scored_by="dask",
+                scored_by=Executor.dask,
                 reason=f"{threads} worker threads at {scheduler}",
                 ship=True,
             )

@@ -86,7 +86,9 @@ def score_batches(
     batches = (b for b in batches if b.num_rows)  # a warehouse may send an empty first page
     head = _take_rows(batches, SAMPLE_ROWS)
     if not head:
-        return ScoreReport(0, [], "inprocess", "no rows to score", time.perf_counter() - start)
+        return ScoreReport(
+            0, [], Executor.inprocess, "no rows to score", time.perf_counter() - start
+        )
     stream = _chain(head, batches)
     reason = where.reason
     try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.core.errors import DataError, PipelineError
-from pipeline.core.vocabulary import FeatureType, Task
+from pipeline.core.vocabulary import ContractType, FeatureType, Imputer, Task
 from pipeline.features.sql import Source, Spec
 from pipeline.stages.project import Project
 
@@ -113,9 +113,9 @@ def implied_rules(config: Config, spec: Spec, source: Source, present: set[str])
             continue
         if f.type == FeatureType.numeric:
             rules += [Rule(raw, "numeric"), Rule(raw, "finite")]
-            if f.impute == "none" and no_nan:  # a null stays NaN in the features
+            if f.impute == Imputer.none and no_nan:  # a null stays NaN in the features
                 rules.append(Rule(raw, "not_null", values=(no_nan,)))
-        if source.labelled and f.impute in ("median", "mean", "mode"):
+        if source.labelled and f.impute in (Imputer.median, Imputer.mean, Imputer.mode):
             rules.append(Rule(raw, "not_all_null"))
     return rules
 
@@ -146,9 +146,9 @@ def declared_rules(config: Config, present: set[str]) -> list[Rule]:
             rules.append(Rule(column, "not_null"))
         if c.get("unique"):
             rules.append(Rule(column, "unique"))
-        if c.get("type") in ("int", "float"):
+        if c.get("type") in (ContractType.int, ContractType.float):
             rules += [Rule(column, "numeric"), Rule(column, "finite")]
-        if c.get("type") == "int":
+        if c.get("type") == ContractType.int:
             rules.append(Rule(column, "whole"))
         if "accepted" in c:
             rules.append(Rule(column, "accepted", values=tuple(c["accepted"])))

@@ -153,9 +153,9 @@ def compare_from_path(config_path: Path, a: str | None = None, b: str | None = N
 
 
 HEADLINE = {
-    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
-    "multiclass": ("accuracy", "macro_f1", "weighted_f1"),
-    "regression": ("mae", "rmse", "r2"),
+    Task.binary: ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
+    Task.multiclass: ("accuracy", "macro_f1", "weighted_f1"),
+    Task.regression: ("mae", "rmse", "r2"),
 }
 
 

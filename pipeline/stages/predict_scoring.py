@@ -142,4 +142,4 @@ def score_in_warehouse(
         f"{compiled.estimator} compiled to {len(sql):,} characters of SQL, "
         f"{compiled.columns:,} expressions in {len(compiled.layers)} layers"
     )
-    return ScoreReport(rows, [], "warehouse", reason, time.perf_counter() - start), hashes
+    return ScoreReport(rows, [], Executor.warehouse, reason, time.perf_counter() - start), hashes

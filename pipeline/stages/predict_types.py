@@ -96,7 +96,6 @@ def check_types(
     return casts, notes
 
 
-_INTEGER = re.compile(r"^U?(TINY|SMALL|BIG|HUGE)?INT|^INT64$")
 _NEUTRAL = {
     "numeric": ColumnType.float,
     "boolean": ColumnType.bool,

@@ -32,8 +32,8 @@ def preprocess_from_data(project: Project, run_id: str, result: StageResult) -> 
             f"SELECT dataset, count(*) AS n FROM {wh.dialect.quote(clean_table)} GROUP BY dataset"
         ).to_pylist()
     }
-    if not counts.get("train"):
-        held = counts.get("holdout", 0)
+    if not counts.get(Dataset.train):
+        held = counts.get(Dataset.holdout, 0)
         raise DataError(
             f"the training split of {project.config.labelled_table} is empty "
             f"({held} {'row' if held == 1 else 'rows'} went to holdout)"

@@ -59,9 +59,11 @@ class Project:
             sources.append(Source(c.unlabelled_table, False, Dataset.test))
         return sources
 
-    def datasets(self) -> list[str]:
+    def datasets(self) -> list[Dataset]:
         """The splits this project has: train and holdout, and test when rows are unlabelled."""
-        return ["train", "holdout"] + (["test"] if self.config.unlabelled_table else [])
+        return [Dataset.train, Dataset.holdout] + (
+            [Dataset.test] if self.config.unlabelled_table else []
+        )
 
     def table(self, name: str) -> str:
         return self.config.table(name)

@@ -98,16 +98,16 @@ def _name_overflow(exc: ValueError, X: Any, names: list[str], dotted: str) -> No
         ) from exc
 
 
-def _neutral_type(arrow_type: pa.DataType) -> str:
+def _neutral_type(arrow_type: pa.DataType) -> ColumnType:
     import pyarrow as pa
 
     if pa.types.is_integer(arrow_type):
-        return "int"
+        return ColumnType.int
     if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
-        return "float"
+        return ColumnType.float
     if pa.types.is_boolean(arrow_type):
-        return "bool"
-    return "string"
+        return ColumnType.bool
+    return ColumnType.string
 
 
 def fingerprint(X: Any, y: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.core.vocabulary import FeatureType
+from pipeline.core.vocabulary import FeatureType, Scaler
 from pipeline.stages.ledger import LEDGER_TABLE
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table
@@ -42,7 +42,7 @@ def describe_project(project: Project, runs: int = 5) -> str:
             if f.min_count:
                 how.append(f"rare below {f.min_count}")
         else:
-            if f.scale != "none":
+            if f.scale != Scaler.none:
                 how.append(f"scale {f.scale}")
             if f.clip:
                 how.append(f"clip {f.clip}")

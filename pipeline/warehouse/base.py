@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 #: how long a reader (or a run's write) waits for the warehouse file by default, in seconds
 DEFAULT_WAIT = 60.0
-
 #: the file a warehouse's `read_out` may copy a query's rows to, in the run's directory
 SPILL_NAME = "read_out.parquet"
 
@@ -30,21 +29,19 @@ __all__ = ["DEFAULT_WAIT", "SPILL_NAME", "Warehouse", "check_name", "one_line", 
 
 class Warehouse(ABC):
     """The interface, and the mechanics every engine shares as template methods: an engine
-    implements the few steps that differ (`_swap_key_rows`, `_begin`/`_commit`/`_rollback`,
-    how its errors read) and says with class flags what it can do."""
+    implements the steps that differ (`_swap_key_rows`, `_begin`/`_commit`/`_rollback`, how its
+    errors read, how it lists tables) and says with class flags what it can do."""
 
     #: the SQL dialect this warehouse speaks: quoting, literals, type names, query size limit
     dialect: ClassVar[Dialect]
     #: whether the writes inside `transaction()` commit together; without, each write is
     #: atomic on its own and a stage says it ran without a transaction (`transaction_note`)
     supports_transactions: ClassVar[bool] = False
-    #: whether SQL reads data files on this machine (`read_csv(...)`), so ingest may look
-    #: into the files with queries (missing-value tokens, decimal commas)
+    #: whether SQL reads files on this machine, so ingest may query them (null tokens, commas)
     reads_files_locally: ClassVar[bool] = False
     #: the [warehouse] keys this engine reads, each with the type its value is converted to
     option_types: ClassVar[Mapping[str, type]] = {}
-    #: seconds to wait for the warehouse while another process holds it (a warehouse without
-    #: locks never waits)
+    #: seconds to wait while another process holds the warehouse (one without locks never does)
     wait: float = DEFAULT_WAIT
     # inside `transaction()`: an inner use joins the outer one
     _in_transaction: bool = False
@@ -99,10 +96,13 @@ class Warehouse(ABC):
 
     @abstractmethod
     def ensure_schema(self, schema: str) -> None: ...
-
     @abstractmethod
     def schema_exists(self, schema: str) -> bool:
         """Whether the schema (a BigQuery dataset) exists, tables or none."""
+
+    @abstractmethod
+    def table_names(self, schema: str) -> list[str]:
+        """The tables of one schema (dataset), sorted."""
 
     @abstractmethod
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.config import WarehouseConfig
 from pipeline.core.errors import ConfigError
-from pipeline.core.vocabulary import FileFormat
+from pipeline.core.vocabulary import ColumnType, FileFormat
 from pipeline.render.dialect import BIGQUERY, Dialect
 from pipeline.warehouse.base import Warehouse
 from pipeline.warehouse.text import check_name, one_line, refuse_write
@@ -43,17 +43,17 @@ class BigQueryWarehouse(Warehouse):
         "timeout": float,
     }
     #: neutral type names of the load-job schema fields
-    FIELD_TYPES: ClassVar[dict[str, str]] = {
-        "string": "STRING",
-        "int": "INTEGER",
-        "float": "FLOAT",
-        "bool": "BOOLEAN",
-        "timestamp": "TIMESTAMP",
+    FIELD_TYPES: ClassVar[dict[ColumnType, str]] = {
+        ColumnType.string: "STRING",
+        ColumnType.int: "INTEGER",
+        ColumnType.float: "FLOAT",
+        ColumnType.bool: "BOOLEAN",
+        ColumnType.timestamp: "TIMESTAMP",
     }
-    FORMATS: ClassVar[dict[str, str]] = {
-        "csv": "CSV",
-        "parquet": "PARQUET",
-        "jsonl": "NEWLINE_DELIMITED_JSON",
+    FORMATS: ClassVar[dict[FileFormat, str]] = {
+        FileFormat.csv: "CSV",
+        FileFormat.parquet: "PARQUET",
+        FileFormat.jsonl: "NEWLINE_DELIMITED_JSON",
     }
 
     def __init__(
@@ -148,6 +148,11 @@ class BigQueryWarehouse(Warehouse):
         ref = f"{self.project}.{check_name(schema)}"
         return self._exists(lambda: self.client.get_dataset(ref, timeout=self.timeout))
 
+    def table_names(self, schema: str) -> list[str]:
+        tables = f"{self.dialect.quote(check_name(schema))}.INFORMATION_SCHEMA.TABLES"
+        rows = self.query_arrow(f"SELECT table_name FROM {tables}").to_pylist()
+        return sorted(str(r["table_name"]) for r in rows)
+
     def ensure_schema(self, schema: str) -> None:
         dataset = self._bq.Dataset(f"{self.project}.{check_name(schema)}")
         dataset.location = self.location
@@ -180,7 +185,9 @@ class BigQueryWarehouse(Warehouse):
                 f"--decimal {decimal!r}: BigQuery loads read '.' decimals only; load the files "
                 "into DuckDB, or convert them first"
             )
-        config = self._bq.LoadJobConfig(source_format=self.FORMATS[file_format], autodetect=True)
+        config = self._bq.LoadJobConfig(
+            source_format=self.FORMATS[FileFormat(file_format)], autodetect=True
+        )
         if file_format == FileFormat.csv:
             config.skip_leading_rows = 1
             config.null_markers = list(nulls) or [""]
@@ -188,7 +195,9 @@ class BigQueryWarehouse(Warehouse):
         return self._load(paths, table, config)
 
     def load_jsonl(self, paths: Sequence[Path], table: str, columns: dict[str, str]) -> int:
-        schema = [self._bq.SchemaField(c, self.FIELD_TYPES[t]) for c, t in columns.items()]
+        schema = [
+            self._bq.SchemaField(c, self.FIELD_TYPES[ColumnType(t)]) for c, t in columns.items()
+        ]
         config = self._bq.LoadJobConfig(source_format="NEWLINE_DELIMITED_JSON", schema=schema)
         return self._load(paths, table, config)
 

@@ -223,6 +223,10 @@ class DuckDBWarehouse(DuckDBFile):
         )
         return bool(rows[0][0])
 
+    def table_names(self, schema: str) -> list[str]:
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = ?"
+        return sorted(str(r[0]) for r in self._read(sql, [check_name(schema)]))
+
     # --- loading ---------------------------------------------------------------------------
     def ingest_files(
         self,

@@ -17,10 +17,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 #: a table function per ingest format, every row read to infer the types
-READERS: dict[str, str] = {
-    "csv": "read_csv({files}, header = true, sample_size = -1)",
-    "parquet": "read_parquet({files})",
-    "jsonl": "read_json({files}, format = 'newline_delimited', sample_size = -1)",
+READERS: dict[FileFormat, str] = {
+    FileFormat.csv: "read_csv({files}, header = true, sample_size = -1)",
+    FileFormat.parquet: "read_parquet({files})",
+    FileFormat.jsonl: "read_json({files}, format = 'newline_delimited', sample_size = -1)",
 }
 
 
@@ -50,7 +50,7 @@ def ingest_select(
 ) -> str:
     """A SELECT over data files with the types inferred from all their rows; CSV fields equal
     to one of `nulls` become NULL before the types are inferred."""
-    reader = READERS[file_format].format(files=file_list(dialect, paths))
+    reader = READERS[FileFormat(file_format)].format(files=file_list(dialect, paths))
     if file_format == FileFormat.csv:
         tokens = ", ".join(dialect.literal(t) for t in nulls or [""])
         reader = f"{reader[:-1]}, nullstr = [{tokens}], encoding = {dialect.literal(encoding)}"

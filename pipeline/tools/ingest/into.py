@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 
-from pipeline.config import load_config, load_warehouse_section
+from pipeline.config import DuckDBConnection, load_config, load_warehouse_section
 from pipeline.core.errors import ConfigError
 from pipeline.tools.ingest.load import Ingested, ingest
 from pipeline.warehouse import Warehouse, open_warehouse
@@ -39,7 +39,7 @@ def ingest_into(
             wh_config = load_warehouse_section(warehouse_config)
         else:
             wh_config = load_config(config).warehouse
-        db = wh_config.path if wh_config.type == "duckdb" else None
+        db = wh_config.path if isinstance(wh_config, DuckDBConnection) else None  # a local file
     made = db if db is not None and not db.exists() else None  # removed if this fails
     made_parent = db is not None and not db.parent.exists()
     if warehouse is not None:

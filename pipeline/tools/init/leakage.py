@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.core.vocabulary import Task
+from pipeline.core.vocabulary import ColumnType, Task
 from pipeline.render.templates import Templates
 from pipeline.tools.init.profile import is_numeric
 from pipeline.warehouse.base import Warehouse
@@ -45,7 +45,7 @@ def find_leakage(
         if task == Task.binary:
             top = warehouse.query_arrow(
                 f"SELECT CAST(max({warehouse.dialect.column(label)}) AS "
-                f"{warehouse.dialect.type_name('string')}) AS v "
+                f"{warehouse.dialect.type_name(ColumnType.string)}) AS v "
                 f"FROM {warehouse.dialect.quote(table)}"
             ).to_pylist()
             context["positive"] = top[0]["v"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.core.errors import ConfigError, DataError, WarehouseError
+from pipeline.core.vocabulary import ColumnType
 from pipeline.warehouse.base import Warehouse
 
 NUMERIC = (
@@ -37,13 +38,8 @@ def is_numeric(sql_type: str) -> bool:
 
 def tables_in(warehouse: Warehouse, schema: str) -> list[str]:
     """The tables of one schema (dataset), for an error message; empty if they cannot be listed."""
-    lit = warehouse.dialect.literal
-    if warehouse.dialect.name == "bigquery":
-        sql = f"SELECT table_name FROM {warehouse.dialect.quote(schema)}.INFORMATION_SCHEMA.TABLES"
-    else:
-        sql = f"SELECT table_name FROM information_schema.tables WHERE table_schema = {lit(schema)}"
     try:
-        return sorted(str(r["table_name"]) for r in warehouse.query_arrow(sql).to_pylist())
+        return warehouse.table_names(schema)
     except (WarehouseError, ValueError):
         return []
 
@@ -67,7 +63,7 @@ def check_label(warehouse: Warehouse, table: str, label: str) -> int:
     col = warehouse.dialect.quote(label, dotted=False)
     found = warehouse.query_arrow(
         f"SELECT count(*) AS n, count({col}) AS labelled, count(DISTINCT {col}) AS values_, "
-        f"CAST(min({col}) AS {warehouse.dialect.type_name('string')}) AS low "
+        f"CAST(min({col}) AS {warehouse.dialect.type_name(ColumnType.string)}) AS low "
         f"FROM {warehouse.dialect.quote(table)}"
     ).to_pylist()[0]
     rows, labelled = int(found["n"]), int(found["labelled"])

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.config import PACKAGED_SQL
 from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.identifiers import underscored
-from pipeline.core.vocabulary import Task
+from pipeline.core.vocabulary import FeatureType, Imputer, Task
 from pipeline.render.templates import hash_tree, templates_for
 from pipeline.tools.init.keyed import make_keyed
 from pipeline.tools.init.names import ROW_NUMBERS
@@ -134,7 +134,9 @@ def init_project(
     else:
         proposal = Proposal(
             task=Task.binary,
-            features=[{"column": "feature_1", "type": "numeric", "impute": "median"}],
+            features=[
+                {"column": "feature_1", "type": FeatureType.numeric, "impute": Imputer.median}
+            ],
         )
         labelled = from_table or "raw.my_table"
         # no table to make a key view over: the placeholder names a column to fill in

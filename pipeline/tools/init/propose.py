@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.identifiers import is_identifier
-from pipeline.core.vocabulary import Task
+from pipeline.core.vocabulary import Encoder, FeatureType, Imputer, Task
 from pipeline.render.templates import Templates
 from pipeline.tools.init.leakage import find_leakage
 from pipeline.tools.init.names import ROW_NUMBERS, WRITTEN, needs_name, own_name
@@ -71,16 +71,18 @@ def propose(
                 (column, f"{ROW_NUMBERS}, one per row; pass --id {column} to use them as the id")
             )
         elif is_numeric(sql_type):
-            proposal.features.append({"column": column, "type": "numeric", "impute": "median"})
+            proposal.features.append(
+                {"column": column, "type": FeatureType.numeric, "impute": Imputer.median}
+            )
         elif distinct > MAX_DISTINCT_SHARE * rows and distinct > 20:
             proposal.left_out.append((column, f"{distinct} distinct values in {rows} rows"))
         else:
             proposal.features.append(
                 {
                     "column": column,
-                    "type": "categorical",
-                    "impute": "mode",
-                    "encode": "onehot",
+                    "type": FeatureType.categorical,
+                    "impute": Imputer.mode,
+                    "encode": Encoder.onehot,
                     "min_count": 5,
                 }
             )
