@@ -25,6 +25,7 @@ from tomlkit.items import AoT, Table
 
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import new_run_id
+from pipeline.stages.runner import run_stages
 from tests.synthetic import write_warehouse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,6 +99,28 @@ def synthetic_project(tmp_path: Path, synthetic_warehouse: Path) -> OptionsFacto
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(synthetic_warehouse, warehouse)
     config = write_config(tmp_path, warehouse, n_estimators="25")
+    return _options_factory(config)
+
+
+@pytest.fixture(scope="session")
+def ran_state(tmp_path_factory: pytest.TempPathFactory, synthetic_warehouse: Path) -> Path:
+    """A synthetic project after one whole run (preprocess, train, predict, evaluate), built
+    once; `ran_project` gives each test a copy."""
+    directory = tmp_path_factory.mktemp("ran")
+    warehouse = directory / "warehouse.duckdb"
+    shutil.copyfile(synthetic_warehouse, warehouse)
+    config = write_config(directory, warehouse, n_estimators="25")
+    run_stages(_options_factory(config)(), None)
+    return directory
+
+
+@pytest.fixture
+def ran_project(tmp_path: Path, ran_state: Path) -> OptionsFactory:
+    """`synthetic_project` after `run_stages(options(), None)`, copied rather than rerun: the
+    same warehouse, model directory and ledger, with the config pointed at the copy."""
+    shutil.copytree(ran_state, tmp_path, dirs_exist_ok=True)
+    config = tmp_path / "pipeline.toml"
+    config.write_text(config.read_text().replace(ran_state.as_posix(), tmp_path.as_posix()))
     return _options_factory(config)
 
 

@@ -372,9 +372,8 @@ def test_bad_input_is_refused_and_changes_nothing(
     assert (warehouse_checksums(warehouse), directory_checksums(models)) == before
 
 
-def test_tampered_model_is_refused_from_the_cli(synthetic_project: OptionsFactory) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+def test_tampered_model_is_refused_from_the_cli(ran_project: OptionsFactory) -> None:
+    options = ran_project()
     model_dir = next(options.models_dir.iterdir())
     stats = model_dir / "stats.json"
     stats.write_text(stats.read_text().replace("0", "1", 1))
@@ -404,10 +403,9 @@ def predictions(config: Path) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize("where", ["file", "under a file"])
 def test_models_dir_train_cannot_write_is_refused_first(
-    synthetic_project: OptionsFactory, where: str
+    ran_project: OptionsFactory, where: str
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     warehouse = options.config_path.parent / "warehouse.duckdb"
     blocker = options.config_path.parent / "not-a-dir"
     blocker.write_text("x")
@@ -423,10 +421,9 @@ def test_models_dir_train_cannot_write_is_refused_first(
 
 
 def test_missing_model_dir_is_refused_before_preprocess_writes(
-    synthetic_project: OptionsFactory,
+    ran_project: OptionsFactory,
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     warehouse = options.config_path.parent / "warehouse.duckdb"
     sql(
         options.config_path, "UPDATE raw.titanic_train SET Fare = Fare + 1"
@@ -442,10 +439,9 @@ def test_missing_model_dir_is_refused_before_preprocess_writes(
 
 
 def test_changed_type_is_cast_back_when_the_config_says_so(
-    synthetic_project: OptionsFactory,
+    ran_project: OptionsFactory,
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     config = options.config_path
     baseline = predictions(config)
     sql(config, "ALTER TABLE raw.titanic_test ALTER SibSp TYPE VARCHAR")
@@ -515,10 +511,9 @@ def test_model_without_raw_types_is_scored_with_a_note(
 
 
 def test_nothing_to_score_writes_zero_rows_and_leaves_no_stale_ones(
-    synthetic_project: OptionsFactory,
+    ran_project: OptionsFactory,
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     config = options.config_path
     (model_id,) = {row[0] for row in predictions(config)}
     sql(config, "DELETE FROM raw.titanic_test; DELETE FROM raw.titanic_train")
@@ -538,10 +533,9 @@ def test_nothing_to_score_writes_zero_rows_and_leaves_no_stale_ones(
 
 
 def test_compare_with_an_unknown_model_id_names_the_evaluated_ones(
-    synthetic_project: OptionsFactory,
+    ran_project: OptionsFactory,
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     (model_id,) = {row[0] for row in predictions(options.config_path)}
 
     result = runner.invoke(
@@ -570,10 +564,9 @@ def test_type_families(types: list[str], family: str) -> None:
 
 
 def test_int_to_float_is_the_same_family_and_scores_alike(
-    synthetic_project: OptionsFactory,
+    ran_project: OptionsFactory,
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     config = options.config_path
     baseline = predictions(config)
     sql(config, "ALTER TABLE raw.titanic_test ALTER SibSp TYPE DOUBLE")

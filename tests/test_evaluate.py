@@ -80,8 +80,7 @@ def test_compare_shows_how_metrics_moved(synthetic_project: OptionsFactory) -> N
     assert named.output.split()[0] == f"metric,{second},{first},change"
 
 
-def test_compare_needs_two_models(synthetic_project: OptionsFactory) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+def test_compare_needs_two_models(ran_project: OptionsFactory) -> None:
+    options = ran_project()
     out = CliRunner().invoke(app, ["compare", "-c", str(options.config_path)])
     assert out.exit_code == 3 and "needs two evaluated models" in out.output

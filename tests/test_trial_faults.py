@@ -97,10 +97,9 @@ def _interrupt(tmp_path: Path, moment: str, *args: str) -> tuple[int, str, str]:
 @pytest.mark.slow  # processes
 @pytest.mark.parametrize("moment", ["predict-load", "predict-spill"])
 def test_ctrl_c_in_predict_leaves_no_run_files_and_an_interrupted_ledger_row(
-    synthetic_project: OptionsFactory, tmp_path: Path, moment: str
+    ran_project: OptionsFactory, tmp_path: Path, moment: str
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     warehouse = options.config_path.parent / "warehouse.duckdb"
     before = warehouse_checksums(warehouse)
     runs_before = sorted(p.name for p in options.out_dir.iterdir())

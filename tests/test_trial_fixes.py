@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.core.errors import WarehouseError
-from pipeline.stages.runner import run_stages
 from pipeline.tools.query import format_result
 from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import OptionsFactory
@@ -69,10 +68,9 @@ def one_error_line(result: Result) -> str:
     ],
 )
 def test_estimator_for_another_task_is_refused_before_any_write(
-    synthetic_project: OptionsFactory, estimator: str, task: str, message: str
+    ran_project: OptionsFactory, estimator: str, task: str, message: str
 ) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+    options = ran_project()
     config = options.config_path
     warehouse = config.parent / "warehouse.duckdb"
     edit(
@@ -94,9 +92,8 @@ def test_estimator_for_another_task_is_refused_before_any_write(
 # --- 2. a view over a table that lost a column ----------------------------------------------
 
 
-def test_view_that_no_longer_binds_is_named(synthetic_project: OptionsFactory) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+def test_view_that_no_longer_binds_is_named(ran_project: OptionsFactory) -> None:
+    options = ran_project()
     config = options.config_path
     warehouse = config.parent / "warehouse.duckdb"
     # what `pipeline init` leaves: the table to score is a view over the raw table
@@ -218,9 +215,8 @@ def test_read_only_sql_cannot_read_local_files(
     assert result.exit_code == 0, result.output
 
 
-def test_read_only_sql_still_reads_the_warehouse(synthetic_project: OptionsFactory) -> None:
-    options = synthetic_project()
-    run_stages(options, None)
+def test_read_only_sql_still_reads_the_warehouse(ran_project: OptionsFactory) -> None:
+    options = ran_project()
     config = str(options.config_path)
     for command in (
         ["sql", "--config", config, "SELECT count(*) AS n FROM raw.titanic_train"],
