@@ -18,11 +18,12 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.model.meta import Provenance
+from pipeline.core.vocabulary import TypeFamily
+from pipeline.model.meta import Provenance, RawType, raw_types_from_json, raw_types_json
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
-from pipeline.stages.predict_types import type_family
 from pipeline.stages.project import Project
+from pipeline.stages.raw_types import type_family
 from pipeline.stages.runner import run_stages
 from pipeline.stages.train import train_from_data
 from tests.conftest import REPO, OptionsFactory
@@ -471,8 +472,8 @@ def test_model_json_records_raw_types_without_changing_the_model_id(
     (model_dir,) = options.models_dir.iterdir()
     meta = TrainedModel.read_meta(model_dir)
     assert meta.raw_types is not None
-    assert meta.raw_types["Pclass"] == {"type": "INTEGER", "family": "numeric"}
-    assert meta.raw_types["Sex"] == {"type": "VARCHAR", "family": "string"}
+    assert meta.raw_types["Pclass"] == RawType("INTEGER", TypeFamily.numeric)
+    assert meta.raw_types["Sex"] == RawType("VARCHAR", TypeFamily.string)
     model = TrainedModel.load(model_dir)
     with Project.open(options.config_path) as project:
         again = train_from_data(
@@ -552,15 +553,33 @@ def test_compare_with_an_unknown_model_id_names_the_evaluated_ones(
 @pytest.mark.parametrize(
     ("types", "family"),
     [
-        (["INTEGER", "BIGINT", "DOUBLE", "FLOAT", "DECIMAL(10,2)", "INT64", "FLOAT64"], "numeric"),
-        (["NUMERIC", "BIGNUMERIC", "HUGEINT", "UTINYINT"], "numeric"),
-        (["BOOLEAN", "BOOL"], "boolean"),
-        (["VARCHAR", "STRING"], "string"),
-        (["DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATETIME"], "temporal"),
+        (
+            ["INTEGER", "BIGINT", "DOUBLE", "FLOAT", "DECIMAL(10,2)", "INT64", "FLOAT64"],
+            TypeFamily.numeric,
+        ),
+        (["NUMERIC", "BIGNUMERIC", "HUGEINT", "UTINYINT"], TypeFamily.numeric),
+        (["BOOLEAN", "BOOL"], TypeFamily.boolean),
+        (["VARCHAR", "STRING"], TypeFamily.string),
+        (["DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATETIME"], TypeFamily.temporal),
+        (["BLOB", " blob "], "blob"),  # a type of no known family is its own
     ],
 )
-def test_type_families(types: list[str], family: str) -> None:
+def test_type_families(types: list[str], family: TypeFamily | str) -> None:
     assert {type_family(t) for t in types} == {family}
+
+
+def test_raw_types_round_trip_model_json_with_known_and_other_families() -> None:
+    recorded = {
+        "Pclass": {"type": "INTEGER", "family": "numeric"},
+        "Photo": {"type": "BLOB", "family": "blob"},
+    }
+    types = raw_types_from_json(recorded)
+    assert types == {
+        "Pclass": RawType("INTEGER", TypeFamily.numeric),
+        "Photo": RawType("BLOB", "blob"),
+    }
+    assert type(types["Pclass"].family) is TypeFamily
+    assert raw_types_json(types) == recorded
 
 
 def test_int_to_float_is_the_same_family_and_scores_alike(

@@ -155,3 +155,14 @@ class Bucket(StrEnum):
 
     kept = "kept"
     rare = "rare"
+
+
+class TypeFamily(StrEnum):
+    """The family of a raw column's warehouse type (model.json's raw_types): a column whose
+    type moves within its family scores alike; int, float and decimal are all `numeric`. A
+    type of none of these is its own family, its lowercased name (`stages.raw_types`)."""
+
+    numeric = "numeric"
+    boolean = "boolean"
+    string = "string"
+    temporal = "temporal"

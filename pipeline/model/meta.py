@@ -7,13 +7,49 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.core.vocabulary import ColumnType, Task
+from pipeline.core.vocabulary import ColumnType, Task, TypeFamily
 from pipeline.features.sql import Spec
 
-#: a raw column's type as the warehouse named it, and its family: {"type": ..., "family": ...}
-RawTypes = dict[str, dict[str, str]]
 #: a label, class or positive class: what the label column holds
 Label = int | float | str | bool | None
+
+
+@dataclass(frozen=True)
+class RawType:
+    """A raw column's type as the warehouse named it (BIGINT) and its family, recorded so
+    predict can refuse a column whose family changed since training. A type outside the
+    known families is its own family, its lowercased name: a plain str."""
+
+    type: str
+    family: TypeFamily | str
+
+    def to_json(self) -> dict[str, str]:
+        return {"type": self.type, "family": str(self.family)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, str]) -> RawType:
+        return cls(type=d["type"], family=_family_named(d["family"]))
+
+
+def _family_named(name: str) -> TypeFamily | str:
+    """The family a name stands for: a `TypeFamily`, or the name itself for a type of its own."""
+    try:
+        return TypeFamily(name)
+    except ValueError:
+        return name
+
+
+#: each raw column's type, by column name
+RawTypes = Mapping[str, RawType]
+
+
+def raw_types_json(types: RawTypes) -> dict[str, dict[str, str]]:
+    """model.json's raw_types: {column: {"type": ..., "family": ...}}, in column order."""
+    return {column: t.to_json() for column, t in types.items()}
+
+
+def raw_types_from_json(d: Mapping[str, Mapping[str, str]]) -> dict[str, RawType]:
+    return {column: RawType.from_json(t) for column, t in d.items()}
 
 
 @dataclass(frozen=True)
@@ -80,7 +116,7 @@ class ModelMeta:
             "run_id": self.run_id,
             "config_hash": self.config_hash,
             "template_hashes": None if self.template_hashes is None else dict(self.template_hashes),
-            "raw_types": self.raw_types,
+            "raw_types": None if self.raw_types is None else raw_types_json(self.raw_types),
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
@@ -107,5 +143,5 @@ class ModelMeta:
             run_id=d.get("run_id"),
             config_hash=d.get("config_hash"),
             template_hashes=d.get("template_hashes"),
-            raw_types=d.get("raw_types"),
+            raw_types=None if d.get("raw_types") is None else raw_types_from_json(d["raw_types"]),
         )

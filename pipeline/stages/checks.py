@@ -7,15 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError, DataError
-from pipeline.core.vocabulary import FeatureType, Stage, Task
+from pipeline.core.vocabulary import FeatureType, Stage, Task, TypeFamily
 from pipeline.features.sql import clean_sql
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import check_model_fits, resolve_model_dir
 from pipeline.stages.contracts import enforce
 from pipeline.stages.names import check_names
-from pipeline.stages.predict_types import check_types, raw_types, type_changes
 from pipeline.stages.project import Project
+from pipeline.stages.raw_types import check_types, raw_types, type_changes
 from pipeline.stages.spec import Table
 
 
@@ -105,7 +105,7 @@ def check_model_to_score(
             trained = raw_types(project, project.config.labelled_table)
             numeric = {f.column for f in project.spec.features if f.type == FeatureType.numeric}
             changed = {c for _, c, _, _ in type_changes(project, project.spec, trained)}
-            if any(trained[c]["family"] != "numeric" for c in changed & numeric):
+            if any(trained[c].family != TypeFamily.numeric for c in changed & numeric):
                 # the labelled table is the odd one (text in a numeric column): the data
                 # contract names the rows at fault
                 enforce(project, project.spec, project.raw_sources())

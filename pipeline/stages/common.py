@@ -1,5 +1,5 @@
 """What more than one stage reads: the frozen statistics and the model to score (the raw tables'
-column types a model was trained on are in `predict_types`). Stages never import each other; they
+column types a model was trained on are in `raw_types`). Stages never import each other; they
 share this."""
 
 from __future__ import annotations

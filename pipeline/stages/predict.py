@@ -25,8 +25,8 @@ from pipeline.stages.predict_scoring import (
     score_in_warehouse,
     scored_datasets,
 )
-from pipeline.stages.predict_types import check_types, with_casts
 from pipeline.stages.project import Project
+from pipeline.stages.raw_types import Casts, check_types, with_casts
 from pipeline.stages.spec import Table, staging_table
 
 
@@ -71,7 +71,7 @@ def predict_from_data(
             check_model_fits(project, model.meta)
             project.check_raw_columns(model.spec, f"model {model.model_id} was trained on it")
             trained = model.meta.raw_types
-            casts: dict[str, dict[str, str]] = {}
+            casts: Casts = {}
             if trained is None:
                 notes = [
                     f"predict: model {model.model_id} records no raw column types (saved by an "

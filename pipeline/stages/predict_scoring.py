@@ -17,8 +17,8 @@ from pipeline.scoring.modes import mode_named
 from pipeline.scoring.progress import progress_bar
 from pipeline.scoring.stream import Placement, ScoreReport, ScoringPlan, score_batches
 from pipeline.scoring.tasks import PartJob
-from pipeline.stages.predict_types import Casts, with_casts
 from pipeline.stages.project import Project
+from pipeline.stages.raw_types import Casts, with_casts
 from pipeline.stages.spec import Table, staging_table
 
 

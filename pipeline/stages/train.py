@@ -16,14 +16,14 @@ from pipeline.evaluation.metrics import metrics_of_arrays
 from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import Spec
 from pipeline.features.stats import Stats
-from pipeline.model.meta import ModelMeta, Provenance
+from pipeline.model.meta import ModelMeta, Provenance, RawTypes
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
 from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
 from pipeline.stages.ledger import StageResult
-from pipeline.stages.predict_types import raw_types
 from pipeline.stages.project import Project
+from pipeline.stages.raw_types import raw_types
 from pipeline.stages.spec import Table
 
 if TYPE_CHECKING:
@@ -129,12 +129,12 @@ def train_from_data(
     sql_dir: Path,
     config_text: str = "",
     provenance: Provenance | None = None,
-    raw_types: dict[str, dict[str, str]] | None = None,
+    raw_types: RawTypes | None = None,
     packages: tuple[str, ...] = (),
 ) -> TrainedModel:
     """Fit on feature rows (already in id order); returns the model, not yet saved.
 
-    `raw_types` ({column: {type, family}} of the labelled table) goes to model.json, so
+    `raw_types` (each column's type and family in the labelled table) goes to model.json, so
     predict can refuse a column whose type changed; it is not part of the model id."""
     names = feature_names(plan(spec.features, stats))
     X = feature_matrix(features, names)  # X: (n_rows, n_features)

@@ -1,37 +1,41 @@
-"""Type drift: a raw column whose type changed since the model was trained is refused, or,
-with `[scoring] on_type_change = "cast"`, read through a cast back to the trained type."""
+"""Raw column types, which train records in model.json (`raw_types`), and type drift: a raw
+column whose type family changed since the model was trained is refused, or, with
+`[scoring] on_type_change = "cast"`, read through a cast back to the trained type. Train, the
+pre-write checks and predict share it."""
 
 from __future__ import annotations
 
 import re
 
 from pipeline.core.errors import DataError, ScoringError
-from pipeline.core.vocabulary import ColumnType, OnTypeChange
+from pipeline.core.vocabulary import ColumnType, OnTypeChange, TypeFamily
 from pipeline.features.sql import Spec
+from pipeline.model.meta import RawType, RawTypes
 from pipeline.stages.project import Project
 
-#: {table: {column: the neutral type (a `ColumnType`) to cast it back to}}
-Casts = dict[str, dict[str, str]]
+#: {table: {column: the neutral type to cast it back to}}
+Casts = dict[str, dict[str, ColumnType]]
 
 # the neutral family of a warehouse column type (DuckDB and BigQuery names): int, float and
-# decimal are one family, "numeric", because clean.sql casts every numeric feature to float
+# decimal are one family, numeric, because clean.sql casts every numeric feature to float
 _FAMILIES = (
-    ("boolean", re.compile(r"^(BOOL|BOOLEAN|LOGICAL)$")),
+    (TypeFamily.boolean, re.compile(r"^(BOOL|BOOLEAN|LOGICAL)$")),
     (
-        "numeric",
+        TypeFamily.numeric,
         re.compile(
             r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(\d+)?|INT64|FLOAT(64|4|8)?|DOUBLE|REAL|"
             r"(BIG)?(NUMERIC|DECIMAL)(\(.*\))?|BIGDECIMAL)$"
         ),
     ),
-    ("string", re.compile(r"^(VARCHAR|STRING|TEXT|CHAR|BPCHAR|NVARCHAR)(\(.*\))?$")),
-    ("temporal", re.compile(r"^(DATE|TIME|DATETIME|INTERVAL|TIMESTAMP)\b")),
+    (TypeFamily.string, re.compile(r"^(VARCHAR|STRING|TEXT|CHAR|BPCHAR|NVARCHAR)(\(.*\))?$")),
+    (TypeFamily.temporal, re.compile(r"^(DATE|TIME|DATETIME|INTERVAL|TIMESTAMP)\b")),
 )
 
 
-def type_family(type_name: str) -> str:
-    """numeric, boolean, string or temporal; any other type is its own family (its name).
-    int, float and decimal are the same family: a column moving between them scores alike."""
+def type_family(type_name: str) -> TypeFamily | str:
+    """numeric, boolean, string or temporal; any other type is its own family (its name,
+    lowercased). int, float and decimal are the same family: a column moving between them
+    scores alike."""
     name = type_name.strip().upper()
     for family, pattern in _FAMILIES:
         if pattern.match(name):
@@ -39,13 +43,13 @@ def type_family(type_name: str) -> str:
     return name.lower()
 
 
-def raw_types(project: Project, table: str) -> dict[str, dict[str, str]]:
+def raw_types(project: Project, table: str) -> dict[str, RawType]:
     """Each column's type as the warehouse describes it, and its family."""
-    return {c: {"type": t, "family": type_family(t)} for c, t in project.warehouse.describe(table)}
+    return {c: RawType(t, type_family(t)) for c, t in project.warehouse.describe(table)}
 
 
 def type_changes(
-    project: Project, spec: Spec, trained: dict[str, dict[str, str]]
+    project: Project, spec: Spec, trained: RawTypes
 ) -> list[tuple[str, str, str, str]]:
     """(table, column, trained type, type now) for each column the model reads whose type
     family differs from the one it was trained on."""
@@ -57,13 +61,13 @@ def type_changes(
             was, is_now = trained.get(name), now.get(name.lower())
             if was is None or is_now is None:
                 continue
-            if type_family(is_now) != was["family"]:
-                changes.append((source.table, name, was["type"], is_now))
+            if type_family(is_now) != was.family:
+                changes.append((source.table, name, was.type, is_now))
     return changes
 
 
 def check_types(
-    project: Project, spec: Spec, trained: dict[str, dict[str, str]], trained_on: str
+    project: Project, spec: Spec, trained: RawTypes, trained_on: str
 ) -> tuple[Casts, list[str]]:
     """Refuse (DataError) a raw column whose type family changed since training, or, with
     `[scoring] on_type_change = "cast"`, cast it back to the trained type. Returns the casts,
@@ -96,11 +100,11 @@ def check_types(
     return casts, notes
 
 
-_NEUTRAL = {
-    "numeric": ColumnType.float,
-    "boolean": ColumnType.bool,
-    "string": ColumnType.string,
-    "temporal": ColumnType.timestamp,
+_NEUTRAL: dict[TypeFamily | str, ColumnType] = {
+    TypeFamily.numeric: ColumnType.float,
+    TypeFamily.boolean: ColumnType.bool,
+    TypeFamily.string: ColumnType.string,
+    TypeFamily.temporal: ColumnType.timestamp,
 }
 
 
