@@ -27,6 +27,7 @@ from pipeline.config.sections import (
     ScoringConfig,
     SplitConfig,
     TablesConfig,
+    TrainConfig,
 )
 from pipeline.config.toml import toml_value
 from pipeline.config.values import PACKAGED_SQL
@@ -45,6 +46,7 @@ __all__ = [
     "ScoringConfig",
     "SplitConfig",
     "TablesConfig",
+    "TrainConfig",
     "WarehouseConfig",
     "check_column_name",
     "check_identifier",

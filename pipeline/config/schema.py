@@ -20,6 +20,7 @@ from pipeline.config.sections import (
     Section,
     SplitConfig,
     TablesConfig,
+    TrainConfig,
 )
 from pipeline.config.values import PACKAGED_SQL, ColumnName, ConfigPath
 from pipeline.core.identifiers import check_identifier
@@ -47,6 +48,7 @@ class Config(Section):
     split: SplitConfig
     features: tuple[FeatureConfig, ...] = Field(min_length=1)
     model: ModelConfig
+    train: TrainConfig = TrainConfig()
     scoring: ScoringConfig = ScoringConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     contract_rules: dict[ColumnName, ContractRules] = Field(

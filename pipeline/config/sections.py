@@ -58,6 +58,15 @@ class SplitConfig(Section):
     )
 
 
+class TrainConfig(Section):
+    sample_rows: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        description="fit on at most this many rows of the training split, chosen by a hash of "
+        "the id (its own salt, independent of the split); unset: every row",
+    )
+
+
 def _select_params(params: dict[str, Any], estimator: str) -> dict[str, Any]:
     """[model.params] is either the parameters themselves, or one table per estimator class
     ([model.params.RandomForestClassifier], ...), so switching models changes one line."""

@@ -63,6 +63,15 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class TrainSample:
+    """A model fitted on a sample of the training split ([train] sample_rows): the rows asked
+    for and the rows it got, fewer when the split is smaller. Part of the model id."""
+
+    rows: int
+    rows_used: int
+
+
+@dataclass(frozen=True)
 class ModelMeta:
     """What a model is: its id, estimator, task, spec and inputs, how it trained, and with
     which libraries and templates."""
@@ -88,6 +97,8 @@ class ModelMeta:
     template_hashes: Mapping[str, str] | None = None
     #: None: a model saved before raw types were recorded
     raw_types: RawTypes | None = field(default=None)
+    #: None: fitted on the whole training split (model.json then has no sample keys)
+    sample: TrainSample | None = None
 
     @property
     def estimator_name(self) -> str:
@@ -112,12 +123,15 @@ class ModelMeta:
             "libraries": dict(self.libraries),
             "python": self.python,
         }
-        optional = {
+        optional: dict[str, object] = {
             "run_id": self.run_id,
             "config_hash": self.config_hash,
             "template_hashes": None if self.template_hashes is None else dict(self.template_hashes),
             "raw_types": None if self.raw_types is None else raw_types_json(self.raw_types),
         }
+        if self.sample is not None:
+            optional["sample_rows"] = self.sample.rows
+            optional["sample_rows_used"] = self.sample.rows_used
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
 
@@ -144,4 +158,7 @@ class ModelMeta:
             config_hash=d.get("config_hash"),
             template_hashes=d.get("template_hashes"),
             raw_types=None if d.get("raw_types") is None else raw_types_from_json(d["raw_types"]),
+            sample=None
+            if d.get("sample_rows") is None
+            else TrainSample(d["sample_rows"], d["sample_rows_used"]),
         )

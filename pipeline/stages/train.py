@@ -16,7 +16,7 @@ from pipeline.evaluation.metrics import metrics_of_arrays
 from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import Spec
 from pipeline.features.stats import Stats
-from pipeline.model.meta import ModelMeta, Provenance, RawTypes
+from pipeline.model.meta import ModelMeta, Provenance, RawTypes, TrainSample
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
@@ -28,6 +28,12 @@ from pipeline.stages.spec import Table
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from pipeline.render.templates import Templates
+
+#: the sample's own salt: a hash independent of the split's ([split] salt), so the sample
+#: is not tied to which rows went to holdout
+SAMPLE_SALT = "train-sample-v1"
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas", "pyarrow", "duckdb", "joblib", "jinja2")
 
@@ -119,6 +125,20 @@ def fingerprint(X: Any, y: Any) -> str:
     return h.hexdigest()
 
 
+def sample_sql(templates: Templates, table: str, id_column: str, rows: int) -> str:
+    """At most `rows` rows of `table`, those whose hashed id is smallest (ties: the smaller
+    id), read in id order. The hash is the split's dialect macro (hash_fraction) with a salt of
+    its own, so the sample is independent of the split and depends on nothing but the ids: the
+    same rows on DuckDB and BigQuery, whatever the threads. Built here rather than as a file
+    under sql/: every file there is hashed into every model's id."""
+    q = templates.dialect.quote
+    hashed = templates.adapter.dispatch("hash_fraction")(q(id_column), SAMPLE_SALT)
+    return (
+        f"SELECT * FROM (SELECT * FROM {q(table)} ORDER BY {hashed}, {q(id_column)} "
+        f"LIMIT {int(rows)}) AS sampled ORDER BY {q(id_column)}"
+    )
+
+
 def train_from_data(
     features: pa.Table,
     stats: Stats,
@@ -131,11 +151,13 @@ def train_from_data(
     provenance: Provenance | None = None,
     raw_types: RawTypes | None = None,
     packages: tuple[str, ...] = (),
+    sample: TrainSample | None = None,
 ) -> TrainedModel:
     """Fit on feature rows (already in id order); returns the model, not yet saved.
 
     `raw_types` (each column's type and family in the labelled table) goes to model.json, so
-    predict can refuse a column whose type changed; it is not part of the model id."""
+    predict can refuse a column whose type changed; it is not part of the model id. `sample`
+    says the rows are a sample of the split ([train] sample_rows); it is part of the id."""
     names = feature_names(plan(spec.features, stats))
     X = feature_matrix(features, names)  # X: (n_rows, n_features)
     if X.shape[0] == 0:
@@ -167,6 +189,8 @@ def train_from_data(
         "fingerprint": fp,
         "templates": (provenance.template_hashes if provenance else None) or {},
     }
+    if sample is not None:  # absent otherwise, so ids of models fitted on every row stay
+        identity["sample"] = {"rows": sample.rows, "rows_used": sample.rows_used}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
     provenance = provenance or Provenance()
     meta = ModelMeta(
@@ -189,6 +213,7 @@ def train_from_data(
         config_hash=provenance.config_hash,
         template_hashes=provenance.template_hashes,
         raw_types=raw_types,
+        sample=sample,
     )
     return TrainedModel(
         estimator=model, meta=meta, stats=stats, sql_dir=sql_dir, config_text=config_text
@@ -199,11 +224,17 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     wh, cfg = project.warehouse, project.config
     with wh.reading():
         table = project.require(Table.features_train)
-        features = wh.query_arrow(
-            f"SELECT * FROM {wh.dialect.quote(table)} ORDER BY {wh.dialect.quote(cfg.id_column)}"
-        )
+        rows = cfg.train.sample_rows
+        if rows is None:
+            features = wh.query_arrow(
+                f"SELECT * FROM {wh.dialect.quote(table)} "
+                f"ORDER BY {wh.dialect.quote(cfg.id_column)}"
+            )
+        else:
+            features = wh.query_arrow(sample_sql(project.templates, table, cfg.id_column, rows))
         stats = read_stats(project)
         types = raw_types(project, cfg.labelled_table)
+    sample = None if rows is None else TrainSample(rows, features.num_rows)
     template_hashes = project.templates.source_hashes()
     provenance = Provenance(options.run_id, cfg.hash, template_hashes)
     model = train_from_data(
@@ -218,6 +249,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         provenance,
         types,
         tuple(cfg.model.packages),
+        sample,
     )
     path = model.save(options.models_dir, load_key(cfg.model.signing_key))
     result.rows_in = features.num_rows
@@ -229,3 +261,15 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         f"train: {cfg.model.estimator.rpartition('.')[2]} on {features.num_rows} rows x "
         f"{len(model.feature_names)} features -> {path}"
     )
+    if sample is not None:
+        result.details["sample"] = {"rows": sample.rows, "rows_used": sample.rows_used}
+        result.messages.append(_sample_message(sample))
+
+
+def _sample_message(sample: TrainSample) -> str:
+    if sample.rows_used < sample.rows:
+        return (
+            f"train: the training split has {sample.rows_used} rows, fewer than "
+            f"[train] sample_rows = {sample.rows}: trained on all of them"
+        )
+    return f"train: a sample of {sample.rows} rows of the training split ([train] sample_rows)"
