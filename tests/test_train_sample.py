@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import sqlglot
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -120,3 +121,41 @@ def test_sample_rows_zero_is_a_one_line_config_error(synthetic_project: OptionsF
     assert result.exit_code == 2, result.output
     (line,) = result.output.strip().splitlines()
     assert "[train] sample_rows: 0 is out of range: must be 1 or more" in line
+
+
+def test_sample_sql_parses_as_bigquery() -> None:
+    from pipeline.render.dialect import BIGQUERY
+    from pipeline.render.templates import templates_for
+    from pipeline.stages.train import sample_sql
+    from tests.conftest import REPO
+
+    sql = sample_sql(templates_for(REPO / "sql", BIGQUERY), "pipeline.features_train", "id", 5)
+    (statement,) = sqlglot.parse(sql, read="bigquery")
+    assert statement is not None and "MD5" in sql and "LIMIT 5" in sql
+
+
+def test_same_sample_on_duckdb_and_bigquery(
+    synthetic_project: OptionsFactory, bigquery_emulator: str, tmp_path: Path
+) -> None:
+    """The same rows on both engines: the model id hashes the training matrix and labels."""
+    from tests.test_bigquery import bigquery_config
+
+    local = synthetic_project()
+    _set_sample(local.config_path, 45)
+    run_stages(local, ["preprocess", "train"])
+    config = bigquery_config(local.config_path, bigquery_emulator)
+    runner = CliRunner()
+    warehouse = str(local.config_path.parent / "warehouse.duckdb")
+    for table in ("titanic_train", "titanic_test"):
+        with duckdb.connect(warehouse, read_only=True) as con:
+            con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
+        jsonl = str(tmp_path / f"{table}.jsonl")
+        out = runner.invoke(app, ["ingest", jsonl, "--table", f"raw.{table}", "-c", str(config)])
+        assert out.exit_code == 0, out.output
+    models = tmp_path / "bq-models"
+    args = ["run", "-c", str(config), "--models-dir", str(models), "--out", str(tmp_path / "o")]
+    for stage in ("preprocess", "train"):
+        out = runner.invoke(app, [*args, "--stage", stage])
+        assert out.exit_code == 0, out.output
+    assert "a sample of 45 rows" in out.output
+    assert [p.name for p in models.iterdir()] == [p.name for p in local.models_dir.iterdir()]
