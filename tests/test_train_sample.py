@@ -150,7 +150,9 @@ def test_same_sample_on_duckdb_and_bigquery(
         with duckdb.connect(warehouse, read_only=True) as con:
             con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
         jsonl = str(tmp_path / f"{table}.jsonl")
-        out = runner.invoke(app, ["ingest", jsonl, "--table", f"raw.{table}", "-c", str(config)])
+        # the emulator lives for the session: another test may have loaded this table already
+        argv = ["ingest", jsonl, "--table", f"raw.{table}", "--replace", "-c", str(config)]
+        out = runner.invoke(app, argv)
         assert out.exit_code == 0, out.output
     models = tmp_path / "bq-models"
     args = ["run", "-c", str(config), "--models-dir", str(models), "--out", str(tmp_path / "o")]
