@@ -615,27 +615,13 @@ def test_an_unused_raw_column_named_dataset_changes_nothing(
 # the models directory and the project's other files as they were ------------------------
 
 
-@pytest.fixture(scope="module")
-def good_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One project run end to end (preprocess, train, predict, evaluate), built once."""
-    from tests.conftest import _options_factory, write_config
-    from tests.synthetic import write_warehouse
-
-    directory = tmp_path_factory.mktemp("good")
-    warehouse = directory / "warehouse.duckdb"
-    write_warehouse(warehouse)
-    config = write_config(directory, warehouse, n_estimators="25")
-    run_stages(_options_factory(config)(), None)
-    return directory
-
-
 @pytest.fixture
-def good_project(good_state: Path, tmp_path: Path) -> Path:
-    """A copy of the good state to break; returns its config."""
+def good_project(ran_state: Path, tmp_path: Path) -> Path:
+    """A copy of one whole run (the session's `ran_state`) to break; returns its config."""
     directory = tmp_path / "project"
-    shutil.copytree(good_state, directory)
+    shutil.copytree(ran_state, directory)
     config = directory / "pipeline.toml"
-    config.write_text(config.read_text().replace(good_state.as_posix(), directory.as_posix()))
+    config.write_text(config.read_text().replace(ran_state.as_posix(), directory.as_posix()))
     return config
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.config.connections import WarehouseConfig
 from pipeline.config.messages import one_line
 from pipeline.config.schema import Config
 from pipeline.config.sections import Section
 from pipeline.core.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -30,30 +32,29 @@ class _WarehouseOnly(Section):
     warehouse: WarehouseConfig
 
 
+def _validated(model: type[M], path: Path, what: str) -> tuple[M, dict[str, Any]]:
+    """`model` checked from the TOML file at `path` (relative paths resolved against its
+    directory), and the file's raw content; any mistake is one line naming the file."""
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} not found")
+    raw = _read_toml(path)
+    try:
+        return model.model_validate(raw, context={"base": path.resolve().parent}), raw
+    except ValidationError as exc:
+        raise one_line(exc, path, raw) from None
+
+
 def load_warehouse_section(path: Path | str) -> WarehouseConfig:
     """[warehouse] of any TOML file (`pipeline init --warehouse-config`), checked as in a
     project config, paths resolved against that file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"--warehouse-config {path} not found")
-    raw = _read_toml(path)
-    try:
-        found = _WarehouseOnly.model_validate(raw, context={"base": path.resolve().parent})
-    except ValidationError as exc:
-        raise one_line(exc, path, raw) from None
+    found, _ = _validated(_WarehouseOnly, Path(path), "--warehouse-config")
     return found.warehouse
 
 
 def load_config(path: Path | str) -> Config:
     """Read and validate a project config; every name is checked before any SQL is rendered."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} not found")
-    raw = _read_toml(path)
-    try:
-        config = Config.model_validate(raw, context={"base": path.resolve().parent})
-    except ValidationError as exc:
-        raise one_line(exc, path, raw) from None
+    config, raw = _validated(Config, path, "config file")
     config._path = path.resolve()
     config._raw = raw
     if config.model.signing_key is not None:
