@@ -7,12 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError, DataError
-from pipeline.core.vocabulary import FeatureType, Stage, Task, TypeFamily
+from pipeline.core.vocabulary import Executor, FeatureType, Stage, Task, TypeFamily
 from pipeline.features.sql import clean_sql
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import check_model_fits, resolve_model_dir
 from pipeline.stages.contracts import enforce
+from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
 from pipeline.stages.names import check_names
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import check_types, raw_types, type_changes
@@ -25,6 +26,8 @@ def check_before_writes(project: Project, options: RunOptions, stages: list[Stag
     to, a model that does not exist or was made for another task, raw types that changed since
     training. The stages check these again; here they are refused while nothing has changed.
     One read hold for all of them: each query would otherwise open the warehouse file anew."""
+    if Stage.train in stages:
+        check_estimator(project, options, stages)
     check_names(project.config)
     with project.warehouse.reading():
         if Stage.train in stages:
@@ -32,6 +35,20 @@ def check_before_writes(project: Project, options: RunOptions, stages: list[Stag
             check_models_dir(options.models_dir)
         if Stage.predict in stages or Stage.evaluate in stages:
             check_model_to_score(project, options, trained_now=Stage.train in stages, stages=stages)
+
+
+def check_estimator(project: Project, options: RunOptions, stages: list[Stage]) -> None:
+    """The configured estimator can be made with its parameters, suits the task, and compiles
+    to SQL when this run scores in the warehouse: a config error found by a late stage must
+    not follow writes by an early one."""
+    model = project.config.model
+    estimator = make_estimator(model.estimator, model.params, model.packages)
+    check_estimator_fits_task(estimator, project.config.task, model.estimator)
+    executor = options.executor or project.config.scoring.executor
+    if Stage.predict in stages and executor == Executor.warehouse:
+        from pipeline.render.compile import check_compilable
+
+        check_compilable(estimator)
 
 
 def check_label_classes(project: Project, rebuilt: bool) -> None:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pipeline.core.errors import ConfigError, is_interrupt
-from pipeline.core.vocabulary import Executor, Stage
+from pipeline.core.vocabulary import Stage
+from pipeline.stages import checks
 from pipeline.stages.base import RunOptions, StageBody, run_recorded
 from pipeline.stages.evaluate import run_evaluate
 from pipeline.stages.ledger import StageResult, record
@@ -56,21 +57,8 @@ def run_stages(
         current: Stage | None = names[0]  # the stage a Ctrl-C now would interrupt
         started = datetime.now(UTC)
         try:
-            if Stage.train in names:
-                # a config error found by a late stage must not follow writes by an early one
-                from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
-
-                model = project.config.model
-                estimator = make_estimator(model.estimator, model.params, model.packages)
-                check_estimator_fits_task(estimator, project.config.task, model.estimator)
-                executor = options.executor or project.config.scoring.executor
-                if Stage.predict in names and executor == Executor.warehouse:
-                    from pipeline.render.compile import check_compilable
-
-                    check_compilable(estimator)
-            from pipeline.stages.checks import check_before_writes
-
-            check_before_writes(project, options, names)  # names, classes, dirs, model, types
+            # estimator, names, classes, dirs, model, types: refused before any stage writes
+            checks.check_before_writes(project, options, names)
             for name in names:
                 current, started = name, datetime.now(UTC)
                 result = run_recorded(project, options, name, BODIES[name])
