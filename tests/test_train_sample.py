@@ -161,3 +161,30 @@ def test_same_sample_on_duckdb_and_bigquery(
         assert out.exit_code == 0, out.output
     assert "a sample of 45 rows" in out.output
     assert [p.name for p in models.iterdir()] == [p.name for p in local.models_dir.iterdir()]
+
+
+def test_model_id_covers_the_sql_the_model_carries_only(synthetic_project: OptionsFactory) -> None:
+    """A new template outside the model's own SQL (a report, a monitor) leaves every model id
+    as it was; a change to the preprocessing SQL the model replays gives a new one."""
+    import shutil
+
+    from pipeline.model.save import SQL_PARTS
+
+    config = synthetic_project().config_path
+    sql = config.parent / "sql"
+    shutil.copytree(Path(__file__).parent.parent / "sql", sql)
+    config.write_text(
+        "\n".join(
+            f'sql_dir = "{sql.as_posix()}"' if line.startswith("sql_dir") else line
+            for line in config.read_text().splitlines()
+        )
+        + "\n"
+    )
+    run_stages(synthetic_project(), ["preprocess"])
+    first = _train(synthetic_project)
+    (sql / "evaluate" / "extra_report.sql").write_text("SELECT 1\n")
+    assert _train(synthetic_project) == first
+    assert "preprocess" in SQL_PARTS
+    clean = sql / "preprocess" / "clean.sql"
+    clean.write_text(clean.read_text() + "\n{# a comment changes the file #}\n")
+    assert _train(synthetic_project) != first

@@ -17,6 +17,7 @@ from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import Spec
 from pipeline.features.stats import Stats
 from pipeline.model.meta import ModelMeta, Provenance, RawTypes, TrainSample
+from pipeline.model.save import SQL_PARTS
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
@@ -129,8 +130,7 @@ def sample_sql(templates: Templates, table: str, id_column: str, rows: int) -> s
     """At most `rows` rows of `table`, those whose hashed id is smallest (ties: the smaller
     id), read in id order. The hash is the split's dialect macro (hash_fraction) with a salt of
     its own, so the sample is independent of the split and depends on nothing but the ids: the
-    same rows on DuckDB and BigQuery, whatever the threads. Built here rather than as a file
-    under sql/: every file there is hashed into every model's id."""
+    same rows on DuckDB and BigQuery, whatever the threads."""
     q = templates.dialect.quote
     hashed = templates.adapter.dispatch("hash_fraction")(q(id_column), SAMPLE_SALT)
     return (
@@ -187,7 +187,13 @@ def train_from_data(
         "spec": spec.to_dict(),
         "stats": stats.to_json(),
         "fingerprint": fp,
-        "templates": (provenance.template_hashes if provenance else None) or {},
+        # the SQL the model carries and replays (a new report or monitoring template elsewhere
+        # under sql/ does not make every model new)
+        "templates": {
+            name: digest
+            for name, digest in ((provenance.template_hashes if provenance else None) or {}).items()
+            if name.partition("/")[0] in SQL_PARTS
+        },
     }
     if sample is not None:  # absent otherwise, so ids of models fitted on every row stay
         identity["sample"] = {"rows": sample.rows, "rows_used": sample.rows_used}
