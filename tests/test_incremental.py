@@ -53,7 +53,11 @@ def scored_ids(path: Path, run_id: str) -> list[int]:
 
 @pytest.mark.parametrize(
     "executor",
-    ["inprocess", pytest.param("process", marks=pytest.mark.slow)],  # processes
+    [
+        "inprocess",
+        pytest.param("process", marks=pytest.mark.slow),  # processes
+        pytest.param("warehouse", marks=pytest.mark.slow),  # the model compiled to SQL
+    ],
 )
 def test_incremental_scores_only_new_rows_and_equals_a_full_rescore(
     ran_project: OptionsFactory, executor: str
