@@ -71,6 +71,7 @@ def test_incremental_scores_only_new_rows_and_equals_a_full_rescore(
     options = ran_project(executor=executor, workers=2, batch_rows=40, incremental=True)
     (result,) = run_stages(options, ["predict"])
     assert result.rows_out == len(new) and result.details["incremental"]
+    assert "predict/unscored.sql" in result.sql_hashes
     assert scored_ids(path, options.run_id) == new
     assert any(f"predict: {len(new)} new rows scored" in m for m in result.messages)
     # the rows already there are untouched, the new ones are test rows
@@ -96,13 +97,15 @@ def test_nothing_new_writes_nothing_and_a_model_never_scored_is_scored_in_full(
 ) -> None:
     path = warehouse(ran_project)
     sums = warehouse_checksums(path)
-    options = ran_project(executor="inprocess", incremental=True)
-    (result,) = run_stages(options, ["predict"])
-    assert result.rows_out == 0
-    notes = [m for m in result.messages if "--incremental" in m]
-    assert len(notes) == 1 and "nothing written" in notes[0], result.messages
-    assert warehouse_checksums(path) == sums
-    assert not (options.out_dir / options.run_id / "predictions").exists()
+    for executor in ("inprocess", "warehouse"):  # in the warehouse: counted, never compiled
+        options = ran_project(executor=executor, incremental=True)
+        (result,) = run_stages(options, ["predict"])
+        assert result.rows_out == 0
+        notes = [m for m in result.messages if "--incremental" in m]
+        assert len(notes) == 1 and "nothing written" in notes[0], result.messages
+        assert len(result.messages) == 1, result.messages
+        assert warehouse_checksums(path) == sums
+        assert not (options.out_dir / options.run_id / "predictions").exists()
 
     full = rows(path, f"SELECT {VALUES} FROM pipeline.predictions ORDER BY ALL")
     con = duckdb.connect(str(path))
@@ -110,6 +113,7 @@ def test_nothing_new_writes_nothing_and_a_model_never_scored_is_scored_in_full(
     con.close()
     (result,) = run_stages(ran_project(executor="inprocess", incremental=True), ["predict"])
     assert result.rows_out == len(full)
+    assert any("has no rows in pipeline.predictions yet" in m for m in result.messages)
     assert rows(path, f"SELECT {VALUES} FROM pipeline.predictions ORDER BY ALL") == full
 
 

@@ -12,6 +12,7 @@ from pipeline.model.trained import TrainedModel
 from pipeline.scoring.stream import ScoreReport
 from pipeline.scoring.tasks import PartJob
 from pipeline.stages.project import Project
+from pipeline.stages.raw_types import Casts, with_casts
 from pipeline.stages.spec import Table, staging_table
 from pipeline.warehouse import Warehouse
 
@@ -29,16 +30,30 @@ def rows_scored_before(project: Project, model: TrainedModel) -> int:
         )
 
 
-def unscored_only(project: Project, model: TrainedModel, rows_sql: str) -> str:
+def unscored_only(
+    project: Project, model: TrainedModel, rows_sql: str, hashes: dict[str, str] | None = None
+) -> str:
     """`rows_sql` (feature rows, or scored rows, with the id and dataset columns) less the rows
-    this model already has in `predictions`."""
-    return project.templates.render(
+    this model already has in `predictions`; the template's hash goes into `hashes`."""
+    rendered = project.templates.render(
         "predict/unscored.sql",
         rows=rows_sql,
         predictions=project.table(Table.predictions),
         model_id=model.model_id,
         id=model.spec.id,
-    ).sql
+    )
+    if hashes is not None:
+        hashes[rendered.name] = rendered.hash
+    return rendered.sql
+
+
+def count_new_rows(project: Project, model: TrainedModel, casts: Casts, datasets: list[str]) -> int:
+    """How many rows of `datasets` the model has not scored: in-warehouse scoring counts them
+    before it writes, so that nothing new writes nothing."""
+    wh = project.warehouse
+    sql, _ = model.transform_sql(wh.dialect, project.raw_sources(), datasets)
+    with wh.reading():
+        return wh.count_rows(unscored_only(project, model, with_casts(sql, project, casts)))
 
 
 def append_parts(
@@ -74,6 +89,14 @@ def append_rows(wh: Warehouse, target: str, source: str) -> int:
         wh.execute(f"INSERT INTO {t} ({names}) SELECT {names} FROM {s}")
         wh.execute(f"DROP TABLE {s}")
     return n
+
+
+def first_score(project: Project, model: TrainedModel) -> str:
+    """The note of an incremental run for a model never scored."""
+    return (
+        f"predict: --incremental: model {model.model_id} has no rows in "
+        f"{project.table(Table.predictions)} yet: every row is scored"
+    )
 
 
 def nothing_new(project: Project, model: TrainedModel, scored: int) -> str:

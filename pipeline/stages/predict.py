@@ -18,7 +18,14 @@ from pipeline.stages.aliases import refresh_latest_predictions
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import check_model_fits, resolve_model
 from pipeline.stages.contracts import enforce
-from pipeline.stages.incremental import append_parts, nothing_new, rows_scored_before, unscored_only
+from pipeline.stages.incremental import (
+    append_parts,
+    count_new_rows,
+    first_score,
+    nothing_new,
+    rows_scored_before,
+    unscored_only,
+)
 from pipeline.stages.ledger import StageResult
 from pipeline.stages.predict_scoring import (
     load_parts,
@@ -87,7 +94,10 @@ def predict_from_data(
                 )
             enforce(project, model.spec, project.raw_sources())
         scored_before = rows_scored_before(project, model) if incremental else 0
+        if incremental and not scored_before:
+            notes.append(first_score(project, model))
         incremental = scored_before > 0  # a model never scored is scored in full
+        none_new = False
         job = None
         if executor != Executor.warehouse:  # scored holding nothing, then one write loads it
             sql, hashes = model.transform_sql(
@@ -95,7 +105,7 @@ def predict_from_data(
             )
             sql = with_casts(sql, project, casts)
             if incremental:
-                sql = unscored_only(project, model, sql)
+                sql = unscored_only(project, model, sql, hashes)
             assert model.directory is not None
             job = PartJob(
                 run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir)
@@ -103,11 +113,15 @@ def predict_from_data(
             report = score_in_python(
                 project, model, sql, job, executor, workers, batch_rows, scheduler, quiet
             )
-            if incremental and report.rows == 0:
-                notes.append(nothing_new(project, model, scored_before))
-                if messages is not None:
-                    messages.extend(notes)
-                return report, hashes
+            none_new = incremental and report.rows == 0
+        elif incremental:  # counted before any write: nothing new writes nothing
+            none_new = not count_new_rows(project, model, casts, scored_datasets(project))
+            report, hashes = ScoreReport(0, [], "none", "no new rows to score", 0.0), {}
+        if none_new:
+            notes.append(nothing_new(project, model, scored_before))
+            if messages is not None:
+                messages.extend(notes)
+            return report, hashes
         with wh.writing(), wh.transaction():  # the writes commit together
             if job is None:
                 report, hashes = score_in_warehouse(project, model, run_id, casts, incremental)

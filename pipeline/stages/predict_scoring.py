@@ -131,7 +131,7 @@ def score_in_warehouse(
     )
     sql = with_casts(sql, project, casts or {})
     if incremental:
-        sql = unscored_only(project, model, sql)
+        sql = unscored_only(project, model, sql, hashes)
     size, limit = len(sql.encode()), wh.dialect.max_query_bytes
     if limit is not None and size > limit:
         raise ScoringError(
