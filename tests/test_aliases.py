@@ -142,3 +142,21 @@ def test_promote_refuses_and_writes_nothing(ran_project: OptionsFactory) -> None
     assert code == 2 and "give one of them" in out, out
     with pytest.raises(ConfigError, match="give one of them"):
         run_stages(ran_project(model=model, model_dir=options.models_dir / model), ["evaluate"])
+
+
+def test_scoring_model_names_a_model_id_or_is_refused(ran_project: OptionsFactory) -> None:
+    options = ran_project()
+    config = options.config_path
+    (model,) = [p.name for p in options.models_dir.iterdir()]
+    text = config.read_text()
+    config.write_text(text.replace("[scoring]\n", '[scoring]\nmodel = "no such"\n', 1))
+    code, out = _cli(config, "run", "--stage", "predict")
+    assert code == 2 and "model" in out and len(out.strip().splitlines()) == 1, out
+
+    # a model id: the view shows that model, fixed
+    config.write_text(text.replace("[scoring]\n", f'[scoring]\nmodel = "{model}"\n', 1))
+    (result,) = run_stages(ran_project(executor="inprocess"), ["predict"])
+    assert result.model_id == model
+    assert _view_models(config) == [(model,)]
+    view = _rows(config, "SELECT sql FROM duckdb_views() WHERE view_name = 'latest_predictions'")
+    assert f"'{model}'" in str(view[0][0])
