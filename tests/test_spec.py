@@ -78,6 +78,7 @@ def test_the_tables_checked_against_the_inputs_are_the_declared_ones() -> None:
         "predictions__staging",
         "unseen_categories",
         "unseen_categories__staging",
+        "latest_predictions",
         "metrics",
         "metrics__staging",
         "curves",

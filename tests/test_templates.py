@@ -142,6 +142,36 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             "synthetic/titanic.sql", rows=10, first_id=1, seed="s", labelled=True
         ).sql,
         "predict/in_warehouse.sql": _in_warehouse(t, wh),
+        "predict/unscored.sql": t.render(
+            "predict/unscored.sql",
+            rows="SELECT 1 AS PassengerId, 'test' AS dataset",
+            predictions="p.predictions",
+            model_id="m-1",
+            id="PassengerId",
+        ).sql,
+        "aliases/create.sql": t.render("aliases/create.sql", table="p.model_aliases").sql,
+        "aliases/promote.sql": t.render(
+            "aliases/promote.sql",
+            table="p.model_aliases",
+            row=dict.fromkeys(("alias", "model_id", "promoted_by", "run_id"), "x")
+            | {"previous_model_id": None, "note": "it's", "promoted_at": "2026-01-01 00:00:00"},
+        ).sql,
+        "aliases/target.sql": t.render(
+            "aliases/target.sql", aliases="p.model_aliases", alias="production"
+        ).sql,
+        "aliases/history.sql": t.render(
+            "aliases/history.sql", table="p.model_aliases", alias="production"
+        ).sql,
+        "aliases/trained.sql": t.render("aliases/trained.sql", table="p.runs", model_id="m-1").sql,
+        "aliases/latest_predictions.sql": t.render(
+            "aliases/latest_predictions.sql",
+            view="p.latest_predictions",
+            predictions="p.predictions",
+            model_id=None,
+            alias="production",
+            aliases="p.model_aliases",
+            ledger="p.runs",
+        ).sql,
     }
 
 

@@ -5,12 +5,13 @@ and option errors answer at once.
 
 Modules: `app` (the Typer app and shared options), `output` (logging, results, one-line errors
 and exit codes), and the commands: `run`, `data` (ingest, init), `inspection` (sql, compare,
-show), `extras` (build-example, config-schema, keygen). Each command is a few lines around a
-function of `pipeline.tools` (or `pipeline.stages`).
+show), `aliases` (promote, aliases), `extras` (build-example, config-schema, keygen). Each
+command is a few lines around a function of `pipeline.tools` (or `pipeline.stages`).
 
 May import: every package.
 """
 
+from pipeline.cli.aliases import aliases, promote
 from pipeline.cli.app import app
 from pipeline.cli.data import ingest, init
 from pipeline.cli.extras import build_example, config_schema, keygen
@@ -21,6 +22,8 @@ from pipeline.cli.run import run
 app.command()(run)
 app.command()(sql)
 app.command()(compare)
+app.command()(promote)
+app.command()(aliases)
 app.command()(ingest)
 app.command()(init)
 app.command()(show)

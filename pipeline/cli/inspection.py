@@ -53,10 +53,14 @@ def sql(
 
 def compare(
     a: str | None = typer.Argument(
-        None, help="The model to compare from.", show_default="the older of the last two"
+        None,
+        help="The model to compare from: a model id, an alias or latest.",
+        show_default="the older of the last two",
     ),
     b: str | None = typer.Argument(
-        None, help="The model to compare to.", show_default="the newest evaluated"
+        None,
+        help="The model to compare to: a model id, an alias or latest.",
+        show_default="the newest evaluated",
     ),
     config: Path = CONFIG,
     format: OutputFormat = typer.Option(
@@ -68,6 +72,8 @@ def compare(
     Opens the warehouse read-only, waiting for a write in progress.
 
     Example: pipeline compare   (the two models evaluated most recently)
+
+    Example: pipeline compare production latest
     """
     setup_logging(quiet=True)
 

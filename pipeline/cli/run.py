@@ -24,6 +24,20 @@ def run(
     model_dir: Path | None = typer.Option(
         None, help="Score or evaluate this model directory.", show_default="the newest model"
     ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Score or evaluate this model: an alias (pipeline promote), a model id or latest; "
+        "not with --model-dir.",
+        show_default="[scoring] model of the config",
+    ),
+    incremental: bool = typer.Option(
+        False,
+        "--incremental",
+        help="predict scores only the rows the model has not scored yet (by id and dataset) "
+        "and appends them; the model's other rows stay as they are.",
+    ),
     executor: Executor | None = typer.Option(
         None,
         help="How predict scores: auto picks in-process, threads or worker processes by "
@@ -64,6 +78,8 @@ def run(
             models_dir=models_dir,
             out=out,
             model_dir=model_dir,
+            model=model,
+            incremental=incremental,
             quiet=quiet or log.getEffectiveLevel() > logging.WARNING,
             executor=executor,
             workers=workers,

@@ -112,6 +112,12 @@ class ScoringConfig(Section):
         default=None, description='Dask scheduler, for executor "dask"'
     )
     on_type_change: OnTypeChange = OnTypeChange.refuse
+    model: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")] = Field(
+        default="latest",
+        description="the model predict and evaluate use and latest_predictions shows: latest "
+        "(the newest trained; the view: the newest scored), an alias (pipeline promote) or a "
+        "model id",
+    )
 
 
 class EvaluateConfig(Section):

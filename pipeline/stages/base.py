@@ -35,6 +35,8 @@ class RunOptions:
     workers: int | None = None
     batch_rows: int | None = None
     scheduler: str | None = None  # Dask scheduler address, for executor "dask"
+    model: str | None = None  # an alias, a model id or "latest"; else [scoring] model
+    incremental: bool = False  # predict scores only the rows its model has not scored yet
 
 
 StageBody = Callable[["Project", RunOptions, "StageResult"], None]

@@ -10,8 +10,9 @@ from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.vocabulary import Executor, FeatureType, Stage, Task, TypeFamily
 from pipeline.features.sql import clean_sql
 from pipeline.model.trained import TrainedModel
+from pipeline.stages.aliases import LATEST
 from pipeline.stages.base import RunOptions
-from pipeline.stages.common import check_model_fits, resolve_model_dir
+from pipeline.stages.common import check_model_fits, model_name, resolve_model_dir
 from pipeline.stages.contracts import enforce
 from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
 from pipeline.stages.names import check_names
@@ -113,7 +114,7 @@ def check_model_to_score(
 ) -> None:
     """The model predict/evaluate will use exists, fits this config, and, for predict, reads
     columns of the types it was trained on."""
-    if trained_now and options.model_dir is None:
+    if trained_now and options.model_dir is None and model_name(project, options) == LATEST:
         # the model this run trains reads the labelled table as it is now: only the
         # unlabelled table can differ from it
         if Stage.predict in stages and project.warehouse.table_exists(

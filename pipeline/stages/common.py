@@ -11,8 +11,8 @@ from pipeline.core.keys import load_key
 from pipeline.features.stats import Stats, stats_from_rows
 from pipeline.model.meta import ModelMeta
 from pipeline.model.trained import TrainedModel
+from pipeline.stages.aliases import model_id_named
 from pipeline.stages.base import RunOptions
-from pipeline.stages.ledger import latest_model_id
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table, model_made_by, run_first
 
@@ -42,14 +42,20 @@ def check_model_fits(project: Project, meta: ModelMeta) -> None:
             )
 
 
+def model_name(project: Project, options: RunOptions) -> str:
+    """The model asked for: --model, else [scoring] model (default `latest`)."""
+    return options.model or project.config.scoring.model
+
+
 def resolve_model_dir(project: Project, options: RunOptions) -> Path:
-    """The model named on the command line, else the newest one trained in this warehouse."""
+    """The model directory named on the command line (--model-dir), else the model --model or
+    [scoring] model names: an alias, a model id, or `latest`, the newest one trained in this
+    warehouse. --model and --model-dir together are refused."""
     model_dir = options.model_dir
+    if model_dir is not None and options.model is not None:
+        raise ConfigError("--model and --model-dir name a model each: give one of them")
     if model_dir is None:
-        model_id = latest_model_id(project)
-        if model_id is None:
-            raise MissingInputError(f"no trained model found: {run_first(model_made_by())}")
-        model_dir = options.models_dir / model_id
+        model_dir = options.models_dir / model_id_named(project, model_name(project, options))
     if not Path(model_dir).is_dir():
         raise MissingInputError(
             f"model directory {model_dir} not found: {run_first(model_made_by())}"

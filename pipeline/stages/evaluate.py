@@ -12,6 +12,7 @@ from pipeline.core.vocabulary import Dataset, Stage, Task
 from pipeline.evaluation.metrics import Judged, render_curves, render_metrics
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.render.templates import Rendered, Templates
+from pipeline.stages.aliases import model_id_named
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import resolve_model_dir
 from pipeline.stages.ledger import LEDGER_TABLE, StageResult
@@ -112,8 +113,9 @@ def evaluate_from_data(
 
 def compare_from_data(project: Project, a: str | None = None, b: str | None = None) -> pa.Table:
     """Metrics of model `a` and `b` side by side with the change; by default the two models
-    evaluated most recently (older first)."""
+    evaluated most recently (older first). Each is a model id, an alias or `latest`."""
     metrics = project.require(Table.metrics)
+    a, b = (None if m is None else model_id_named(project, m) for m in (a, b))
     if a is None or b is None:
         ledger = project.require(LEDGER_TABLE, rows_of=Stage.evaluate)
         sql = project.templates.render("ledger/evaluated_models.sql", table=ledger, limit=2).sql

@@ -31,8 +31,8 @@ ONEHOT_SUFFIXES = ("__unknown", "__rare")
 
 
 def output_tables(config: Config) -> list[str]:
-    """Every table a run may write, the run ledger included."""
-    return [config.table(name) for name in (*OUTPUT_TABLES, Table.runs)]
+    """Every table a run may write, the run ledger and the model aliases included."""
+    return [config.table(name) for name in (*OUTPUT_TABLES, Table.runs, Table.model_aliases)]
 
 
 def check_names(config: Config) -> None:

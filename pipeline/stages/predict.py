@@ -14,9 +14,18 @@ from pipeline.model.trained import TrainedModel
 from pipeline.scoring.modes import describe_mode
 from pipeline.scoring.stream import ScoreReport
 from pipeline.scoring.tasks import PartJob
+from pipeline.stages.aliases import refresh_latest_predictions
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import check_model_fits, resolve_model
 from pipeline.stages.contracts import enforce
+from pipeline.stages.incremental import (
+    append_parts,
+    count_new_rows,
+    first_score,
+    nothing_new,
+    rows_scored_before,
+    unscored_only,
+)
 from pipeline.stages.ledger import StageResult
 from pipeline.stages.predict_scoring import (
     load_parts,
@@ -55,13 +64,15 @@ def predict_from_data(
     quiet: bool = True,
     scheduler: str | None = None,
     messages: list[str] | None = None,
+    incremental: bool = False,
 ) -> tuple[ScoreReport, dict[str, str]]:
     """Score the holdout and test rows and replace this model's rows in `predictions`;
     returns the report and the hashes of the SQL that made them.
 
     `executor` is a local mode (auto, process, thread, inprocess), "dask" (with `scheduler`),
     "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor. Notes for the
-    user (casts, nothing to score) are appended to `messages`.
+    user (casts, nothing to score) are appended to `messages`. `incremental`: score only the
+    rows this model has not scored and append them (pipeline/stages/incremental.py).
 
     A failure or Ctrl-C removes what this call wrote under the run directory (the parent of
     `parts_dir`: the parts, the spilled feature rows), and that directory if it made it."""
@@ -82,12 +93,19 @@ def predict_from_data(
                     project, model.spec, trained, f"model {model.model_id} was trained on"
                 )
             enforce(project, model.spec, project.raw_sources())
+        scored_before = rows_scored_before(project, model) if incremental else 0
+        if incremental and not scored_before:
+            notes.append(first_score(project, model))
+        incremental = scored_before > 0  # a model never scored is scored in full
+        none_new = False
         job = None
         if executor != Executor.warehouse:  # scored holding nothing, then one write loads it
             sql, hashes = model.transform_sql(
                 wh.dialect, project.raw_sources(), scored_datasets(project)
             )
             sql = with_casts(sql, project, casts)
+            if incremental:
+                sql = unscored_only(project, model, sql, hashes)
             assert model.directory is not None
             job = PartJob(
                 run_id, model.model_id, str(model.directory), model.spec.id, str(parts_dir)
@@ -95,11 +113,22 @@ def predict_from_data(
             report = score_in_python(
                 project, model, sql, job, executor, workers, batch_rows, scheduler, quiet
             )
+            none_new = incremental and report.rows == 0
+        elif incremental:  # counted before any write: nothing new writes nothing
+            none_new = not count_new_rows(project, model, casts, scored_datasets(project))
+            report, hashes = ScoreReport(0, [], "none", "no new rows to score", 0.0), {}
+        if none_new:
+            notes.append(nothing_new(project, model, scored_before))
+            if messages is not None:
+                messages.extend(notes)
+            return report, hashes
         with wh.writing(), wh.transaction():  # the writes commit together
             if job is None:
-                report, hashes = score_in_warehouse(project, model, run_id, casts)
+                report, hashes = score_in_warehouse(project, model, run_id, casts, incremental)
             elif report.rows == 0:
                 clear_predictions(project, model)
+            elif incremental:
+                append_parts(project, prediction_columns(model), report, job)
             else:
                 load_parts(project, model, report, job)
             unseen = model.unseen_sql(
@@ -111,7 +140,8 @@ def predict_from_data(
             wh.replace_rows(
                 project.table(Table.unseen_categories), unseen_staging, "model_id", model.model_id
             )
-        if report.rows == 0:
+            refresh_latest_predictions(project)
+        if report.rows == 0 and not incremental:
             notes.append(
                 f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
                 f"{model.model_id} has no rows left in {project.table(Table.predictions)}"
@@ -192,9 +222,12 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         options.quiet,
         options.scheduler or cfg.scheduler,
         result.messages,
+        options.incremental,
     )
     result.rows_in = result.rows_out = report.rows
     result.details.update(mode=report.mode, parts=len(report.parts))
+    if options.incremental:
+        result.details["incremental"] = True
     wh = project.warehouse
     unseen = wh.query_arrow(
         "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "
@@ -210,7 +243,8 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
     via = f"{parts_dir} -> " if report.parts else ""
     if report.mode == "none":  # nothing was scored: the note from predict_from_data says so
         return
+    new = " new" if options.incremental else ""
     result.messages.append(
-        f"predict: {report.rows} rows scored {describe_mode(report.mode)} "
+        f"predict: {report.rows}{new} rows scored {describe_mode(report.mode)} "
         f"({report.reason}) in {report.seconds:.2f} s -> {via}{project.table(Table.predictions)}"
     )

@@ -17,6 +17,7 @@ from pipeline.scoring.modes import mode_named
 from pipeline.scoring.progress import progress_bar
 from pipeline.scoring.stream import Placement, ScoreReport, ScoringPlan, score_batches
 from pipeline.scoring.tasks import PartJob
+from pipeline.stages.incremental import append_rows, unscored_only
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import Casts, with_casts
 from pipeline.stages.spec import Table, staging_table
@@ -113,8 +114,10 @@ def score_in_warehouse(
     model: TrainedModel,
     run_id: str,
     casts: Casts | None = None,
+    incremental: bool = False,
 ) -> tuple[ScoreReport, dict[str, str]]:
-    """The model compiled to one SQL query that the warehouse runs: no row leaves it."""
+    """The model compiled to one SQL query that the warehouse runs: no row leaves it.
+    `incremental`: only the rows the model has not scored, appended to its rows."""
     start = time.perf_counter()
     wh = project.warehouse
     prediction_type = wh.dialect.type_name(prediction_columns(model)["prediction"])
@@ -127,6 +130,8 @@ def score_in_warehouse(
         prediction_type,
     )
     sql = with_casts(sql, project, casts or {})
+    if incremental:
+        sql = unscored_only(project, model, sql, hashes)
     size, limit = len(sql.encode()), wh.dialect.max_query_bytes
     if limit is not None and size > limit:
         raise ScoringError(
@@ -137,7 +142,10 @@ def score_in_warehouse(
     staging = project.table(staging_table(Table.predictions))
     with wh.wide_queries():
         rows = wh.replace_table(staging, sql)
-    wh.replace_rows(project.table(Table.predictions), staging, "model_id", model.model_id)
+    if incremental:
+        append_rows(wh, project.table(Table.predictions), staging)
+    else:
+        wh.replace_rows(project.table(Table.predictions), staging, "model_id", model.model_id)
     reason = (
         f"{compiled.estimator} compiled to {len(sql):,} characters of SQL, "
         f"{compiled.columns:,} expressions in {len(compiled.layers)} layers"

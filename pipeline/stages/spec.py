@@ -31,6 +31,10 @@ class Table(StrEnum):
     confusion = "confusion"
     #: the run ledger: the runner appends one row per stage run, whichever stage it is
     runs = "runs"
+    #: a view: the predictions of the model [scoring] model names (pipeline/stages/aliases.py)
+    latest_predictions = "latest_predictions"
+    #: one row per promotion, appended by `pipeline promote` (no stage writes it)
+    model_aliases = "model_aliases"
 
 
 #: tables holding one set of rows per model: a stage writes a model's rows to
@@ -82,7 +86,7 @@ DECLARED: tuple[StageSpec, ...] = (
     StageSpec(
         Stage.predict,
         "the model's own SQL over the raw rows, scored in Python or in the warehouse",
-        writes=(Table.predictions, Table.unseen_categories),
+        writes=(Table.predictions, Table.unseen_categories, Table.latest_predictions),
         reads_raw=True,
         reads_model=True,
         files=("runs/<run_id>/predictions/*.jsonl",),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.config import load_config
+from pipeline.core.errors import ConfigError
 from pipeline.core.vocabulary import Executor
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import StageResult, new_run_id
@@ -23,6 +24,8 @@ def run_project(
     models_dir: Path | None = None,
     out: Path | None = None,
     model_dir: Path | None = None,
+    model: str | None = None,
+    incremental: bool = False,
     quiet: bool = False,
     executor: Executor | None = None,
     workers: int | None = None,
@@ -34,6 +37,8 @@ def run_project(
     """Run the named stages (all, in order, by default). `on_start` gets the run id once the
     run lock is held; `on_result` each stage's result as it finishes."""
     load_config(config)  # a broken config fails before a run id is handed out
+    if model is not None and model_dir is not None:
+        raise ConfigError("--model and --model-dir name a model each: give one of them")
     base = config.resolve().parent
     options = RunOptions(
         config_path=config,
@@ -41,6 +46,8 @@ def run_project(
         models_dir=models_dir or base / "models",
         out_dir=out or base / "runs",
         model_dir=model_dir,
+        model=model,
+        incremental=incremental,
         quiet=quiet,
         executor=executor.value if executor else None,
         workers=workers,
