@@ -6,23 +6,25 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.inspection import _permutation_importance, permutation_importance
 
 from pipeline.core.vocabulary import ImportanceKind
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.model.trained import TrainedModel
+from pipeline.stages.base import RunOptions
 from pipeline.stages.common import resolve_model
 from pipeline.stages.importance import importance_from_data, model_importances
 from pipeline.stages.project import Project
 from pipeline.stages.runner import run_stages
-from tests.conftest import OptionsFactory
+from tests.conftest import REPO, OptionsFactory, _options_factory
 
 SEED, REPEATS, MAX_ROWS = 7, 3, 50
 
@@ -48,7 +50,7 @@ def _sample(project: Project) -> pd.DataFrame:
     """The holdout rows importance uses, by id: the smallest hashes of the id."""
     cfg, wh = project.config, project.warehouse
     holdout = wh.query_arrow(
-        f"SELECT {cfg.id_column} AS id FROM pipeline.clean WHERE dataset = 'holdout'"
+        f"SELECT {cfg.id_column} AS id FROM {cfg.table('clean')} WHERE dataset = 'holdout'"
     ).column("id")
     raw = wh.query_arrow(f"SELECT * FROM {cfg.labelled_table}").to_pandas()
     raw = raw[raw[cfg.id_column].isin(holdout.to_pylist())]
@@ -82,7 +84,7 @@ class _Shuffles:
         self.r += 1
 
 
-class _RawRows(ClassifierMixin, BaseEstimator):
+class _RawRows(BaseEstimator):
     """A trained model as scikit-learn sees a Pipeline on raw columns: raw rows in, the frozen
     SQL then the estimator."""
 
@@ -92,10 +94,6 @@ class _RawRows(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: Any = None) -> _RawRows:
         return self
 
-    @property
-    def classes_(self) -> np.ndarray:
-        return self.model.estimator.classes_
-
     def _scored(self, X: pd.DataFrame) -> pd.DataFrame:
         id_ = self.model.spec.id
         out = self.model.predict(X.assign(**{id_: np.arange(len(X))}))
@@ -104,9 +102,19 @@ class _RawRows(ClassifierMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self._scored(X)["prediction"].to_numpy()
 
+
+class _RawClassifier(ClassifierMixin, _RawRows):
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.model.estimator.classes_
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         s = self._scored(X)["score"].to_numpy(dtype=np.float64)  # P(classes_[1])
         return np.column_stack([1 - s, s])  # (n_rows, 2)
+
+
+class _RawRegressor(RegressorMixin, _RawRows):
+    pass
 
 
 def _table(project: Project) -> list[dict[str, Any]]:
@@ -120,10 +128,10 @@ def _table(project: Project) -> list[dict[str, Any]]:
     )
 
 
-def test_permutation_importance_equals_scikit_learn(
-    ran_project: OptionsFactory, monkeypatch: pytest.MonkeyPatch
+def _check_against_scikit_learn(
+    options: RunOptions, monkeypatch: pytest.MonkeyPatch, scoring: str, wrapper: type
 ) -> None:
-    options = ran_project()
+    """Permutation importance of the latest model equals scikit-learn's, given its shuffles."""
     _explain(options.config_path, repeats=REPEATS, seed=SEED, max_rows=MAX_ROWS)
     with Project.open(options.config_path) as project:
         model = resolve_model(project, options)
@@ -136,10 +144,10 @@ def test_permutation_importance_equals_scikit_learn(
     calls = iter([_Shuffles([]), *fakes])
     monkeypatch.setattr(_permutation_importance, "check_random_state", lambda _: next(calls))
     expected = permutation_importance(
-        _RawRows(model),
+        wrapper(model),
         sample[features],
         sample[model.spec.label],
-        scoring="roc_auc",
+        scoring=scoring,
         n_repeats=REPEATS,
         random_state=0,
     )
@@ -151,6 +159,48 @@ def test_permutation_importance_equals_scikit_learn(
         assert perm[f]["mean"] == pytest.approx(expected.importances_mean[j], abs=1e-12), f
         assert perm[f]["std"] == pytest.approx(expected.importances_std[j], abs=1e-12), f
     assert np.abs(expected.importances_mean).max() > 0.01  # the shuffles did move the metric
+
+
+def test_permutation_importance_equals_scikit_learn(
+    ran_project: OptionsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check_against_scikit_learn(ran_project(), monkeypatch, "roc_auc", _RawClassifier)
+
+
+@pytest.mark.parametrize(
+    ("example", "estimator", "scoring", "wrapper"),
+    [
+        (
+            "titanic_fare",
+            "sklearn.linear_model.Ridge",
+            "neg_root_mean_squared_error",
+            _RawRegressor,
+        ),
+        ("titanic_class", "sklearn.linear_model.LogisticRegression", "accuracy", _RawClassifier),
+    ],
+)
+def test_permutation_importance_of_the_other_tasks_equals_scikit_learn(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    example: str,
+    estimator: str,
+    scoring: str,
+    wrapper: type,
+) -> None:
+    """Regression (rmse, its rise) and multiclass (accuracy) on the real Titanic rows, with
+    linear models (so the model's own importances are |coef_|)."""
+    text = (REPO / "examples" / example / "pipeline.toml").read_text()
+    text = re.sub(r'(?m)^estimator = ".*"$', f'estimator = "{estimator}"', text, count=1)
+    text = text.replace('"../../sql"', f'"{(REPO / "sql").as_posix()}"')
+    text = text.replace(
+        '"../../warehouse.duckdb.example"', f'"{(REPO / "warehouse.duckdb.example").as_posix()}"'
+    )
+    config = tmp_path / "pipeline.toml"
+    params = f"[model.params.{estimator.rsplit('.', 1)[1]}]"
+    config.write_text(text if params in text else f"{text}\n{params}\nmax_iter = 5000\n")
+    options = _options_factory(config)()
+    run_stages(options, ["preprocess", "train"])
+    _check_against_scikit_learn(options, monkeypatch, scoring, wrapper)
 
 
 def test_model_importances_are_the_estimators_attributes(ran_project: OptionsFactory) -> None:
