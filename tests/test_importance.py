@@ -16,7 +16,8 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.inspection import _permutation_importance, permutation_importance
 
-from pipeline.core.vocabulary import ImportanceKind
+from pipeline.core.vocabulary import Dataset, ImportanceKind, Task
+from pipeline.evaluation.importance import Importance
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.model.trained import TrainedModel
 from pipeline.stages.base import RunOptions
@@ -152,12 +153,12 @@ def _check_against_scikit_learn(
         random_state=0,
     )
     assert all(f.r == REPEATS for f in fakes)  # scikit-learn shuffled with ours alone
-    perm = {r["feature"]: r for r in rows if r["kind"] == ImportanceKind.permutation}
+    perm = {r.feature: r for r in rows if r.kind == ImportanceKind.permutation}
     assert list(perm) == features
     for j, f in enumerate(features):
-        assert perm[f]["repeats"] == REPEATS and perm[f]["holdout_rows"] == MAX_ROWS
-        assert perm[f]["mean"] == pytest.approx(expected.importances_mean[j], abs=1e-12), f
-        assert perm[f]["std"] == pytest.approx(expected.importances_std[j], abs=1e-12), f
+        assert perm[f].repeats == REPEATS and perm[f].holdout_rows == MAX_ROWS
+        assert perm[f].mean == pytest.approx(expected.importances_mean[j], abs=1e-12), f
+        assert perm[f].std == pytest.approx(expected.importances_std[j], abs=1e-12), f
     assert np.abs(expected.importances_mean).max() > 0.01  # the shuffles did move the metric
 
 
@@ -219,7 +220,7 @@ def test_model_importances_are_the_estimators_attributes(ran_project: OptionsFac
     for y in (X[:, 0] > 0, (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)):  # binary, 3 classes
         linear: TrainedModel = copy.copy(model)
         linear.estimator = LogisticRegression().fit(X, y)
-        got = [r["mean"] for r in model_importances(linear)]
+        got = [r.mean for r in model_importances(linear)]
         # |coef_|, averaged over the classes' rows when there are several
         assert got == list(np.abs(linear.estimator.coef_).mean(axis=0))
 
@@ -258,11 +259,12 @@ def test_same_rows_and_sql_on_every_run(ran_project: OptionsFactory) -> None:
 
 def test_report_chart_shows_mean_and_std() -> None:
     rows = [
-        {"kind": "permutation", "feature": f, "metric": "rmse", "repeats": 5}
-        | {"holdout_rows": 10, "baseline": 1.0, "mean": m, "std": s}
+        Importance(ImportanceKind.permutation, f, "rmse", m, s, 5, 10, 1.0)
         for f, m, s in (("a", 0.3, 0.05), ("b", -0.01, 0.02), ("c", None, None))
     ]
-    html = render_report(Evaluation("r", "m", "regression", "holdout", {}, importance=rows))  # type: ignore[arg-type]
+    html = render_report(
+        Evaluation("r", "m", Task.regression, Dataset.holdout, {}, importance=rows)
+    )
     section = html.split("<h2>Feature importance</h2>")[1]
     assert section.index(">a<") < section.index(">b<") < section.index(">c<")
     assert section.count("<rect") == 2 and "rise of rmse" in section

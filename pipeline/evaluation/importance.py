@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.vocabulary import Task
+from pipeline.core.vocabulary import ImportanceKind, Task
 from pipeline.evaluation.metrics import Judged, render_metrics
 from pipeline.render.templates import templates_for
 
@@ -44,6 +44,23 @@ MAIN_METRIC: dict[Task, MainMetric] = {
     Task.multiclass: MainMetric("accuracy", 1.0),
     Task.regression: MainMetric("rmse", -1.0),
 }
+
+
+@dataclass(frozen=True)
+class Importance:
+    """One row of feature_importance: a raw feature's permutation importance (mean and std
+    over `repeats` shuffles of `holdout_rows` rows; `baseline` is the unshuffled metric), or
+    a model column's own importance (`metric` names the attribute; no std)."""
+
+    kind: ImportanceKind
+    feature: str
+    metric: str
+    mean: float | None
+    std: float | None = None
+    repeats: int | None = None
+    holdout_rows: int | None = None
+    baseline: float | None = None
+
 
 #: the raw column of the in-memory tables that holds the repeat (a slice of the metric SQL)
 GROUP = "permutation"
@@ -128,24 +145,24 @@ def importance_of(
     return float(np.mean(drops)), float(np.std(drops))
 
 
-def importance_chart(rows: list[dict[str, Any]], width: int = 560) -> str:
-    """A horizontal bar per feature: mean permutation importance, a whisker of +- std.
-    rows: feature, mean, std, metric (one kind)."""
+def importance_chart(rows: list[Importance], width: int = 560) -> str:
+    """A horizontal bar per feature: mean permutation importance, a whisker of +- std."""
     shown = sorted(
-        (r for r in rows if r["mean"] is not None), key=lambda r: (-r["mean"], r["feature"])
+        (r for r in rows if r.mean is not None), key=lambda r: (-(r.mean or 0), r.feature)
     )
     if not shown:
         return ""
     label_w, bar_h, top, pad = 150, 22, 40, 20
     height = top + bar_h * len(shown) + 36
-    lo = min(0.0, *(r["mean"] - (r["std"] or 0.0) for r in shown))
-    hi = max(0.0, *(r["mean"] + (r["std"] or 0.0) for r in shown)) or 1.0
+    means = [(r.mean or 0.0, r.std or 0.0) for r in shown]
+    lo = min(0.0, *(m - s for m, s in means))
+    hi = max(0.0, *(m + s for m, s in means)) or 1.0
     span = (hi - lo) or 1.0
 
     def x(v: float) -> float:
         return label_w + (v - lo) / span * (width - label_w - pad)
 
-    title = f"Permutation importance ({_change(rows[0]['metric'])}, mean ± std)"
+    title = f"Permutation importance ({_change(rows[0].metric)}, mean ± std)"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
         f'aria-label="{html.escape(title)}">',
@@ -154,17 +171,16 @@ def importance_chart(rows: list[dict[str, Any]], width: int = 560) -> str:
         f'<line x1="{x(0):.1f}" y1="{top - 6}" x2="{x(0):.1f}" y2="{height - 30}" '
         'class="diagonal"/>',
     ]
-    for i, r in enumerate(shown):
+    for i, (r, (mean, std)) in enumerate(zip(shown, means, strict=True)):
         y = top + i * bar_h
-        left, right = sorted((x(0.0), x(r["mean"])))
-        std = r["std"] or 0.0
+        left, right = sorted((x(0.0), x(mean)))
         parts += [
             f'<text x="{label_w - 6}" y="{y + bar_h / 2 + 4:.1f}" text-anchor="end">'
-            f"{html.escape(str(r['feature']))}</text>",
+            f"{html.escape(r.feature)}</text>",
             f'<rect x="{left:.1f}" y="{y + 3}" width="{max(right - left, 0.5):.1f}" '
             f'height="{bar_h - 6}" class="bar importance"/>',
-            f'<line x1="{x(r["mean"] - std):.1f}" y1="{y + bar_h / 2:.1f}" '
-            f'x2="{x(r["mean"] + std):.1f}" y2="{y + bar_h / 2:.1f}" class="line" '
+            f'<line x1="{x(mean - std):.1f}" y1="{y + bar_h / 2:.1f}" '
+            f'x2="{x(mean + std):.1f}" y2="{y + bar_h / 2:.1f}" class="line" '
             'style="stroke: #1d2330; stroke-width: 1.5"/>',
         ]
     for t in (lo, 0.0, hi):
@@ -173,23 +189,22 @@ def importance_chart(rows: list[dict[str, Any]], width: int = 560) -> str:
     return "\n".join(parts)
 
 
-def importance_section(rows: list[dict[str, Any]]) -> str:
+def importance_section(rows: list[Importance]) -> str:
     """The report's "Feature importance" section; empty when importance was not computed."""
-    perm = [r for r in rows if r["kind"] == "permutation"]
+    perm = [r for r in rows if r.kind == ImportanceKind.permutation]
     if not perm:
         return ""
     first = perm[0]
-    ranked = sorted(perm, key=lambda r: (r["mean"] is None, -(r["mean"] or 0.0), r["feature"]))
+    ranked = sorted(perm, key=lambda r: (r.mean is None, -(r.mean or 0.0), r.feature))
     body = "".join(
-        f"<tr><td>{html.escape(str(r['feature']))}</td><td>{_num(r['mean'])}</td>"
-        f"<td>{_num(r['std'])}</td></tr>"
+        f"<tr><td>{html.escape(r.feature)}</td><td>{_num(r.mean)}</td><td>{_num(r.std)}</td></tr>"
         for r in ranked
     )
     return (
         "<h2>Feature importance</h2>\n"
-        f'<p class="meta">each raw feature shuffled {first["repeats"]} times over '
-        f"{first['holdout_rows']} holdout rows; the {html.escape(_change(first['metric']))} "
-        f"(unshuffled: {_num(first['baseline'])}); every figure in pipeline.feature_importance"
+        f'<p class="meta">each raw feature shuffled {first.repeats} times over '
+        f"{first.holdout_rows} holdout rows; the {html.escape(_change(first.metric))} "
+        f"(unshuffled: {_num(first.baseline)}); every figure in pipeline.feature_importance"
         "</p>\n"
         f'<div class="charts">{importance_chart(perm)}</div>\n'
         "<table><thead><tr><th>feature</th><th>mean</th><th>std</th></tr></thead>"

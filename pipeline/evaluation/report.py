@@ -17,7 +17,7 @@ from pipeline.evaluation.charts import (
     line_chart,
     scatter_chart,
 )
-from pipeline.evaluation.importance import importance_section
+from pipeline.evaluation.importance import Importance, importance_section
 
 
 @dataclass
@@ -32,8 +32,7 @@ class Evaluation:
     segments: list[dict[str, Any]] = field(default_factory=list)  # slice, segment, metric, value
     curves: list[dict[str, Any]] = field(default_factory=list)  # curve, x, y, threshold, n
     confusion: list[dict[str, Any]] = field(default_factory=list)  # actual, predicted, n
-    # kind, feature, metric, repeats, holdout_rows, baseline, mean, std ([explain])
-    importance: list[dict[str, Any]] = field(default_factory=list)
+    importance: list[Importance] = field(default_factory=list)  # [explain] repeats > 0
 
 
 def _fmt(value: Any) -> str:

@@ -9,10 +9,14 @@ raw columns does. One feature's rows are in memory at a time: repeats x [explain
 
 from __future__ import annotations
 
-from typing import Any
-
 from pipeline.core.vocabulary import Dataset, ImportanceKind, Task
-from pipeline.evaluation.importance import MAIN_METRIC, GroupMetric, group_metric, importance_of
+from pipeline.evaluation.importance import (
+    MAIN_METRIC,
+    GroupMetric,
+    Importance,
+    group_metric,
+    importance_of,
+)
 from pipeline.features.sql import Source, clean_sql, features_sql
 from pipeline.model.trained import TrainedModel, column, feature_matrix
 from pipeline.render.templates import Rendered
@@ -65,55 +69,30 @@ def _scored(
     return by_group, table.num_rows // max(len(by_group), 1)
 
 
-def model_importances(model: TrainedModel) -> list[dict[str, Any]]:
+def model_importances(model: TrainedModel) -> list[Importance]:
     """The estimator's own importances per model column: feature_importances_, else the
     absolute coefficients (multiclass: the mean absolute coefficient over classes)."""
     import numpy as np
 
     est = model.estimator
     if hasattr(est, "feature_importances_"):
-        values, name = (
-            np.asarray(est.feature_importances_, dtype=np.float64),
-            "feature_importances_",
-        )
+        name = "feature_importances_"
+        values = np.asarray(est.feature_importances_, dtype=np.float64)  # (n_features,)
     elif hasattr(est, "coef_"):
-        coef = np.atleast_2d(
-            np.asarray(est.coef_, dtype=np.float64)
-        )  # (n_classes or 1, n_features)
-        values, name = np.abs(coef).mean(axis=0), "abs_coef"  # (n_features,)
+        name = "abs_coef"
+        coef = np.atleast_2d(np.asarray(est.coef_, dtype=np.float64))  # (n_classes | 1, n_features)
+        values = np.abs(coef).mean(axis=0)  # (n_features,)
     else:
         return []
     return [
-        _row(ImportanceKind.model, f, name, None, None, None, float(v), None)
+        Importance(ImportanceKind.model, f, name, float(v))
         for f, v in zip(model.feature_names, values, strict=True)
     ]
 
 
-def _row(
-    kind: ImportanceKind,
-    feature: str,
-    metric: str,
-    repeats: int | None,
-    holdout_rows: int | None,
-    baseline: float | None,
-    mean: float | None,
-    std: float | None,
-) -> dict[str, Any]:
-    return {
-        "kind": str(kind),
-        "feature": feature,
-        "metric": metric,
-        "repeats": repeats,
-        "holdout_rows": holdout_rows,
-        "baseline": baseline,
-        "mean": mean,
-        "std": std,
-    }
-
-
 def permutation_importances(
     project: Project, model: TrainedModel, casts: Casts
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
+) -> tuple[list[Importance], dict[str, str]]:
     """One row per raw feature: the mean and std over repeats of the drop of the main metric
     when that feature is shuffled; and the hashes of the SQL that shuffled them."""
     cfg = project.config
@@ -131,17 +110,16 @@ def permutation_importances(
             hashes[f"{rendered.name}#{f.column}"] = rendered.hash
             per_repeat = [shuffled.get(str(r)) for r in range(cfg.explain.repeats)]
             mean, std = importance_of(metric.metric, baseline, per_repeat)
-            name = metric.metric.name
             rows.append(
-                _row(
+                Importance(
                     ImportanceKind.permutation,
                     f.column,
-                    name,
-                    len(per_repeat),
-                    n,
-                    baseline,
+                    metric.metric.name,
                     mean,
                     std,
+                    repeats=len(per_repeat),
+                    holdout_rows=n,
+                    baseline=baseline,
                 )
             )
     return rows, hashes
@@ -149,7 +127,7 @@ def permutation_importances(
 
 def importance_from_data(
     project: Project, model: TrainedModel, run_id: str
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
+) -> tuple[list[Importance], dict[str, str]]:
     """Replace this model's rows in feature_importance and return them (permutation first,
     then the model's own), with the hashes of the SQL that made them. [explain] repeats = 0:
     nothing is computed or written."""
@@ -164,7 +142,7 @@ def importance_from_data(
     rows += model_importances(model)
     wh = project.warehouse
     written = project.templates.render(
-        ROWS_TEMPLATE, run_id=run_id, model_id=model.model_id, rows=rows
+        ROWS_TEMPLATE, run_id=run_id, model_id=model.model_id, rows=[vars(r) for r in rows]
     )
     hashes[written.name] = written.hash
     staging = project.table(staging_table(Table.feature_importance))
@@ -173,15 +151,16 @@ def importance_from_data(
     return rows, hashes
 
 
-def importance_message(rows: list[dict[str, Any]], top: int = 3) -> str:
-    """evaluate: importance roc_auc drop: Sex 0.2140, Pclass 0.0412, Age 0.0301 (5 repeats)"""
-    perm = [r for r in rows if r["kind"] == ImportanceKind.permutation and r["mean"] is not None]
+def importance_message(rows: list[Importance], top: int = 3) -> str:
+    """evaluate: importance (roc_auc drop, 5 repeats of 180 holdout rows) Sex 0.2185, ..."""
+    perm = [r for r in rows if r.kind == ImportanceKind.permutation and r.mean is not None]
     if not perm:
         return "evaluate: feature importance undefined (the holdout sample's metric is n/a)"
-    perm.sort(key=lambda r: (-r["mean"], r["feature"]))
-    shown = ", ".join(f"{r['feature']} {r['mean']:.4f}" for r in perm[:top])
-    change = next(m.change for m in MAIN_METRIC.values() if m.name == perm[0]["metric"])
+    perm.sort(key=lambda r: (-(r.mean or 0.0), r.feature))
+    shown = ", ".join(f"{r.feature} {r.mean:.4f}" for r in perm[:top])
+    first = perm[0]
+    change = next(m.change for m in MAIN_METRIC.values() if m.name == first.metric)
     return (
-        f"evaluate: importance ({perm[0]['metric']} {change}, {perm[0]['repeats']} repeats of "
-        f"{perm[0]['holdout_rows']} holdout rows) {shown}"
+        f"evaluate: importance ({first.metric} {change}, {first.repeats} repeats of "
+        f"{first.holdout_rows} holdout rows) {shown}"
     )
