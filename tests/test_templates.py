@@ -142,17 +142,23 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             "synthetic/titanic.sql", rows=10, first_id=1, seed="s", labelled=True
         ).sql,
         "predict/in_warehouse.sql": _in_warehouse(t, wh),
+        "explain/sample.sql": t.render(
+            "explain/sample.sql",
+            relation='"p"."clean"',
+            id="PassengerId",
+            seed=0,
+            max_rows=100,
+            holdout="holdout",
+        ).sql,
         "explain/permuted.sql": t.render(
             "explain/permuted.sql",
-            relation='"p"."clean"',
+            sample="p.sample",
             id="PassengerId",
             label="Survived",
             columns=["Age", "Sex"],
             feature="Sex",
             repeats=2,
             seed=0,
-            max_rows=100,
-            holdout="holdout",
         ).sql,
         "explain/importance.sql": t.render(
             "explain/importance.sql",

@@ -24,35 +24,50 @@ from pipeline.stages.project import Project
 from pipeline.stages.raw_types import Casts, check_types, with_casts
 from pipeline.stages.spec import Table, staging_table
 
+SAMPLE_TEMPLATE = "explain/sample.sql"
 PERMUTED_TEMPLATE = "explain/permuted.sql"
 ROWS_TEMPLATE = "explain/importance.sql"
 BASELINE = "baseline"
 
 
-def render_permuted(
-    project: Project, model: TrainedModel, feature: str | None, casts: Casts
-) -> tuple[str, Rendered]:
-    """The holdout sample with `feature` shuffled (none: as it is) as the model's feature rows,
-    in (dataset = repeat, id) order; and the rendered shuffle, for its hash."""
-    wh, spec, cfg = project.warehouse, model.spec, project.config.explain
-    mine = model.templates(wh.dialect)  # the model's frozen clean.sql and features.sql
+def write_sample(project: Project, model: TrainedModel, casts: Casts, table: str) -> Rendered:
+    """The holdout rows to shuffle, cleaned by the model's own SQL, sampled by hashed id into
+    `table`: the raw table is read once, not once per feature."""
+    spec, cfg = model.spec, project.config.explain
+    mine = model.templates(project.warehouse.dialect)  # the model's frozen clean.sql
     labelled = Source(project.config.labelled_table, True, Dataset.train)
     clean = clean_sql(mine, spec, [labelled], with_label=True)
+    rendered = project.templates.render(
+        SAMPLE_TEMPLATE,
+        relation=f"({with_casts(clean.sql, project, casts)})",
+        id=spec.id,
+        seed=cfg.seed,
+        max_rows=cfg.max_rows,
+        holdout=Dataset.holdout,
+    )
+    project.warehouse.replace_table(table, rendered.sql)
+    return rendered
+
+
+def render_permuted(
+    project: Project, model: TrainedModel, sample: str, feature: str | None
+) -> tuple[str, Rendered]:
+    """The sampled rows with `feature` shuffled (none: as they are) as the model's feature
+    rows (its own features.sql), in (dataset = repeat, id) order; and the rendered shuffle."""
+    wh, spec, cfg = project.warehouse, model.spec, project.config.explain
     permuted = project.templates.render(
         PERMUTED_TEMPLATE,
-        relation=f"({with_casts(clean.sql, project, casts)})",
+        sample=sample,
         id=spec.id,
         label=spec.label,
         columns=[f.column for f in spec.features],
         feature=feature,
         repeats=cfg.repeats,
         seed=cfg.seed,
-        max_rows=cfg.max_rows,
-        holdout=Dataset.holdout,
     )
+    mine = model.templates(wh.dialect)
     features = features_sql(mine, spec, model.plans(), f"({permuted.sql})", None, True)
-    q = wh.dialect.quote
-    ordered = f"SELECT * FROM ({features.sql}) AS f ORDER BY dataset, {q(spec.id)}"
+    ordered = f"SELECT * FROM ({features.sql}) AS f ORDER BY dataset, {wh.dialect.quote(spec.id)}"
     return ordered, permuted
 
 
@@ -91,21 +106,22 @@ def model_importances(model: TrainedModel) -> list[Importance]:
 
 
 def permutation_importances(
-    project: Project, model: TrainedModel, casts: Casts
+    project: Project, model: TrainedModel, sample: str
 ) -> tuple[list[Importance], dict[str, str]]:
-    """One row per raw feature: the mean and std over repeats of the drop of the main metric
-    when that feature is shuffled; and the hashes of the SQL that shuffled them."""
+    """One row per raw feature of the rows in the `sample` table: the mean and std over
+    repeats of the drop of the main metric when that feature is shuffled; and the hashes of
+    the SQL that shuffled them."""
     cfg = project.config
     task = Task(model.meta.task or cfg.task)
     hashes: dict[str, str] = {}
     rows = []
     with group_metric(cfg.sql_dir, task, model.meta.positive_class) as metric:
-        sql, rendered = render_permuted(project, model, None, casts)
+        sql, rendered = render_permuted(project, model, sample, None)
         base, n = _scored(project, model, sql, metric)
         hashes[f"{rendered.name}#{BASELINE}"] = rendered.hash
         baseline = base.get(BASELINE)
         for f in model.spec.features:
-            sql, rendered = render_permuted(project, model, f.column, casts)
+            sql, rendered = render_permuted(project, model, sample, f.column)
             shuffled, _ = _scored(project, model, sql, metric)
             hashes[f"{rendered.name}#{f.column}"] = rendered.hash
             per_repeat = [shuffled.get(str(r)) for r in range(cfg.explain.repeats)]
@@ -138,14 +154,17 @@ def importance_from_data(
         casts, _ = check_types(
             project, model.spec, model.meta.raw_types, f"model {model.model_id} was trained on"
         )
-    rows, hashes = permutation_importances(project, model, casts)
-    rows += model_importances(model)
     wh = project.warehouse
+    # the staging table holds the sampled rows first, then this model's importance rows
+    staging = project.table(staging_table(Table.feature_importance))
+    sampled = write_sample(project, model, casts, staging)
+    rows, hashes = permutation_importances(project, model, staging)
+    hashes[sampled.name] = sampled.hash
+    rows += model_importances(model)
     written = project.templates.render(
         ROWS_TEMPLATE, run_id=run_id, model_id=model.model_id, rows=[vars(r) for r in rows]
     )
     hashes[written.name] = written.hash
-    staging = project.table(staging_table(Table.feature_importance))
     wh.replace_table(staging, written.sql)
     wh.replace_rows(project.table(Table.feature_importance), staging, "model_id", model.model_id)
     return rows, hashes

@@ -1,50 +1,40 @@
-{#- The holdout rows permutation importance scores, cleaned by the model's own SQL, with one
-    raw feature shuffled: `repeats` copies of the rows, each with the feature's values in
-    another deterministic order, or the rows as they are when `feature` is none.
+{#- The sampled holdout rows (sample.sql) with one raw feature shuffled: `repeats` copies of
+    the rows, each with the feature's values in another deterministic order, or the rows as
+    they are when `feature` is none.
 
-    The rows: at most `max_rows` holdout rows, those with the smallest hash of the id salted
-    with `seed` (adding rows never moves an existing row out of a smaller sample). Repeat r
-    pairs the k-th row in id order with the k-th row in the order of a hash of the id salted
-    with (seed, r, feature), and gives the first the second's value of the feature: a
+    Repeat r pairs the k-th row in id order with the k-th row in the order of a hash of the id
+    salted with (seed, r, feature), and gives the first the second's value of the feature: a
     permutation of the column, the same on every engine (`hash_fraction` is MD5), a different
-    one per repeat and per feature. Every other column stays with its row.
+    one per repeat and per feature. Every other column stays with its row, so a categorical's
+    one-hot columns and a missing indicator, made afterwards by features.sql, move together.
 
     The repeat travels in `dataset` ('0', '1', ...; 'baseline' unshuffled): features.sql passes
-    that column through, so the model's own feature SQL can run over these rows unchanged.
+    that column through, so the model's own feature SQL runs over these rows unchanged.
 
-    context: relation (the model's clean.sql over the labelled table, with the label), id,
-             label, columns (the cleaned feature columns), feature (one of them, or none),
-             repeats, seed, max_rows, holdout (the holdout dataset's name)                  -#}
+    context: sample (the table of sampled rows), id, label, columns (the cleaned feature
+             columns), feature (one of them, or none), repeats, seed                        -#}
 {% set hash = adapter.dispatch('hash_fraction') %}
-{% set salt = 'importance:' ~ seed ~ ':' %}
-WITH
-sample AS (
-    SELECT *
-    FROM {{ relation }} AS c
-    WHERE dataset = {{ holdout | lit }}
-    ORDER BY {{ hash(id | ident, salt ~ 'rows:') }}, {{ id | ident }}
-    LIMIT {{ max_rows | int }}
-){% if feature is none %}
-
+{% if feature is none %}
 SELECT
     {{ id | ident }}, {{ label | ident }},
 {% for c in columns %}
     {{ c | ident }},
 {% endfor %}
     'baseline' AS dataset
-FROM sample
-{% else %},
+FROM {{ sample | ident }}
+{% else %}
+WITH
 by_id AS (
     SELECT *, ROW_NUMBER() OVER (ORDER BY {{ id | ident }}) AS k
-    FROM sample
+    FROM {{ sample | ident }}
 ){% for r in range(repeats) %},
 {{ ('shuffled_' ~ r) | ident }} AS (
     SELECT
         {{ feature | ident }} AS v,
         ROW_NUMBER() OVER (
-            ORDER BY {{ hash(id | ident, salt ~ r ~ ':' ~ feature ~ ':') }}, {{ id | ident }}
+            ORDER BY {{ hash(id | ident, 'importance:' ~ seed ~ ':' ~ r ~ ':' ~ feature ~ ':') }}, {{ id | ident }}
         ) AS k
-    FROM sample
+    FROM {{ sample | ident }}
 ){% endfor %}
 
 {% for r in range(repeats) %}
