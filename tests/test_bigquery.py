@@ -134,6 +134,7 @@ def test_pipeline_parity_duckdb_and_bigquery(
         ("predictions", "PassengerId, dataset, prediction, score"),
         ("metrics", "slice, segment, metric, value"),
         ("curves", "curve, x, y, threshold, n"),
+        ("feature_importance", "kind, feature, metric, repeats, holdout_rows, baseline, mean, std"),
     ):
         here = _rows(local.config_path, f"SELECT {key} FROM pipeline.{table}")
         there = _rows(config, f"SELECT {key} FROM pipeline.{table}")

@@ -42,7 +42,8 @@ def test_report_is_self_contained_and_holds_the_runs_figures(
     page.feed(report.read_text())
     text = " ".join(page.text)
 
-    assert page.tags.count("svg") == 4  # ROC, precision-recall, calibration, confusion matrix
+    # ROC, precision-recall, calibration, confusion matrix, permutation importance
+    assert page.tags.count("svg") == 5
     assert page.tags.count("polyline") >= 5
     assert not page.external, "the report must open without a network"
     assert evaluation.model_id in text and options.run_id in text

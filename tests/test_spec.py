@@ -85,6 +85,8 @@ def test_the_tables_checked_against_the_inputs_are_the_declared_ones() -> None:
         "curves__staging",
         "confusion",
         "confusion__staging",
+        "feature_importance",
+        "feature_importance__staging",
     )
 
 

@@ -172,6 +172,35 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             aliases="p.model_aliases",
             ledger="p.runs",
         ).sql,
+        "explain/sample.sql": t.render(
+            "explain/sample.sql",
+            relation='"p"."clean"',
+            id="PassengerId",
+            seed=0,
+            max_rows=100,
+            holdout="holdout",
+        ).sql,
+        "explain/permuted.sql": t.render(
+            "explain/permuted.sql",
+            sample="p.sample",
+            id="PassengerId",
+            label="Survived",
+            columns=["Age", "Sex"],
+            feature="Sex",
+            repeats=2,
+            seed=0,
+        ).sql,
+        "explain/importance.sql": t.render(
+            "explain/importance.sql",
+            run_id="r",
+            model_id="m",
+            rows=[
+                {"kind": "permutation", "feature": "Age", "metric": "roc_auc", "repeats": 5}
+                | {"holdout_rows": 9, "baseline": 0.75, "mean": 0.1, "std": 0.02},
+                {"kind": "model", "feature": "Sex__male", "metric": "abs_coef", "repeats": None}
+                | {"holdout_rows": None, "baseline": None, "mean": 1.5, "std": None},
+            ],
+        ).sql,
     }
 
 

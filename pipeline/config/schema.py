@@ -15,6 +15,7 @@ from pipeline.config.sections import (
     ColumnsConfig,
     ContractRules,
     EvaluateConfig,
+    ExplainConfig,
     ModelConfig,
     ScoringConfig,
     Section,
@@ -51,6 +52,7 @@ class Config(Section):
     train: TrainConfig = TrainConfig()
     scoring: ScoringConfig = ScoringConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
+    explain: ExplainConfig = ExplainConfig()
     contract_rules: dict[ColumnName, ContractRules] = Field(
         default_factory=dict, alias="contract", description="rules per raw column"
     )

@@ -131,6 +131,18 @@ class EvaluateConfig(Section):
     calibration_bins: StrictInt = Field(default=10, ge=1, le=1000)
 
 
+class ExplainConfig(Section):
+    """Permutation importance on the holdout, computed by the evaluate stage."""
+
+    repeats: StrictInt = Field(
+        default=5, ge=0, le=100, description="shuffles per feature; 0 turns importance off"
+    )
+    seed: StrictInt = Field(default=0, ge=0, description="salts the hashed shuffles and sample")
+    max_rows: StrictInt = Field(
+        default=10_000, ge=1, description="holdout rows used, chosen by a hash of the id"
+    )
+
+
 class ContractRules(Section):
     type: ContractType | None = None
     not_null: StrictBool = False

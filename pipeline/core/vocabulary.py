@@ -166,3 +166,11 @@ class TypeFamily(StrEnum):
     boolean = "boolean"
     string = "string"
     temporal = "temporal"
+
+
+class ImportanceKind(StrEnum):
+    """How a feature_importance row was measured: the drop of the holdout metric when the
+    raw feature is shuffled, or the estimator's own attribute (feature_importances_, |coef_|)."""
+
+    permutation = "permutation"
+    model = "model"

@@ -17,6 +17,7 @@ from pipeline.evaluation.charts import (
     line_chart,
     scatter_chart,
 )
+from pipeline.evaluation.importance import Importance, importance_section
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Evaluation:
     segments: list[dict[str, Any]] = field(default_factory=list)  # slice, segment, metric, value
     curves: list[dict[str, Any]] = field(default_factory=list)  # curve, x, y, threshold, n
     confusion: list[dict[str, Any]] = field(default_factory=list)  # actual, predicted, n
+    importance: list[Importance] = field(default_factory=list)  # [explain] repeats > 0
 
 
 def _fmt(value: Any) -> str:
@@ -136,5 +138,5 @@ dataset {html.escape(e.dataset)} &middot; every figure computed by SQL in the wa
 {'<h2>Charts</h2><div class="charts">' + "".join(charts) + "</div>" if charts else ""}
 <h2>Per segment</h2>
 {segment_table(e)}
-</body></html>
+{importance_section(e.importance)}</body></html>
 """

@@ -15,6 +15,7 @@ from pipeline.render.templates import Rendered, Templates
 from pipeline.stages.aliases import model_id_named
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import resolve_model_dir
+from pipeline.stages.importance import importance_from_data, importance_message
 from pipeline.stages.ledger import LEDGER_TABLE, StageResult
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table, made_by, run_first, staging_table
@@ -172,6 +173,11 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
     evaluation = evaluate_from_data(
         project, meta.model_id, meta.positive_class, options.run_id, result
     )
+    if project.config.explain.repeats:  # feature importance needs the estimator itself
+        model = TrainedModel.load(resolve_model_dir(project, options), key)
+        rows, hashes = importance_from_data(project, model, options.run_id)
+        result.sql_hashes.update(hashes)
+        evaluation.importance = rows
     metrics = dict(evaluation.metrics)
     result.rows_in = int(metrics.pop("rows") or 0)
     result.rows_out = len(evaluation.segments)
@@ -185,4 +191,6 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
         for k in HEADLINE[project.config.task]
     )
     result.messages.append(f"evaluate: {DATASET} ({result.rows_in} rows) {shown}")
+    if evaluation.importance:
+        result.messages.append(importance_message(evaluation.importance))
     result.messages.append(f"evaluate: report {report}")

@@ -29,6 +29,8 @@ class Table(StrEnum):
     metrics = "metrics"
     curves = "curves"
     confusion = "confusion"
+    #: permutation importance on the holdout and the estimator's own importances
+    feature_importance = "feature_importance"
     #: the run ledger: the runner appends one row per stage run, whichever stage it is
     runs = "runs"
     #: a view: the predictions of the model [scoring] model names (pipeline/stages/aliases.py)
@@ -40,7 +42,14 @@ class Table(StrEnum):
 #: tables holding one set of rows per model: a stage writes a model's rows to
 #: `<table>__staging` first, then replaces that model's rows with them in one statement
 STAGED = frozenset(
-    {Table.predictions, Table.unseen_categories, Table.metrics, Table.curves, Table.confusion}
+    {
+        Table.predictions,
+        Table.unseen_categories,
+        Table.metrics,
+        Table.curves,
+        Table.confusion,
+        Table.feature_importance,
+    }
 )
 STAGING_SUFFIX = "__staging"
 
@@ -94,11 +103,11 @@ DECLARED: tuple[StageSpec, ...] = (
     ),
     StageSpec(
         Stage.evaluate,
-        "SQL: holdout metrics, overall and per slice, curves; an HTML report",
+        "SQL: holdout metrics, overall and per slice, curves, feature importance; an HTML report",
         reads=(Table.predictions, Table.clean),
-        writes=(Table.metrics, Table.curves, Table.confusion),
-        reads_raw=True,  # the [evaluate] slices columns
-        reads_model=True,  # its id and positive class only
+        writes=(Table.metrics, Table.curves, Table.confusion, Table.feature_importance),
+        reads_raw=True,  # the [evaluate] slices columns; the holdout rows to shuffle
+        reads_model=True,  # its id and positive class; with [explain] repeats, the estimator
         files=("runs/<run_id>/report.html",),
     ),
 )
