@@ -21,6 +21,7 @@ from pipeline.config.sections import (
     SplitConfig,
     TablesConfig,
     TrainConfig,
+    TuneConfig,
 )
 from pipeline.config.values import PACKAGED_SQL, ColumnName, ConfigPath
 from pipeline.core.identifiers import check_identifier
@@ -51,6 +52,7 @@ class Config(Section):
     train: TrainConfig = TrainConfig()
     scoring: ScoringConfig = ScoringConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
+    tune: TuneConfig | None = None
     contract_rules: dict[ColumnName, ContractRules] = Field(
         default_factory=dict, alias="contract", description="rules per raw column"
     )

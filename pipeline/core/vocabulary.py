@@ -166,3 +166,10 @@ class TypeFamily(StrEnum):
     boolean = "boolean"
     string = "string"
     temporal = "temporal"
+
+
+class Search(StrEnum):
+    """How [tune] picks the candidates it cross-validates from its grid."""
+
+    grid = "grid"  # every combination
+    random = "random"  # `candidates` of them, drawn by a seeded hash

@@ -31,12 +31,21 @@ class Table(StrEnum):
     confusion = "confusion"
     #: the run ledger: the runner appends one row per stage run, whichever stage it is
     runs = "runs"
+    #: [tune]'s search: one row per candidate, per model it chose
+    cv_results = "cv_results"
 
 
 #: tables holding one set of rows per model: a stage writes a model's rows to
 #: `<table>__staging` first, then replaces that model's rows with them in one statement
 STAGED = frozenset(
-    {Table.predictions, Table.unseen_categories, Table.metrics, Table.curves, Table.confusion}
+    {
+        Table.predictions,
+        Table.unseen_categories,
+        Table.metrics,
+        Table.curves,
+        Table.confusion,
+        Table.cv_results,
+    }
 )
 STAGING_SUFFIX = "__staging"
 
@@ -73,11 +82,12 @@ DECLARED: tuple[StageSpec, ...] = (
     ),
     StageSpec(
         Stage.train,
-        "Python: fit the estimator on the training features",
-        reads=(Table.features_train, Table.feature_stats),
+        "Python: fit the estimator on the training features ([tune]: cross-validate first)",
+        reads=(Table.features_train, Table.feature_stats, Table.clean),  # clean: [tune] folds
+        writes=(Table.cv_results,),  # with [tune] only
         reads_raw=True,  # the labelled table's column types, kept in model.json
         writes_model=True,
-        holds_own_warehouse=True,  # reads, then fits holding nothing; writes only the model
+        holds_own_warehouse=True,  # reads, then fits holding nothing; then its writes
     ),
     StageSpec(
         Stage.predict,
