@@ -10,6 +10,7 @@ import sqlglot
 from pipeline.config import load_config
 from pipeline.core.errors import TemplateError
 from pipeline.evaluation.metrics import METRIC_TEMPLATES, Judged, render_curves, render_metrics
+from pipeline.features.folds import folds_sql
 from pipeline.features.plan import plan
 from pipeline.features.sql import (
     Source,
@@ -142,6 +143,25 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             "synthetic/titanic.sql", rows=10, first_id=1, seed="s", labelled=True
         ).sql,
         "predict/in_warehouse.sql": _in_warehouse(t, wh),
+        "tune/folds.sql": folds_sql(t, "p.clean", "PassengerId", 5, 100, "s").sql,
+        "tune/cv_results.sql": t.render(
+            "tune/cv_results.sql",
+            run_id="r",
+            model_id="m",
+            metric="roc_auc",
+            folds=2,
+            rows=[
+                {
+                    "candidate": c,
+                    "params": '{"C": 1}',
+                    "mean": m,
+                    "std": m,
+                    "rank": c + 1,
+                    "fold_scores": "[0.5, null]",
+                }
+                for c, m in ((0, 0.75), (1, None))
+            ],
+        ).sql,
     }
 
 

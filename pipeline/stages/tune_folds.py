@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import DataError
 from pipeline.core.vocabulary import Task
-from pipeline.evaluation.metrics import metrics_of_arrays
+from pipeline.evaluation.metrics import metrics_of_many
 from pipeline.features.folds import FOLD_COLUMN, fold_features_sql, fold_stats_sql, folds_sql
 from pipeline.features.plan import feature_names, plan
 from pipeline.features.stats import Stats, stats_from_rows
@@ -57,20 +57,65 @@ def _arrays(features: pa.Table, names: list[str], label: str) -> tuple[np.ndarra
     return X, y
 
 
-def _score(model: Any, X: np.ndarray, y: np.ndarray, project: Project, metric: str) -> float | None:
-    """The candidate's metric on one validation part, by the metric SQL evaluate uses."""
-    cfg = project.config
-    prediction, score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
+#: how many predicted values a fold's candidates keep before their metrics are computed
+#: together (one in-memory DuckDB for many small folds, one per candidate for large ones)
+BATCH_VALUES = 1_000_000
+
+
+def _positive(model: Any, task: Task) -> Any:
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
-    positive = classes[1] if cfg.task == Task.binary and len(classes) > 1 else None
-    values = metrics_of_arrays(cfg.sql_dir, cfg.task, y, prediction, score, positive)
-    value = values.get(metric)
-    return None if value is None else float(value)
+    return classes[1] if task == Task.binary and len(classes) > 1 else None
+
+
+def _scores(
+    project: Project, y: np.ndarray, predicted: list[Any], positive: Any, metric: str
+) -> list[float | None]:
+    """The metric of each candidate's predictions of one validation part, by the metric SQL
+    evaluate uses. y: (n_rows,); predicted: (prediction, score) pairs of (n_rows,)."""
+    cfg = project.config
+    values = metrics_of_many(cfg.sql_dir, cfg.task, y, predicted, positive)
+    found = [v.get(metric) for v in values]
+    return [None if value is None else float(value) for value in found]
+
+
+def _fold_scores(
+    project: Project,
+    folds: Rendered,
+    fold: int,
+    run_id: str,
+    tried: list[dict[str, Any]],
+    metric: str,
+) -> list[float | None]:
+    """Every candidate's metric on one fold: statistics and feature rows made from the
+    fold's training part, candidates fitted on it, scored on its validation part."""
+    cfg, wh, spec = project.config, project.warehouse, project.spec
+    with wh.reading():
+        stats = fold_stats(project, folds, fold, run_id)
+        plans = plan(spec.features, stats)
+        names = feature_names(plans)
+        parts = [
+            wh.query_arrow(fold_features_sql(project.templates, spec, plans, folds, fold, v))
+            for v in (False, True)
+        ]
+    (X, y), (X_val, y_val) = (_arrays(p, names, spec.label) for p in parts)
+    del parts
+    scores: list[float | None] = []
+    pending: list[Any] = []  # (prediction, score) of the candidates not yet scored
+    for i, params in enumerate(tried):
+        model = make_estimator(
+            cfg.model.estimator, {**cfg.model.params, **params}, cfg.model.packages
+        )
+        model.fit(X, y)
+        pending.append(predict_arrays(model, X_val))  # (n_val,), (n_val,) or None
+        if len(pending) * len(y_val) >= BATCH_VALUES or i == len(tried) - 1:
+            scores += _scores(project, y_val, pending, _positive(model, cfg.task), metric)
+            pending = []
+    return scores
 
 
 def cross_validate(project: Project, run_id: str, sample_salt: str) -> SearchResult:
     """Every candidate of [tune] on every fold; the ranking as GridSearchCV makes it."""
-    cfg, wh, spec = project.config, project.warehouse, project.spec
+    cfg, wh = project.config, project.warehouse
     tune = cfg.tune
     assert tune is not None
     metric = tune_metric(tune, cfg.task)
@@ -94,22 +139,8 @@ def cross_validate(project: Project, run_id: str, sample_salt: str) -> SearchRes
                 f"{'validation' if not counts.get(fold) else 'training'} rows: the "
                 f"training split of {cfg.labelled_table} has {rows} rows; use fewer folds"
             )
-        with wh.reading():
-            stats = fold_stats(project, folds, fold, run_id)
-            plans = plan(spec.features, stats)
-            names = feature_names(plans)
-            parts = [
-                wh.query_arrow(fold_features_sql(project.templates, spec, plans, folds, fold, v))
-                for v in (False, True)
-            ]
-        (X, y), (X_val, y_val) = (_arrays(p, names, spec.label) for p in parts)
-        del parts
-        for i, params in enumerate(tried):
-            model = make_estimator(
-                cfg.model.estimator, {**cfg.model.params, **params}, cfg.model.packages
-            )
-            model.fit(X, y)
-            scores[i].append(_score(model, X_val, y_val, project, metric))
+        for i, value in enumerate(_fold_scores(project, folds, fold, run_id, tried, metric)):
+            scores[i].append(value)
     return SearchResult(
         metric=metric,
         folds=tune.folds,
