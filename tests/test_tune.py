@@ -270,7 +270,12 @@ def test_a_validation_row_never_shapes_its_folds_statistics(
 
 
 def test_folds_are_the_hash_rule_over_the_sample(synthetic_project: OptionsFactory) -> None:
-    """With [train] sample_rows, the search works on the sample train fits on."""
+    """With [train] sample_rows, the search works on the sample train fits on; each row's
+    fold is floor(h * k) of its hashed id (recomputed here with hashlib); no holdout row."""
+    from pipeline.stages.project import Project
+    from pipeline.stages.tune_folds import fold_sql
+    from tests.test_train_sample import _hash_rule
+
     config = synthetic_project().config_path
     set_tune(config, {"grid": {"C": [0.1, 1.0]}, "folds": 3})
     with config.open("a") as f:
@@ -282,6 +287,14 @@ def test_folds_are_the_hash_rule_over_the_sample(synthetic_project: OptionsFacto
     assert recorded["rows"] == 150
     meta = json.loads((synthetic_project().models_dir / model_id / "model.json").read_text())
     assert meta["sample_rows_used"] == 150
+
+    with Project.open(config) as project:
+        folds = project.warehouse.query_arrow(fold_sql(project, SAMPLE_SALT).sql).to_pylist()
+    train = _query(synthetic_project, "SELECT PassengerId FROM pipeline.features_train")
+    sample = _hash_rule([r["PassengerId"] for r in train], 150)
+    assert sorted(r["PassengerId"] for r in folds) == sample
+    assert all(r["cv_fold"] == _fold(r["PassengerId"], 3) for r in folds)
+    assert {r["cv_fold"] for r in folds} == {0, 1, 2}
 
 
 def test_candidates_random_search_is_seeded_and_in_grid_order() -> None:
@@ -364,3 +377,16 @@ def test_same_cv_results_on_duckdb_and_bigquery(
         for key in ("mean", "std"):
             assert a[key] == pytest.approx(b[key], rel=1e-12, abs=1e-12)
         assert json.loads(a["fold_scores"]) == pytest.approx(json.loads(b["fold_scores"]))
+
+
+def test_a_fold_without_rows_is_a_data_error(ran_project: OptionsFactory) -> None:
+    config = ran_project().config_path
+    set_tune(config, {"grid": {"C": [1.0]}, "folds": 5}, features=False)
+    with config.open("a") as f:
+        f.write("\n[train]\nsample_rows = 3\n")
+    models = sorted(p.name for p in ran_project().models_dir.iterdir())
+    result = CliRunner().invoke(app, ["run", "-c", str(config), "--stage", "train"])
+    assert result.exit_code == 4, result.output
+    assert "of [tune] folds = 5 has no validation rows" in result.output
+    assert "has 3 rows; use fewer folds" in result.output
+    assert sorted(p.name for p in ran_project().models_dir.iterdir()) == models

@@ -136,8 +136,9 @@ def cross_validate(project: Project, run_id: str, sample_salt: str) -> SearchRes
         if not counts.get(fold) or counts[fold] == rows:
             raise DataError(
                 f"fold {fold} of [tune] folds = {tune.folds} has no "
-                f"{'validation' if not counts.get(fold) else 'training'} rows: the "
-                f"training split of {cfg.labelled_table} has {rows} rows; use fewer folds"
+                f"{'validation' if not counts.get(fold) else 'training'} rows: "
+                f"{'the [train] sample of ' if cfg.train.sample_rows else ''}the training "
+                f"split of {cfg.labelled_table} has {rows} rows; use fewer folds"
             )
         for i, value in enumerate(_fold_scores(project, folds, fold, run_id, tried, metric)):
             scores[i].append(value)
