@@ -230,6 +230,8 @@ def train_from_data(
 
 def run_train(project: Project, options: RunOptions, result: StageResult) -> None:
     wh, cfg = project.warehouse, project.config
+    # first: the folds' rows are out of memory before the training split's are read
+    search = cross_validate(project, options.run_id, SAMPLE_SALT) if cfg.tune else None
     with wh.reading():
         table = project.require(Table.features_train)
         rows = cfg.train.sample_rows
@@ -245,7 +247,6 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     sample = None if rows is None else TrainSample(rows, features.num_rows)
     template_hashes = project.templates.source_hashes()
     provenance = Provenance(options.run_id, cfg.hash, template_hashes)
-    search = cross_validate(project, options.run_id, SAMPLE_SALT) if cfg.tune else None
     params = cfg.model.params if search is None else {**cfg.model.params, **search.best.params}
     model = train_from_data(
         features,
