@@ -17,6 +17,7 @@ import tomlkit
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.core.errors import ConfigError
 from pipeline.core.vocabulary import Search
 from pipeline.features.folds import FOLD_SALT
 from pipeline.model.manifest import MANIFEST
@@ -312,6 +313,12 @@ def test_candidates_random_search_is_seeded_and_in_grid_order() -> None:
     other = candidates(TuneConfig(grid=grid, search=Search.random, candidates=5, seed=8))
     assert other != picked
     assert candidates(TuneConfig(grid=grid, search=Search.random, candidates=99)) == full
+    # a grid too large to list: a random search never lists it, a grid search refuses it
+    huge = {f"p{i:02d}": list(range(10)) for i in range(12)}  # 10^12 combinations
+    few = candidates(TuneConfig(grid=huge, search=Search.random, candidates=3))
+    assert len(few) == 3 and all(list(c) == sorted(huge) for c in few)
+    with pytest.raises(ConfigError, match="grid has 1000000000000 combinations"):
+        candidates(TuneConfig(grid=huge))
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ sharing the smaller rank, and the best being the first candidate of rank 1."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,8 @@ LOWER_IS_BETTER = frozenset(
 )
 #: the file the search is recorded in, in the model directory (and its manifest)
 SEARCH_FILE = "cv_results.json"
+#: the most candidates a search may fit (each on every fold)
+MAX_CANDIDATES = 10_000
 
 
 def tune_metric(tune: TuneConfig, task: Task | str) -> str:
@@ -73,22 +75,37 @@ def tune_metric(tune: TuneConfig, task: Task | str) -> str:
 
 
 def candidates(tune: TuneConfig) -> list[dict[str, Any]]:
-    """The grid's combinations in scikit-learn's ParameterGrid order; a random search keeps
-    `candidates` of them, those whose index hashes smallest under its seed (sha256: the same
-    on every machine and library version), still in grid order."""
+    """The grid's combinations in scikit-learn's ParameterGrid order (keys sorted, the last
+    varying fastest). A random search keeps `candidates` of them, still in that order: the
+    combination numbers sha256(seed, 0), sha256(seed, 1), ... point at (modulo the grid's
+    size), until that many distinct ones; the same on every machine and library version, and
+    the grid itself is never listed whole."""
     keys = sorted(tune.grid)
-    grid = [
-        dict(zip(keys, values, strict=True))
-        for values in itertools.product(*(tune.grid[k] for k in keys))
-    ]
-    if tune.search == Search.grid or tune.candidates is None:
-        return grid
-
-    def drawn(i: int) -> str:
-        return hashlib.sha256(f"{tune.seed}\x1f{i}".encode()).hexdigest()
-
-    chosen = sorted(sorted(range(len(grid)), key=drawn)[: tune.candidates])
-    return [grid[i] for i in chosen]
+    sizes = [len(tune.grid[k]) for k in keys]
+    total = math.prod(sizes)
+    if tune.search == Search.grid or tune.candidates is None or tune.candidates >= total:
+        if total > MAX_CANDIDATES:
+            raise ConfigError(
+                f"[tune] grid has {total} combinations, more than {MAX_CANDIDATES}: "
+                'search = "random" with candidates tries some of them'
+            )
+        chosen = list(range(total))
+    else:
+        picked: set[int] = set()
+        draw = 0
+        while len(picked) < tune.candidates:
+            digest = hashlib.sha256(f"{tune.seed}\x1f{draw}".encode()).hexdigest()
+            picked.add(int(digest, 16) % total)
+            draw += 1
+        chosen = sorted(picked)
+    out = []
+    for number in chosen:
+        combination: dict[str, Any] = {}
+        for key, size in zip(reversed(keys), reversed(sizes), strict=True):
+            number, r = divmod(number, size)
+            combination[key] = tune.grid[key][r]
+        out.append({k: combination[k] for k in keys})
+    return out
 
 
 def check_tune(config: Config) -> None:
