@@ -38,7 +38,9 @@ CATEGORICAL = ("Sex", "SibSp", "Embarked")
 #: - numeric, impute "median" (Age holds nulls): the SQL fills the raw median, then scales;
 #:   StandardScaler first and SimpleImputer(median) second fill the median of the scaled
 #:   values, which is (median - mean) / std, the same number. The SQL median is the mean of
-#:   the two middle values, like NumPy's.
+#:   the two middle values, like NumPy's. (impute "mean" would match too: the scaled values'
+#:   mean is 0. SimpleImputer *before* StandardScaler would not: the scaler would then count
+#:   the filled values in its mean and std, and the SQL statistics never do.)
 #: - categorical, impute "mode" (Embarked holds nulls) = SimpleImputer(most_frequent): both
 #:   take the most frequent value, ties to the smallest.
 #: - encode "onehot": one column per training category, sorted by value, like OneHotEncoder.
