@@ -29,7 +29,7 @@ LOGISTIC = "sklearn.linear_model.LogisticRegression"
 GRID = {"C": [0.01, 0.1, 1.0], "fit_intercept": [True, False]}
 FOLDS = 3
 NUMERIC = ("Pclass", "Age", "Parch", "Fare")
-CATEGORICAL = ("Sex", "SibSp", "Embarked")
+CATEGORICAL = ("Sex", "SibSp", "Embarked", "Cabin")
 
 #: Why these features match scikit-learn's transformers exactly (up to float rounding):
 #: - numeric, scale "standard": mean and std of the fold's non-null training values, std with
@@ -41,13 +41,14 @@ CATEGORICAL = ("Sex", "SibSp", "Embarked")
 #:   the two middle values, like NumPy's. (impute "mean" would match too: the scaled values'
 #:   mean is 0. SimpleImputer *before* StandardScaler would not: the scaler would then count
 #:   the filled values in its mean and std, and the SQL statistics never do.)
-#: - categorical, impute "mode" (Embarked holds nulls) = SimpleImputer(most_frequent): both
-#:   take the most frequent value, ties to the smallest.
+#: - categorical, impute "mode" = SimpleImputer(most_frequent): both take the most frequent
+#:   value, ties to the smallest. Cabin is mostly null and its values are nearly all unique,
+#:   so its mode is such a tie.
 #: - encode "onehot": one column per training category, sorted by value, like OneHotEncoder.
-#:   A category the fold's training part never had (SibSp's rare values) is 0 in every
-#:   category column in both; the SQL adds an `unknown` column, which is 0 on every training
-#:   row (nulls are imputed first), so the logistic regression's coefficient on it stays
-#:   exactly 0 and the predictions do not change.
+#:   A category the fold's training part never had (SibSp's rare values, most cabins) is 0
+#:   in every category column in both; the SQL adds an `unknown` column, which is 0 on every
+#:   training row (nulls are imputed first), so the logistic regression's coefficient on it
+#:   stays exactly 0 and the predictions do not change.
 #: - roc_auc is rank-based, so float rounding far below the gaps between scores does not move
 #:   it; scikit-learn ranks by the decision function, the SQL by the probability, which is
 #:   monotone in it.
@@ -59,6 +60,7 @@ FEATURES = [
     {"column": "Parch", "type": "numeric", "impute": "median", "scale": "standard"},
     {"column": "Fare", "type": "numeric", "impute": "median", "scale": "standard"},
     {"column": "Embarked", "type": "categorical", "impute": "mode", "encode": "onehot"},
+    {"column": "Cabin", "type": "categorical", "impute": "mode", "encode": "onehot"},
 ]
 
 
@@ -167,6 +169,15 @@ def test_same_ranking_and_scores_as_gridsearchcv(synthetic_project: OptionsFacto
     model_id = _train(synthetic_project, ["preprocess", "train"])
     ours = _cv_results(synthetic_project, model_id)
     theirs = _sklearn_search(synthetic_project).cv_results_
+
+    # the cases the comment on FEATURES is about do occur: nulls imputed, and a validation
+    # part with a SibSp value its training part never had
+    rows = _query(synthetic_project, "SELECT * FROM pipeline.clean WHERE dataset = 'train'")
+    assert any(r["Age"] is None for r in rows) and any(r["Cabin"] is None for r in rows)
+    seen = [{r["SibSp"] for r in rows if _fold(r["PassengerId"], FOLDS) != f} for f in range(FOLDS)]
+    assert any(r["SibSp"] not in seen[_fold(r["PassengerId"], FOLDS)] for r in rows), (
+        "no unseen category in any validation part"
+    )
 
     assert len(ours) == len(GRID["C"]) * len(GRID["fit_intercept"])
     for i, row in enumerate(ours):
