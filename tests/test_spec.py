@@ -74,6 +74,8 @@ def test_the_tables_checked_against_the_inputs_are_the_declared_ones() -> None:
         "features_train",
         "features_holdout",
         "features_test",
+        "cv_results",
+        "cv_results__staging",
         "predictions",
         "predictions__staging",
         "unseen_categories",

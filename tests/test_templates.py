@@ -10,6 +10,7 @@ import sqlglot
 from pipeline.config import load_config
 from pipeline.core.errors import TemplateError
 from pipeline.evaluation.metrics import METRIC_TEMPLATES, Judged, render_curves, render_metrics
+from pipeline.features.folds import folds_sql
 from pipeline.features.plan import plan
 from pipeline.features.sql import (
     Source,
@@ -199,6 +200,25 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
                 | {"holdout_rows": 9, "baseline": 0.75, "mean": 0.1, "std": 0.02},
                 {"kind": "model", "feature": "Sex__male", "metric": "abs_coef", "repeats": None}
                 | {"holdout_rows": None, "baseline": None, "mean": 1.5, "std": None},
+            ],
+        ).sql,
+        "tune/folds.sql": folds_sql(t, "p.clean", "PassengerId", 5, 100, "s").sql,
+        "tune/cv_results.sql": t.render(
+            "tune/cv_results.sql",
+            run_id="r",
+            model_id="m",
+            metric="roc_auc",
+            folds=2,
+            rows=[
+                {
+                    "candidate": c,
+                    "params": '{"C": 1}',
+                    "mean": m,
+                    "std": m,
+                    "rank": c + 1,
+                    "fold_scores": "[0.5, null]",
+                }
+                for c, m in ((0, 0.75), (1, None))
             ],
         ).sql,
     }

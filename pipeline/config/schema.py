@@ -22,6 +22,7 @@ from pipeline.config.sections import (
     SplitConfig,
     TablesConfig,
     TrainConfig,
+    TuneConfig,
 )
 from pipeline.config.values import PACKAGED_SQL, ColumnName, ConfigPath
 from pipeline.core.identifiers import check_identifier
@@ -53,6 +54,7 @@ class Config(Section):
     scoring: ScoringConfig = ScoringConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
+    tune: TuneConfig | None = None
     contract_rules: dict[ColumnName, ContractRules] = Field(
         default_factory=dict, alias="contract", description="rules per raw column"
     )

@@ -27,7 +27,7 @@ from pipeline.config.values import (
     number,
     package,
 )
-from pipeline.core.vocabulary import ContractType, Executor, OnTypeChange, Task
+from pipeline.core.vocabulary import ContractType, Executor, OnTypeChange, Search, Task
 
 
 class Section(BaseModel):
@@ -65,6 +65,35 @@ class TrainConfig(Section):
         description="fit on at most this many rows of the training split, chosen by a hash of "
         "the id (its own salt, independent of the split); unset: every row",
     )
+
+
+class TuneConfig(Section):
+    """[tune]: cross-validate candidate parameters on the training split, then train the best."""
+
+    grid: dict[StrictStr, Annotated[list[Any], Field(min_length=1)]] = Field(
+        min_length=1,
+        description="estimator parameter -> the values to try (over [model.params])",
+    )
+    search: Search = Field(
+        default=Search.grid, description="grid: every combination; random: `candidates` of them"
+    )
+    candidates: StrictInt | None = Field(
+        default=None, ge=1, description="search = random: how many combinations to try"
+    )
+    seed: StrictInt = Field(default=0, description="search = random: which combinations")
+    folds: StrictInt = Field(default=5, ge=2, le=100, description="k, folds by hashed id")
+    metric: StrictStr | None = Field(
+        default=None,
+        description="default: roc_auc (binary), accuracy (multiclass), rmse (regression)",
+    )
+
+    @model_validator(mode="after")
+    def _candidates_for_random(self) -> TuneConfig:
+        if self.search == Search.random and self.candidates is None:
+            raise ValueError('search = "random" needs candidates')
+        if self.search == Search.grid and self.candidates is not None:
+            raise ValueError('candidates applies to search = "random" only')
+        return self
 
 
 def _select_params(params: dict[str, Any], estimator: str) -> dict[str, Any]:

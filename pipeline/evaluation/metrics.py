@@ -6,6 +6,7 @@ one implementation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,35 +79,49 @@ def metrics_of_arrays(
 ) -> dict[str, float | None]:
     """The task's overall SQL metrics of in-memory labels and predictions.
     y, prediction, score: (n,)."""
+    return metrics_of_many(sql_dir, task, y, [(prediction, score)], positive, threshold)[0]
+
+
+def metrics_of_many(
+    sql_dir: Path,
+    task: Task | str,
+    y: np.ndarray,
+    predicted: Sequence[tuple[np.ndarray, np.ndarray | None]],
+    positive: Any = None,
+    threshold: float | None = None,
+) -> list[dict[str, float | None]]:
+    """The metrics of several (prediction, score) pairs of the same labels (a [tune] search's
+    candidates on one validation fold), in one in-memory DuckDB: one connection and one
+    labels table, one query per pair. y, each prediction and score: (n,)."""
     import numpy as np
     import pyarrow as pa
 
     from pipeline.warehouse.duckdb import DuckDBWarehouse
 
-    n = len(y)
+    n, m = len(y), len(predicted)
     ids = np.arange(n)
+    nulls = pa.nulls(n, pa.float64())
+    rows = pa.table(  # every pair's rows, told apart by model_id
+        {
+            "id": np.tile(ids, m),
+            "dataset": ["d"] * (n * m),
+            "model_id": np.repeat([f"m{k}" for k in range(m)], n),
+            "prediction": pa.concat_arrays([pa.array(p) for p, _ in predicted]),
+            "score": pa.concat_arrays(
+                [nulls if s is None else pa.array(s, type=pa.float64()) for _, s in predicted]
+            ),
+        }
+    )
     with DuckDBWarehouse.in_memory() as wh:
         wh.ensure_schema("m")
         wh.register("l", pa.table({"id": ids, "label": y, "dataset": ["d"] * n}))
-        scores = (
-            pa.array(score, type=pa.float64()) if score is not None else pa.nulls(n, pa.float64())
-        )
-        wh.register(
-            "p",
-            pa.table(
-                {
-                    "id": ids,
-                    "dataset": ["d"] * n,
-                    "model_id": ["m"] * n,
-                    "prediction": prediction,
-                    "score": scores,
-                }
-            ),
-        )
+        wh.register("p", rows)
         wh.replace_table("m.labels", "SELECT * FROM l")
         wh.replace_table("m.predictions", "SELECT * FROM p")
-        judged = Judged("m.predictions", "m.labels", "m", "d", "id", "label", positive, "")
-        sql = render_metrics(
-            templates_for(sql_dir, wh.dialect), task, judged, threshold=threshold
-        ).sql
-        return {r["metric"]: r["value"] for r in wh.query_arrow(sql).to_pylist()}
+        templates = templates_for(sql_dir, wh.dialect)
+        out: list[dict[str, float | None]] = []
+        for k in range(m):
+            judged = Judged("m.predictions", "m.labels", f"m{k}", "d", "id", "label", positive, "")
+            sql = render_metrics(templates, task, judged, threshold=threshold).sql
+            out.append({r["metric"]: r["value"] for r in wh.query_arrow(sql).to_pylist()})
+        return out

@@ -72,6 +72,8 @@ def write_files(model: TrainedModel, directory: Path, key: SigningKey | None) ->
     categories = [c.to_json() for c in category_columns(model.plans())]
     write_json(directory / "categories.json", categories)
     (directory / "config.toml").write_text(model.config_text)
+    for name, value in sorted(model.extras.items()):
+        write_json(directory / name, value)
     for part in SQL_PARTS:
         if (model.sql_dir / part).is_dir():
             shutil.copytree(model.sql_dir / part, directory / "sql" / part)

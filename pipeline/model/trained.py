@@ -7,6 +7,7 @@
     stats.json          the frozen training-split statistics (`Stats`, features/stats.py)
     categories.json     the category <-> column table (`CategoryColumn`, features/plan.py)
     config.toml         the project config the model was trained with
+    cv_results.json     with [tune]: the search that chose its parameters (stages/tune.py)
     sql/                the preprocessing templates (and macros) it was trained with
     manifest.json       sha256 of every file above
     signature           with a [model] signing_key: an HMAC of manifest.json (model/signing.py)
@@ -83,6 +84,9 @@ class TrainedModel:
 
     #: the key this model was verified (or signed) with; forkserver workers reload with it
     signing_key: SigningKey | None = field(default=None, repr=False)
+    #: more JSON files for the model directory (and its manifest), by name: a [tune] search
+    #: (cv_results.json); saved, not read back by load
+    extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def model_id(self) -> str:

@@ -19,6 +19,7 @@ from pipeline.stages.names import check_names
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import check_types, raw_types, type_changes
 from pipeline.stages.spec import Table
+from pipeline.stages.tune import check_tune
 
 
 def check_before_writes(project: Project, options: RunOptions, stages: list[Stage]) -> None:
@@ -29,6 +30,7 @@ def check_before_writes(project: Project, options: RunOptions, stages: list[Stag
     One read hold for all of them: each query would otherwise open the warehouse file anew."""
     if Stage.train in stages:
         check_estimator(project, options, stages)
+        check_tune(project.config)
     check_names(project.config)
     with project.warehouse.reading():
         if Stage.train in stages:

@@ -21,6 +21,8 @@ from pipeline.warehouse import Warehouse
 LEDGER_TABLE = Table.runs  # one row per stage run, whatever the stage
 #: the ledger column that says what a row's status does not (a stage run without a transaction)
 NOTES = "notes"
+#: the ledger column a [tune] search is summarised in (JSON), added by the first train that tunes
+TUNE = "tune"
 
 
 def new_run_id() -> str:
@@ -112,6 +114,8 @@ def record(
         if "contracts" in result.details
         else None,
     }
+    if TUNE in result.details:
+        row[TUNE] = json.dumps(result.details[TUNE], sort_keys=True, default=str)
     if error is not None:
         # recorded once: the runner records a Ctrl-C that no stage's row took
         with suppress(AttributeError, TypeError):
@@ -130,7 +134,8 @@ def record(
 def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
     """The row, and on a warehouse without transactions that the stage ran without one, in a
     `notes` column the ledger gains the first time it needs it: a ledger on a warehouse with
-    transactions keeps the columns it always had."""
+    transactions keeps the columns it always had. A train that tunes adds its search's summary
+    the same way, in a `tune` column (JSON)."""
     table = project.table(LEDGER_TABLE)
     t = project.templates
     with wh.writing(), wh.transaction():  # a short write of its own
@@ -138,7 +143,8 @@ def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
         wh.execute(t.render("ledger/create.sql", table=table).sql)
         wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)
         note = wh.transaction_note()
-        if note:
-            wh.add_missing_columns(table, [(NOTES, wh.dialect.type_name(ColumnType.string))])
-            where = {"run_id": row["run_id"], "stage": row["stage"]}
-            wh.update_rows(table, {NOTES: note}, where)
+        where = {"run_id": row["run_id"], "stage": row["stage"]}
+        for column, value in ((NOTES, note), (TUNE, row.get(TUNE))):
+            if value:
+                wh.add_missing_columns(table, [(column, wh.dialect.type_name(ColumnType.string))])
+                wh.update_rows(table, {column: value}, where)

@@ -37,6 +37,8 @@ class Table(StrEnum):
     latest_predictions = "latest_predictions"
     #: one row per promotion, appended by `pipeline promote` (no stage writes it)
     model_aliases = "model_aliases"
+    #: [tune]'s search: one row per candidate, per model it chose
+    cv_results = "cv_results"
 
 
 #: tables holding one set of rows per model: a stage writes a model's rows to
@@ -49,6 +51,7 @@ STAGED = frozenset(
         Table.curves,
         Table.confusion,
         Table.feature_importance,
+        Table.cv_results,
     }
 )
 STAGING_SUFFIX = "__staging"
@@ -86,11 +89,12 @@ DECLARED: tuple[StageSpec, ...] = (
     ),
     StageSpec(
         Stage.train,
-        "Python: fit the estimator on the training features",
-        reads=(Table.features_train, Table.feature_stats),
+        "Python: fit the estimator on the training features ([tune]: cross-validate first)",
+        reads=(Table.features_train, Table.feature_stats, Table.clean),  # clean: [tune] folds
+        writes=(Table.cv_results,),  # with [tune] only
         reads_raw=True,  # the labelled table's column types, kept in model.json
         writes_model=True,
-        holds_own_warehouse=True,  # reads, then fits holding nothing; writes only the model
+        holds_own_warehouse=True,  # reads, then fits holding nothing; then its writes
     ),
     StageSpec(
         Stage.predict,

@@ -26,6 +26,8 @@ from pipeline.stages.ledger import StageResult
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import raw_types
 from pipeline.stages.spec import Table
+from pipeline.stages.tune import record_search
+from pipeline.stages.tune_folds import cross_validate
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -228,6 +230,8 @@ def train_from_data(
 
 def run_train(project: Project, options: RunOptions, result: StageResult) -> None:
     wh, cfg = project.warehouse, project.config
+    # first: the folds' rows are out of memory before the training split's are read
+    search = cross_validate(project, options.run_id, SAMPLE_SALT) if cfg.tune else None
     with wh.reading():
         table = project.require(Table.features_train)
         rows = cfg.train.sample_rows
@@ -243,12 +247,13 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     sample = None if rows is None else TrainSample(rows, features.num_rows)
     template_hashes = project.templates.source_hashes()
     provenance = Provenance(options.run_id, cfg.hash, template_hashes)
+    params = cfg.model.params if search is None else {**cfg.model.params, **search.best.params}
     model = train_from_data(
         features,
         stats,
         project.spec,
         cfg.model.estimator,
-        cfg.model.params,
+        params,
         cfg.task,
         cfg.sql_dir,
         cfg.path.read_text(),
@@ -257,6 +262,8 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         tuple(cfg.model.packages),
         sample,
     )
+    if search is not None:
+        record_search(project, search, model, options.run_id, result)
     path = model.save(options.models_dir, load_key(cfg.model.signing_key))
     result.rows_in = features.num_rows
     result.rows_out = 1
