@@ -174,6 +174,8 @@ class ImportanceKind(StrEnum):
 
     permutation = "permutation"
     model = "model"
+
+
 class Search(StrEnum):
     """How [tune] picks the candidates it cross-validates from its grid."""
 
