@@ -44,6 +44,12 @@ def run(
         help="Rows per scoring batch.",
         show_default="[scoring] batch_rows of the config",
     ),
+    keep_parts: bool = typer.Option(
+        False,
+        "--keep-parts",
+        help="Keep predict's JSON Lines parts (runs/<run_id>/predictions/*.jsonl.gz) after "
+        "they are loaded.",
+    ),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
 ) -> None:
@@ -69,6 +75,7 @@ def run(
             workers=workers,
             batch_rows=batch_rows,
             scheduler=scheduler,
+            keep_parts=keep_parts,
             on_result=print_messages,
             on_start=lambda run_id: say(f"run {run_id}"),
         )

@@ -35,6 +35,7 @@ class RunOptions:
     workers: int | None = None
     batch_rows: int | None = None
     scheduler: str | None = None  # Dask scheduler address, for executor "dask"
+    keep_parts: bool = False  # keep predict's JSON Lines parts after they are loaded
 
 
 StageBody = Callable[["Project", RunOptions, "StageResult"], None]

@@ -111,6 +111,12 @@ def record(
         "checks": json.dumps(result.details["contracts"], sort_keys=True)
         if "contracts" in result.details
         else None,
+        # what else the stage measured (parts and their bytes, threads, ...), as JSON
+        "details": json.dumps(
+            {k: v for k, v in result.details.items() if k != "contracts"},
+            sort_keys=True,
+            default=str,
+        ),
     }
     if error is not None:
         # recorded once: the runner records a Ctrl-C that no stage's row took
