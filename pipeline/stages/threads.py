@@ -1,0 +1,51 @@
+"""How many threads a fit may use: `[train] threads`, applied to OpenMP and BLAS (threadpoolctl)
+and to the estimator's own `n_jobs` while it fits.
+
+The bound changes how fast a model fits, never which model: it is not part of the model id,
+and the saved estimator keeps the `n_jobs` the config gave it (unset stays unset), so scoring
+does what it did before. An `n_jobs` set in [model.params] is the user's and is kept: it is a
+parameter of the model (in its id) that says how many joblib workers the estimator starts;
+`threads` still bounds the OpenMP and BLAS pools inside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+def fit_threads(configured: int | None) -> int:
+    """`[train] threads`, or the cores this process may run on when unset."""
+    if configured is not None:
+        return configured
+    from pipeline.scoring.executors import default_workers
+
+    return default_workers()
+
+
+def fit_n_jobs(estimator: Any, threads: int) -> int | None:
+    """The `n_jobs` the estimator fits with: [model.params]'s when set, else `threads`; None
+    for an estimator without the parameter."""
+    params = estimator.get_params(deep=False)
+    if "n_jobs" not in params:
+        return None
+    return threads if params["n_jobs"] is None else int(params["n_jobs"])
+
+
+@contextmanager
+def bounded_threads(estimator: Any, threads: int) -> Iterator[None]:
+    """Inside, OpenMP and BLAS pools use at most `threads` threads, and so does the estimator's
+    `n_jobs` when it is unset (None); afterwards it is unset again."""
+    from threadpoolctl import threadpool_limits
+
+    params = estimator.get_params(deep=False)
+    ours = "n_jobs" in params and params["n_jobs"] is None
+    if ours:
+        estimator.set_params(n_jobs=threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if ours:
+            estimator.set_params(n_jobs=None)
