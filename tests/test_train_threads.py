@@ -103,3 +103,28 @@ def test_threads_below_one_are_refused(ran_project: OptionsFactory) -> None:
     _configure(config, None, 0)
     with pytest.raises(ConfigError, match=r"\[train\].*threads"):
         load_config(config)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="Linux: reads /proc/self/maps")
+def test_the_run_command_sets_the_wait_policy_before_openmp_is_loaded() -> None:
+    """`pipeline run` asks OpenMP threads to sleep while they wait, which libgomp reads once
+    when loaded: loading the command must not load it, and a policy the user set stays."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    probe = (
+        "import os, pipeline.cli\n"
+        "from pipeline.stages.threads import wait_passively\n"
+        "print(any('gomp' in line for line in open('/proc/self/maps')))\n"
+        "wait_passively(); print(os.environ['OMP_WAIT_POLICY'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["PYTHONPATH"] = str(REPO)
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "PASSIVE"], out.stderr
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "ACTIVE"], out.stderr

@@ -61,6 +61,9 @@ def run(
         setup_logging(quiet, verbose)
 
     def go() -> None:
+        from pipeline.stages.threads import wait_passively
+
+        wait_passively()  # before anything loads OpenMP: it reads the policy once
         from pipeline.tools.run import run_project
 
         # the run id is printed once the run lock is held: a refused run never happened

@@ -37,9 +37,10 @@ def parts_bytes(parts: Sequence[Path]) -> int:
 
 
 def remove_parts(parts: Sequence[Path], out_dir: Path) -> None:
-    """Remove the parts once loaded, and their directory if that leaves it empty (a user's
-    own file there stays, and so does the directory)."""
+    """Remove the parts once loaded, then their directory and the run's directory above it
+    when that leaves them empty (a user's own file there stays, and so do the directories)."""
     for p in parts:
         p.unlink(missing_ok=True)
-    with suppress(OSError):  # absent, or not empty
-        out_dir.rmdir()
+    for directory in (out_dir, out_dir.parent):
+        with suppress(OSError):  # absent, or not empty
+            directory.rmdir()

@@ -6,10 +6,16 @@ and the saved estimator keeps the `n_jobs` the config gave it (unset stays unset
 does what it did before. An `n_jobs` set in [model.params] is the user's and is kept: it is a
 parameter of the model (in its id) that says how many joblib workers the estimator starts;
 `threads` still bounds the OpenMP and BLAS pools inside them.
+
+How OpenMP's idle threads wait is a setting of the process, not of a fit: libgomp reads
+OMP_WAIT_POLICY once, when it is loaded. `pipeline run` asks for PASSIVE (threads sleep at a
+barrier instead of spinning) before anything loads it, unless the environment already says;
+see `wait_passively`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,3 +55,14 @@ def bounded_threads(estimator: Any, threads: int) -> Iterator[None]:
     finally:
         if ours:
             estimator.set_params(n_jobs=None)
+
+
+def wait_passively() -> None:
+    """OpenMP threads that wait sleep rather than spin, unless OMP_WAIT_POLICY is already set.
+
+    Spinning threads hold a core each while they wait for the slowest one; on a machine that
+    other work shares, that made a boosting fit here 4 to 9 times slower with two threads than
+    with one (README, "Training threads"). Sleeping changes how fast, never a result. Effective
+    only before the OpenMP runtime is loaded (in a process that has not yet imported
+    scikit-learn's compiled parts): the CLI calls it first thing."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
