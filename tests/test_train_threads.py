@@ -128,3 +128,19 @@ def test_the_run_command_sets_the_wait_policy_before_openmp_is_loaded() -> None:
     env["OMP_WAIT_POLICY"] = "ACTIVE"
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["False", "ACTIVE"], out.stderr
+
+
+def test_an_n_jobs_that_does_nothing_does_not_warn() -> None:
+    import warnings
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.arange(40.0).reshape(20, 2)  # X: (n_rows, n_features)
+    y = np.arange(20) % 2
+    model = LogisticRegression()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with bounded_threads(model, 2):
+            model.fit(X, y)
+    assert model.n_jobs is None

@@ -16,6 +16,7 @@ see `wait_passively`.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,7 +51,10 @@ def bounded_threads(estimator: Any, threads: int) -> Iterator[None]:
     if ours:
         estimator.set_params(n_jobs=threads)
     try:
-        with threadpool_limits(limits=threads):
+        with threadpool_limits(limits=threads), warnings.catch_warnings():
+            # an estimator whose n_jobs no longer does anything warns when it is set (scikit-
+            # learn 1.8's LogisticRegression): that one is ours, not the user's, to hear
+            warnings.filterwarnings("ignore", "'n_jobs' has no effect", FutureWarning)
             yield
     finally:
         if ours:
