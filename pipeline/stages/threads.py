@@ -65,8 +65,9 @@ def wait_passively() -> None:
     """OpenMP threads that wait sleep rather than spin, unless OMP_WAIT_POLICY is already set.
 
     Spinning threads hold a core each while they wait for the slowest one; on a machine that
-    other work shares, that made a boosting fit here 4 to 9 times slower with two threads than
-    with one (README, "Training threads"). Sleeping changes how fast, never a result. Effective
-    only before the OpenMP runtime is loaded (in a process that has not yet imported
-    scikit-learn's compiled parts): the CLI calls it first thing."""
+    other work shares, that made a boosting fit here 4 to 9 times slower than with sleeping
+    threads, and slower with two threads than with one (README, "Training threads").
+    Sleeping changes how fast, never a result. Effective only before the OpenMP runtime is
+    loaded (in a process that has not yet imported scikit-learn's compiled parts): the CLI
+    calls it first thing."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
