@@ -77,6 +77,7 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
             "git_commit",
             "error",
             "checks",
+            "details",
         ),
         "x",
     ) | {

@@ -219,9 +219,9 @@ def test_same_search_same_model_id_and_recorded(synthetic_project: OptionsFactor
     assert [c["mean"] for c in recorded["candidates"]] == [r["mean"] for r in rows]
     (ledger,) = _query(
         synthetic_project,
-        f"SELECT tune FROM pipeline.runs WHERE model_id = '{first}' ORDER BY ended_at LIMIT 1",
+        f"SELECT details FROM pipeline.runs WHERE model_id = '{first}' ORDER BY ended_at LIMIT 1",
     )
-    summary = json.loads(ledger["tune"])
+    summary = json.loads(ledger["details"])["tune"]
     assert summary["candidates"] == 2 and summary["best"] == recorded["best"]
 
     # the refit is a normal train with the chosen parameters: the same model id
@@ -241,8 +241,8 @@ def test_without_tune_train_is_as_before(ran_project: OptionsFactory) -> None:
     }
     assert "cv_results" not in names
     assert not (ran_project().models_dir / before["model_id"] / "cv_results.json").exists()
-    columns = {r["column_name"] for r in _query(ran_project, "DESCRIBE pipeline.runs")}
-    assert "tune" not in columns
+    (details,) = _query(ran_project, "SELECT details FROM pipeline.runs WHERE stage = 'train'")
+    assert "tune" not in json.loads(details["details"])
 
 
 def test_a_validation_row_never_shapes_its_folds_statistics(

@@ -58,6 +58,12 @@ def run(
         help="Rows per scoring batch.",
         show_default="[scoring] batch_rows of the config",
     ),
+    keep_parts: bool = typer.Option(
+        False,
+        "--keep-parts",
+        help="Keep predict's JSON Lines parts (runs/<run_id>/predictions/*.jsonl.gz) after "
+        "they are loaded.",
+    ),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
 ) -> None:
@@ -69,6 +75,9 @@ def run(
         setup_logging(quiet, verbose)
 
     def go() -> None:
+        from pipeline.stages.threads import wait_passively
+
+        wait_passively()  # before anything loads OpenMP: it reads the policy once
         from pipeline.tools.run import run_project
 
         # the run id is printed once the run lock is held: a refused run never happened
@@ -85,6 +94,7 @@ def run(
             workers=workers,
             batch_rows=batch_rows,
             scheduler=scheduler,
+            keep_parts=keep_parts,
             on_result=print_messages,
             on_start=lambda run_id: say(f"run {run_id}"),
         )

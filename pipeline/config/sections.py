@@ -65,6 +65,12 @@ class TrainConfig(Section):
         description="fit on at most this many rows of the training split, chosen by a hash of "
         "the id (its own salt, independent of the split); unset: every row",
     )
+    threads: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        description="threads the fit may use (OpenMP, BLAS, and the estimator's n_jobs when "
+        "[model.params] leaves it unset); unset: the cores this process may run on",
+    )
 
 
 class TuneConfig(Section):

@@ -1,4 +1,4 @@
-"""One scoring task: a batch of feature rows in, one JSON Lines part out.
+"""One scoring task: a batch of feature rows in, one gzip-compressed JSON Lines part out.
 
 A task is `score_part(batch, part, job)`: it needs nothing from the process it runs in but the
 model directory named in `job`, so a process pool, a thread pool, the calling thread or a Dask
@@ -7,11 +7,11 @@ client's executor can all run it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipeline.core.errors import ScoringError
+from pipeline.scoring.parts import compress_part, part_path
 from pipeline.scoring.workers import model_for
 
 if TYPE_CHECKING:
@@ -33,8 +33,8 @@ class PartJob:
 
 
 def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str | bytes, int]:
-    """Score one batch into one JSON Lines part; returns (path, rows), or (the part's bytes,
-    rows) when the job ships results back to the parent."""
+    """Score one batch into one compressed JSON Lines part; returns (path, rows), or (the
+    part's compressed bytes, rows) when the job ships results back to the parent."""
     import pyarrow as pa
 
     from pipeline.model.trained import column, feature_matrix
@@ -51,15 +51,17 @@ def score_part(batch: pa.RecordBatch, part: int, job: PartJob) -> tuple[str | by
         "score": score if score is not None else pa.nulls(n, pa.float64()),
     }
     constants = {"run_id": job.run_id, "model_id": job.model_id, "scored_by": job.scored_by}
-    data, _ = encode_jsonl(columns, constants)
+    text, _ = encode_jsonl(columns, constants)
+    data = compress_part(text)  # compressed where it was scored: fewer bytes shipped too
     if job.ship:
-        return data.tobytes(), n
+        return data, n
     return write_part(job.out_dir, part, data), n
 
 
 def write_part(out_dir: str, part: int, data: bytes | memoryview) -> str:
-    """Write one part; a full disk (or any OS refusal) is a ScoringError naming the file."""
-    path = os.path.join(out_dir, f"part-{part:06d}.jsonl")
+    """Write one part (compressed bytes); a full disk (or any OS refusal) is a ScoringError
+    naming the file."""
+    path = part_path(out_dir, part)
     try:
         with open(path, "wb") as f:
             f.write(data)

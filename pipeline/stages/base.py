@@ -37,6 +37,7 @@ class RunOptions:
     scheduler: str | None = None  # Dask scheduler address, for executor "dask"
     model: str | None = None  # an alias, a model id or "latest"; else [scoring] model
     incremental: bool = False  # predict scores only the rows its model has not scored yet
+    keep_parts: bool = False  # keep predict's JSON Lines parts after they are loaded
 
 
 StageBody = Callable[["Project", RunOptions, "StageResult"], None]

@@ -21,8 +21,6 @@ from pipeline.warehouse import Warehouse
 LEDGER_TABLE = Table.runs  # one row per stage run, whatever the stage
 #: the ledger column that says what a row's status does not (a stage run without a transaction)
 NOTES = "notes"
-#: the ledger column a [tune] search is summarised in (JSON), added by the first train that tunes
-TUNE = "tune"
 
 
 def new_run_id() -> str:
@@ -113,9 +111,13 @@ def record(
         "checks": json.dumps(result.details["contracts"], sort_keys=True)
         if "contracts" in result.details
         else None,
+        # what else the stage measured (parts and their bytes, threads, ...), as JSON
+        "details": json.dumps(
+            {k: v for k, v in result.details.items() if k != "contracts"},
+            sort_keys=True,
+            default=str,
+        ),
     }
-    if TUNE in result.details:
-        row[TUNE] = json.dumps(result.details[TUNE], sort_keys=True, default=str)
     if error is not None:
         # recorded once: the runner records a Ctrl-C that no stage's row took
         with suppress(AttributeError, TypeError):
@@ -134,8 +136,7 @@ def record(
 def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
     """The row, and on a warehouse without transactions that the stage ran without one, in a
     `notes` column the ledger gains the first time it needs it: a ledger on a warehouse with
-    transactions keeps the columns it always had. A train that tunes adds its search's summary
-    the same way, in a `tune` column (JSON)."""
+    transactions keeps the columns it always had."""
     table = project.table(LEDGER_TABLE)
     t = project.templates
     with wh.writing(), wh.transaction():  # a short write of its own
@@ -143,8 +144,6 @@ def _write_row(project: Project, wh: Warehouse, row: dict[str, Any]) -> None:
         wh.execute(t.render("ledger/create.sql", table=table).sql)
         wh.execute(t.render("ledger/record.sql", table=table, row=row).sql)
         note = wh.transaction_note()
-        where = {"run_id": row["run_id"], "stage": row["stage"]}
-        for column, value in ((NOTES, note), (TUNE, row.get(TUNE))):
-            if value:
-                wh.add_missing_columns(table, [(column, wh.dialect.type_name(ColumnType.string))])
-                wh.update_rows(table, {column: value}, where)
+        if note:
+            wh.add_missing_columns(table, [(NOTES, wh.dialect.type_name(ColumnType.string))])
+            wh.update_rows(table, {NOTES: note}, {"run_id": row["run_id"], "stage": row["stage"]})

@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.core.vocabulary import Executor
 from pipeline.model.trained import TrainedModel
 from pipeline.scoring.modes import describe_mode
+from pipeline.scoring.parts import parts_bytes, remove_parts
 from pipeline.scoring.stream import ScoreReport
 from pipeline.scoring.tasks import PartJob
 from pipeline.stages.aliases import refresh_latest_predictions
@@ -225,9 +226,13 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         options.incremental,
     )
     result.rows_in = result.rows_out = report.rows
-    result.details.update(mode=report.mode, parts=len(report.parts))
+    result.details.update(
+        mode=report.mode, parts=len(report.parts), parts_bytes=parts_bytes(report.parts)
+    )
     if options.incremental:
         result.details["incremental"] = True
+    if not options.keep_parts:  # loaded and committed: the parts are spent
+        remove_parts(report.parts, parts_dir)
     wh = project.warehouse
     unseen = wh.query_arrow(
         "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "

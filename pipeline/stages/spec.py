@@ -102,7 +102,7 @@ DECLARED: tuple[StageSpec, ...] = (
         writes=(Table.predictions, Table.unseen_categories, Table.latest_predictions),
         reads_raw=True,
         reads_model=True,
-        files=("runs/<run_id>/predictions/*.jsonl",),
+        files=("runs/<run_id>/predictions/*.jsonl.gz",),  # removed once loaded
         holds_own_warehouse=True,  # reads, scores holding nothing, then one write
     ),
     StageSpec(

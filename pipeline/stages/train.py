@@ -26,6 +26,7 @@ from pipeline.stages.ledger import StageResult
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import raw_types
 from pipeline.stages.spec import Table
+from pipeline.stages.threads import bounded_threads, fit_n_jobs, fit_threads
 from pipeline.stages.tune import record_search
 from pipeline.stages.tune_folds import cross_validate
 
@@ -154,12 +155,15 @@ def train_from_data(
     raw_types: RawTypes | None = None,
     packages: tuple[str, ...] = (),
     sample: TrainSample | None = None,
+    threads: int | None = None,
 ) -> TrainedModel:
     """Fit on feature rows (already in id order); returns the model, not yet saved.
 
     `raw_types` (each column's type and family in the labelled table) goes to model.json, so
     predict can refuse a column whose type changed; it is not part of the model id. `sample`
-    says the rows are a sample of the split ([train] sample_rows); it is part of the id."""
+    says the rows are a sample of the split ([train] sample_rows); it is part of the id.
+    `threads` bounds the fit's threads (default: the cores): it changes how fast, not which
+    model, so it is not part of the id."""
     names = feature_names(plan(spec.features, stats))
     X = feature_matrix(features, names)  # X: (n_rows, n_features)
     if X.shape[0] == 0:
@@ -171,13 +175,14 @@ def train_from_data(
     model = make_estimator(estimator, params, packages)
     _check_task(model, task, y, estimator)
     _check_finite(model, X, names, estimator)
-    try:
-        model.fit(X, y)
-    except ValueError as exc:
-        _name_float32_overflow(exc, X, names, estimator)
-        _name_overflow(exc, X, names, estimator)
-        raise
-    train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
+    with bounded_threads(model, fit_threads(threads)):
+        try:
+            model.fit(X, y)
+        except ValueError as exc:
+            _name_float32_overflow(exc, X, names, estimator)
+            _name_overflow(exc, X, names, estimator)
+            raise
+        train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
     positive = classes[1] if task == Task.binary else None
     train_metrics = metrics_of_arrays(sql_dir, task, y, train_pred, train_score, positive)
@@ -248,6 +253,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     template_hashes = project.templates.source_hashes()
     provenance = Provenance(options.run_id, cfg.hash, template_hashes)
     params = cfg.model.params if search is None else {**cfg.model.params, **search.best.params}
+    threads = fit_threads(cfg.train.threads)
     model = train_from_data(
         features,
         stats,
@@ -261,6 +267,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         types,
         tuple(cfg.model.packages),
         sample,
+        threads,
     )
     if search is not None:
         record_search(project, search, model, options.run_id, result)
@@ -270,6 +277,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     result.model_id = model.model_id
     result.sql_hashes = template_hashes
     result.details["model_dir"] = str(path)
+    result.details.update(threads=threads, n_jobs=fit_n_jobs(model.estimator, threads))
     result.messages.append(
         f"train: {cfg.model.estimator.rpartition('.')[2]} on {features.num_rows} rows x "
         f"{len(model.feature_names)} features -> {path}"

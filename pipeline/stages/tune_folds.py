@@ -20,6 +20,7 @@ from pipeline.features.stats import Stats, stats_from_rows
 from pipeline.model.trained import column, feature_matrix, predict_arrays
 from pipeline.stages.estimator import make_estimator
 from pipeline.stages.spec import Table
+from pipeline.stages.threads import bounded_threads, fit_threads
 from pipeline.stages.tune import SearchResult, candidates, rank_scores, tune_metric
 
 if TYPE_CHECKING:
@@ -105,8 +106,9 @@ def _fold_scores(
         model = make_estimator(
             cfg.model.estimator, {**cfg.model.params, **params}, cfg.model.packages
         )
-        model.fit(X, y)
-        pending.append(predict_arrays(model, X_val))  # (n_val,), (n_val,) or None
+        with bounded_threads(model, fit_threads(cfg.train.threads)):  # as train's own fit
+            model.fit(X, y)
+            pending.append(predict_arrays(model, X_val))  # (n_val,), (n_val,) or None
         if len(pending) * len(y_val) >= BATCH_VALUES or i == len(tried) - 1:
             scores += _scores(project, y_val, pending, _positive(model, cfg.task), metric)
             pending = []

@@ -31,6 +31,7 @@ def run_project(
     workers: int | None = None,
     batch_rows: int | None = None,
     scheduler: str | None = None,
+    keep_parts: bool = False,
     on_result: Callable[[StageResult], None] | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> list[StageResult]:
@@ -53,6 +54,7 @@ def run_project(
         workers=workers,
         batch_rows=batch_rows,
         scheduler=scheduler,
+        keep_parts=keep_parts,
     )
     log.debug("run options: %s", options)
     return run_stages(options, stages, on_result=on_result, on_start=on_start)

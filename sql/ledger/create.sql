@@ -12,7 +12,9 @@ CREATE TABLE IF NOT EXISTS {{ table | ident }} (
     config_hash {{ types.string }},
     git_commit {{ types.string }},
     error {{ types.string }},
-    checks {{ types.string }}
+    checks {{ types.string }},
+    details {{ types.string }}
 );
 {# ledgers written before a column existed gain it #}
-ALTER TABLE {{ table | ident }} ADD COLUMN IF NOT EXISTS checks {{ types.string }}
+ALTER TABLE {{ table | ident }} ADD COLUMN IF NOT EXISTS checks {{ types.string }};
+ALTER TABLE {{ table | ident }} ADD COLUMN IF NOT EXISTS details {{ types.string }}

@@ -1,7 +1,7 @@
 {#- Append one finished stage run. Values go through the `lit` escaping filter. -#}
 INSERT INTO {{ table | ident }} (
     run_id, stage, started_at, ended_at, status, rows_in, rows_out, sql_hashes, model_id,
-    config_hash, git_commit, error, checks
+    config_hash, git_commit, error, checks, details
 ) VALUES (
     {{ row.run_id | lit }},
     {{ row.stage | lit }},
@@ -15,5 +15,6 @@ INSERT INTO {{ table | ident }} (
     {{ row.config_hash | lit }},
     {{ row.git_commit | lit }},
     {{ row.error | lit }},
-    {{ row.checks | lit }}
+    {{ row.checks | lit }},
+    {{ row.details | lit }}
 )
