@@ -4,11 +4,36 @@
 
 The emulator installs DuckDB extensions from the internet at start-up (none here): those two
 loaders become no-ops. Its upload route refuses the client's multipart Content-Type '*/*':
-that type is added to the permitted ones."""
+that type is added to the permitted ones. Its Storage Read API (on the gRPC port) reads only
+tables it stores, not the anonymous table that holds a query's result, as BigQuery's does: a
+read session over one of those is served the job's result rows, which the emulator keeps."""
 
 from __future__ import annotations
 
+import re
 import sys
+from typing import Any
+
+#: the SQL the emulator's Storage Read API runs for a session over a query's anonymous table
+ANONYMOUS = re.compile(r'SELECT \* FROM "[^"]+___bqemu_anonymous"\."anon([0-9a-f]{32})"')
+
+
+def _results_of_anonymous_tables(engine: Any) -> None:
+    """Storage reads of a query result's table get the job's rows (kept in JOB_RESULTS)."""
+    from bqemulator.jobs.executor import JOB_RESULTS
+
+    fetch = engine.fetch_arrow
+
+    def fetch_arrow(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        found = ANONYMOUS.fullmatch(sql.strip())
+        if found:
+            h = found.group(1)
+            job_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            if job_id in JOB_RESULTS:
+                return JOB_RESULTS[job_id]
+        return fetch(self, sql, *args, **kwargs)
+
+    engine.fetch_arrow = fetch_arrow
 
 
 def main() -> None:
@@ -19,6 +44,7 @@ def main() -> None:
     DuckDBEngine._load_spatial = lambda self: None  # type: ignore[method-assign]
     DuckDBEngine._load_format_extensions = lambda self: None  # type: ignore[method-assign]
     upload._PERMITTED_MEDIA_CONTENT_TYPES = (*upload._PERMITTED_MEDIA_CONTENT_TYPES, "*/*")
+    _results_of_anonymous_tables(DuckDBEngine)
     sys.argv[0] = "bqemulator"
     cli()
 

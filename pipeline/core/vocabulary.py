@@ -166,3 +166,12 @@ class TypeFamily(StrEnum):
     boolean = "boolean"
     string = "string"
     temporal = "temporal"
+
+
+class ReadApi(StrEnum):
+    """How BigQuery results come back ([warehouse] read_api): the Storage Read API (Arrow
+    streams over gRPC) or the REST API (JSON pages); `auto` takes Storage where it can."""
+
+    auto = "auto"
+    rest = "rest"
+    storage = "storage"
