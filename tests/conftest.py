@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -150,9 +151,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class EmulatorEndpoints:
+    """Where the session's BigQuery emulator listens: REST (http://host:port) and the Storage
+    Read API's gRPC service (host:port)."""
+
+    rest: str
+    grpc: str
+
+
 @pytest.fixture(scope="session")
-def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A BigQuery emulator on loopback for the whole session; yields its REST endpoint."""
+def bigquery_emulator(bigquery_emulator_endpoints: EmulatorEndpoints) -> str:
+    """The session's BigQuery emulator on loopback: its REST endpoint."""
+    return bigquery_emulator_endpoints.rest
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator_endpoints(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EmulatorEndpoints]:
+    """A BigQuery emulator on loopback for the whole session; yields its endpoints."""
     import os
     import subprocess
     import sys
@@ -200,7 +218,7 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
                     f"the BigQuery emulator did not start:\n{output[-3000:]}"
                 ) from None
             time.sleep(0.2)
-    yield endpoint
+    yield EmulatorEndpoints(endpoint, f"127.0.0.1:{grpc}")
     log.close()
     proc.terminate()
     try:
@@ -212,5 +230,7 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that starts the BigQuery emulator is in the slow tier."""
     for item in items:
-        if "bigquery_emulator" in getattr(item, "fixturenames", ()):
+        if {"bigquery_emulator", "bigquery_emulator_endpoints"} & set(
+            getattr(item, "fixturenames", ())
+        ):
             item.add_marker(pytest.mark.slow)

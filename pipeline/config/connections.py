@@ -8,6 +8,7 @@ from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr
 
 from pipeline.config.sections import Section
 from pipeline.config.values import ConfigPath, NonEmpty, number
+from pipeline.core.vocabulary import ReadApi
 
 
 class _Connection(Section):
@@ -42,6 +43,14 @@ class BigQueryConnection(_Connection):
     anonymous: StrictBool | None = Field(default=None, description="no credentials (an emulator)")
     timeout: Annotated[float, Field(gt=0), BeforeValidator(number)] | None = Field(
         default=None, description="seconds per job; default 300"
+    )
+    read_api: ReadApi | None = Field(
+        default=None,
+        description='"auto" (default: the Storage Read API where its package is installed and '
+        'its endpoint known, else REST), "storage" or "rest"',
+    )
+    storage_endpoint: StrictStr | None = Field(
+        default=None, description="host:port of the Storage Read API with `endpoint` (an emulator)"
     )
 
     @property

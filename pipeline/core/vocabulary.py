@@ -181,3 +181,12 @@ class Search(StrEnum):
 
     grid = "grid"  # every combination
     random = "random"  # `candidates` of them, drawn by a seeded hash
+
+
+class ReadApi(StrEnum):
+    """How BigQuery results come back ([warehouse] read_api): the Storage Read API (Arrow
+    streams over gRPC) or the REST API (JSON pages); `auto` takes Storage where it can."""
+
+    auto = "auto"
+    rest = "rest"
+    storage = "storage"

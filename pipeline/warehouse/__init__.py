@@ -5,7 +5,8 @@ The warehouses: one interface (`base.Warehouse`) with the mechanics every engine
 template methods and what an engine can do as class flags (`supports_transactions`,
 `reads_files_locally`); `text` for the one-line errors and name checks; DuckDB (`duckdb`, with
 `duckdb_file` holding the file and `duckdb_reading` the SQL over data files) and BigQuery
-(`bigquery`) implementations; and the run lock (`lock`).
+(`bigquery`, with `bigquery_read` for how results come back) implementations; and the run lock
+(`lock`).
 
 May import: `pipeline.core`, `pipeline.config`, `pipeline.render` (for the dialects).
 """

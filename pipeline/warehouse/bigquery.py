@@ -2,8 +2,14 @@
 
 A schema in the templates is a BigQuery dataset of the configured project. Credentials come from
 Google's application-default mechanism; `anonymous = true` with an `endpoint` points the client
-at a local emulator instead. Results are read without the Storage API, which keeps the client
-usable against an emulator and costs little for the result sizes the pipeline reads back.
+at a local emulator instead. Large results are read through the Storage Read API where it is
+installed and reachable, through REST otherwise (`bigquery_read`, `[warehouse] read_api`).
+
+Retries: jobs run with the client's own retry policies (`DEFAULT_RETRY` for each API request,
+`DEFAULT_JOB_RETRY` to run a query again whose job failed for a transient reason: backendError,
+internalError, rateLimitExceeded, 5xx answers), bounded by `timeout` instead of the client's 10
+and 40 minutes. An error that is not transient (invalid SQL, 400; a missing table, 404) fails
+at once, on the first answer.
 
 Atomicity: BigQuery has no transaction across separate jobs outside a session, so the class says
 `supports_transactions = False`: `transaction()` groups nothing and a stage says it ran without
@@ -20,9 +26,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pipeline.config import WarehouseConfig
 from pipeline.core.errors import ConfigError
-from pipeline.core.vocabulary import ColumnType, FileFormat
+from pipeline.core.vocabulary import ColumnType, FileFormat, ReadApi
 from pipeline.render.dialect import BIGQUERY, Dialect
 from pipeline.warehouse.base import Warehouse
+from pipeline.warehouse.bigquery_read import ResultReader
 from pipeline.warehouse.text import check_name, one_line, refuse_write
 
 if TYPE_CHECKING:
@@ -41,6 +48,8 @@ class BigQueryWarehouse(Warehouse):
         "endpoint": str,
         "anonymous": bool,
         "timeout": float,
+        "read_api": ReadApi,
+        "storage_endpoint": str,
     }
     #: neutral type names of the load-job schema fields
     FIELD_TYPES: ClassVar[dict[ColumnType, str]] = {
@@ -63,6 +72,8 @@ class BigQueryWarehouse(Warehouse):
         endpoint: str | None = None,
         anonymous: bool = False,
         timeout: float = 300.0,
+        read_api: ReadApi = ReadApi.auto,
+        storage_endpoint: str | None = None,
     ):
         try:
             from google.cloud import bigquery
@@ -81,6 +92,26 @@ class BigQueryWarehouse(Warehouse):
         self.client = bigquery.Client(
             project=project, location=location, credentials=credentials, client_options=options
         )
+        from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
+
+        # the client's policies; the deadlines in the client's ratio (one request's retries,
+        # then a few reruns of the job) with `timeout` for its 10 minutes
+        self._retry = DEFAULT_RETRY.with_deadline(timeout)
+        self._job_retry = DEFAULT_JOB_RETRY.with_deadline(4 * timeout)
+        self._reader = ResultReader.build(
+            ReadApi(read_api),
+            self.client,
+            endpoint,
+            storage_endpoint,
+            anonymous,
+            timeout,
+            self._retry,
+        )
+
+    @property
+    def read_api(self) -> ReadApi:
+        """The API results are read through now: `storage` or `rest`."""
+        return self._reader.api
 
     @classmethod
     def from_config(
@@ -104,12 +135,20 @@ class BigQueryWarehouse(Warehouse):
             return one_line(f"BigQuery {doing}: {exc}")
         return one_line(f"BigQuery: {getattr(exc, 'message', exc)}")
 
-    def _job(self, sql: str) -> Any:
-        """Run a query job to completion; an error fails at once instead of retrying."""
+    def _start(self, sql: str) -> Any:
+        """Start a query job; waiting on it (`result()`) retries transient failures (the
+        request, or the whole job), and any other error fails at once."""
         with self._engine_errors():
-            job = self.client.query(sql, job_retry=None, timeout=self.timeout)
-            job.result(timeout=self.timeout)
-            return job
+            return self.client.query(
+                sql, retry=self._retry, job_retry=self._job_retry, timeout=self.timeout
+            )
+
+    def _job(self, sql: str) -> Any:
+        """Run a query job to completion."""
+        job = self._start(sql)
+        with self._engine_errors():
+            job.result(retry=self._retry, timeout=self.timeout)
+        return job
 
     def _ref(self, name: str) -> str:
         return f"{self.project}.{check_name(name)}"
@@ -118,11 +157,14 @@ class BigQueryWarehouse(Warehouse):
         self._job(sql)
 
     def query_arrow(self, sql: str) -> pa.Table:
-        return self._job(sql).to_arrow(create_bqstorage_client=False)
+        job = self._start(sql)
+        with self._engine_errors():
+            return self._reader.table(job)
 
     def stream_batches(self, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
-        rows = self._job(sql).result(page_size=batch_rows, timeout=self.timeout)
-        yield from rows.to_arrow_iterable(bqstorage_client=None)
+        job = self._start(sql)
+        with self._engine_errors():
+            yield from self._reader.batches(job, batch_rows)
 
     def count_rows(self, sql: str) -> int:
         return int(self.query_arrow(f"SELECT count(*) AS n FROM ({sql}) AS q").column(0)[0].as_py())
@@ -219,10 +261,13 @@ class BigQueryWarehouse(Warehouse):
         nothing; anything but one SELECT (a script, DML, DDL, EXPORT DATA) is refused."""
         config = self._bq.QueryJobConfig(dry_run=True, use_query_cache=False)
         with self._engine_errors():
-            job = self.client.query(sql, job_config=config, job_retry=None, timeout=self.timeout)
+            job = self.client.query(
+                sql, job_config=config, retry=self._retry, job_retry=None, timeout=self.timeout
+            )
         kind = job.statement_type or "UNKNOWN"
         if kind != "SELECT":
             raise refuse_write([kind])
 
     def close(self) -> None:
+        self._reader.close()
         self.client.close()
