@@ -44,6 +44,12 @@ def run(
         help="Rows per scoring batch.",
         show_default="[scoring] batch_rows of the config",
     ),
+    allow_drift: bool = typer.Option(
+        False,
+        "--allow-drift",
+        help="Write predictions even when drift is over a [monitor] fail threshold (the breach "
+        "is still printed and recorded in the drift table).",
+    ),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
 ) -> None:
@@ -69,6 +75,7 @@ def run(
             workers=workers,
             batch_rows=batch_rows,
             scheduler=scheduler,
+            allow_drift=allow_drift,
             on_result=print_messages,
             on_start=lambda run_id: say(f"run {run_id}"),
         )

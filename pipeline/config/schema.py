@@ -16,6 +16,7 @@ from pipeline.config.sections import (
     ContractRules,
     EvaluateConfig,
     ModelConfig,
+    MonitorConfig,
     ScoringConfig,
     Section,
     SplitConfig,
@@ -51,6 +52,7 @@ class Config(Section):
     train: TrainConfig = TrainConfig()
     scoring: ScoringConfig = ScoringConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
+    monitor: MonitorConfig = MonitorConfig()
     contract_rules: dict[ColumnName, ContractRules] = Field(
         default_factory=dict, alias="contract", description="rules per raw column"
     )

@@ -35,6 +35,7 @@ class RunOptions:
     workers: int | None = None
     batch_rows: int | None = None
     scheduler: str | None = None  # Dask scheduler address, for executor "dask"
+    allow_drift: bool = False  # predict writes even when drift is over a [monitor] fail threshold
 
 
 StageBody = Callable[["Project", RunOptions, "StageResult"], None]

@@ -15,6 +15,7 @@ from pipeline.render.templates import Rendered, Templates
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import resolve_model_dir
 from pipeline.stages.ledger import LEDGER_TABLE, StageResult
+from pipeline.stages.monitor import latest_drift
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table, made_by, run_first, staging_table
 
@@ -170,6 +171,7 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
     evaluation = evaluate_from_data(
         project, meta.model_id, meta.positive_class, options.run_id, result
     )
+    evaluation.drift = latest_drift(project, meta.model_id)
     metrics = dict(evaluation.metrics)
     result.rows_in = int(metrics.pop("rows") or 0)
     result.rows_out = len(evaluation.segments)

@@ -18,6 +18,7 @@ from pipeline.stages.base import RunOptions
 from pipeline.stages.common import check_model_fits, resolve_model
 from pipeline.stages.contracts import enforce
 from pipeline.stages.ledger import StageResult
+from pipeline.stages.monitor import measure_drift, refuse_drift, write_drift
 from pipeline.stages.predict_scoring import (
     load_parts,
     prediction_columns,
@@ -55,13 +56,17 @@ def predict_from_data(
     quiet: bool = True,
     scheduler: str | None = None,
     messages: list[str] | None = None,
+    allow_drift: bool = False,
+    warnings: list[str] | None = None,
 ) -> tuple[ScoreReport, dict[str, str]]:
     """Score the holdout and test rows and replace this model's rows in `predictions`;
     returns the report and the hashes of the SQL that made them.
 
     `executor` is a local mode (auto, process, thread, inprocess), "dask" (with `scheduler`),
     "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor. Notes for the
-    user (casts, nothing to score) are appended to `messages`.
+    user (casts, nothing to score) are appended to `messages`, drift over a [monitor] warn
+    threshold to `warnings` (else `messages`); over a fail threshold nothing is written
+    (DataError) unless `allow_drift`.
 
     A failure or Ctrl-C removes what this call wrote under the run directory (the parent of
     `parts_dir`: the parts, the spilled feature rows), and that directory if it made it."""
@@ -82,6 +87,8 @@ def predict_from_data(
                     project, model.spec, trained, f"model {model.model_id} was trained on"
                 )
             enforce(project, model.spec, project.raw_sources())
+            drift = measure_drift(project, model, scored_datasets(project), run_id, casts)
+        refuse_drift(drift, allow_drift)
         job = None
         if executor != Executor.warehouse:  # scored holding nothing, then one write loads it
             sql, hashes = model.transform_sql(
@@ -111,11 +118,19 @@ def predict_from_data(
             wh.replace_rows(
                 project.table(Table.unseen_categories), unseen_staging, "model_id", model.model_id
             )
+            write_drift(project, drift, run_id)
         if report.rows == 0:
             notes.append(
                 f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
                 f"{model.model_id} has no rows left in {project.table(Table.predictions)}"
             )
+        if drift is not None:
+            notes += drift.notes
+            hashes = {**hashes, **drift.hashes}
+            if warnings is None:
+                notes += drift.warnings
+            else:
+                warnings.extend(drift.warnings)
         if messages is not None:
             messages.extend(notes)
         return report, hashes
@@ -192,6 +207,8 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         options.quiet,
         options.scheduler or cfg.scheduler,
         result.messages,
+        options.allow_drift,
+        result.warnings,
     )
     result.rows_in = result.rows_out = report.rows
     result.details.update(mode=report.mode, parts=len(report.parts))

@@ -31,12 +31,21 @@ class Table(StrEnum):
     confusion = "confusion"
     #: the run ledger: the runner appends one row per stage run, whichever stage it is
     runs = "runs"
+    #: predict appends one set of rows per run: each feature's drift from the training split
+    drift = "drift"
 
 
-#: tables holding one set of rows per model: a stage writes a model's rows to
-#: `<table>__staging` first, then replaces that model's rows with them in one statement
+#: tables holding one set of rows per model (drift: per run): a stage writes those rows to
+#: `<table>__staging` first, then replaces that model's (run's) rows with them in one statement
 STAGED = frozenset(
-    {Table.predictions, Table.unseen_categories, Table.metrics, Table.curves, Table.confusion}
+    {
+        Table.predictions,
+        Table.unseen_categories,
+        Table.metrics,
+        Table.curves,
+        Table.confusion,
+        Table.drift,
+    }
 )
 STAGING_SUFFIX = "__staging"
 
@@ -74,7 +83,7 @@ DECLARED: tuple[StageSpec, ...] = (
     StageSpec(
         Stage.train,
         "Python: fit the estimator on the training features",
-        reads=(Table.features_train, Table.feature_stats),
+        reads=(Table.features_train, Table.feature_stats, Table.clean),  # clean: drift's bins
         reads_raw=True,  # the labelled table's column types, kept in model.json
         writes_model=True,
         holds_own_warehouse=True,  # reads, then fits holding nothing; writes only the model
@@ -82,7 +91,7 @@ DECLARED: tuple[StageSpec, ...] = (
     StageSpec(
         Stage.predict,
         "the model's own SQL over the raw rows, scored in Python or in the warehouse",
-        writes=(Table.predictions, Table.unseen_categories),
+        writes=(Table.predictions, Table.unseen_categories, Table.drift),
         reads_raw=True,
         reads_model=True,
         files=("runs/<run_id>/predictions/*.jsonl",),
@@ -91,7 +100,7 @@ DECLARED: tuple[StageSpec, ...] = (
     StageSpec(
         Stage.evaluate,
         "SQL: holdout metrics, overall and per slice, curves; an HTML report",
-        reads=(Table.predictions, Table.clean),
+        reads=(Table.predictions, Table.clean, Table.drift),  # drift: the report's section
         writes=(Table.metrics, Table.curves, Table.confusion),
         reads_raw=True,  # the [evaluate] slices columns
         reads_model=True,  # its id and positive class only

@@ -23,6 +23,7 @@ from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
 from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
 from pipeline.stages.ledger import StageResult
+from pipeline.stages.monitor import training_bins
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import raw_types
 from pipeline.stages.spec import Table
@@ -240,6 +241,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
             features = wh.query_arrow(sample_sql(project.templates, table, cfg.id_column, rows))
         stats = read_stats(project)
         types = raw_types(project, cfg.labelled_table)
+        bins = training_bins(project, cfg.monitor.bins)  # frozen for drift, not in the id
     sample = None if rows is None else TrainSample(rows, features.num_rows)
     template_hashes = project.templates.source_hashes()
     provenance = Provenance(options.run_id, cfg.hash, template_hashes)
@@ -257,6 +259,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         tuple(cfg.model.packages),
         sample,
     )
+    model.bins = bins
     path = model.save(options.models_dir, load_key(cfg.model.signing_key))
     result.rows_in = features.num_rows
     result.rows_out = 1

@@ -28,6 +28,7 @@ def run_project(
     workers: int | None = None,
     batch_rows: int | None = None,
     scheduler: str | None = None,
+    allow_drift: bool = False,
     on_result: Callable[[StageResult], None] | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> list[StageResult]:
@@ -46,6 +47,7 @@ def run_project(
         workers=workers,
         batch_rows=batch_rows,
         scheduler=scheduler,
+        allow_drift=allow_drift,
     )
     log.debug("run options: %s", options)
     return run_stages(options, stages, on_result=on_result, on_start=on_start)
