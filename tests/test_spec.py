@@ -78,6 +78,8 @@ def test_the_tables_checked_against_the_inputs_are_the_declared_ones() -> None:
         "predictions__staging",
         "unseen_categories",
         "unseen_categories__staging",
+        "drift",
+        "drift__staging",
         "metrics",
         "metrics__staging",
         "curves",
