@@ -190,3 +190,63 @@ def test_a_model_saved_without_bins_still_scores(ran_project: OptionsFactory) ->
     drift = _drift(ran_project, _last_run(ran_project))
     metrics = {m for _, _, m in drift}
     assert metrics == {"null_rate", "mean_shift", "unseen_share"}
+
+
+def test_same_drift_on_duckdb_and_bigquery(tmp_path: Path, bigquery_emulator: str) -> None:
+    """The bins (bins.json) and every drift row are the same on the BigQuery emulator as on
+    DuckDB, from the same raw rows (raw tables and an output schema of their own)."""
+    from pipeline.stages.base import RunOptions
+    from pipeline.stages.ledger import new_run_id
+    from tests.conftest import write_config
+    from tests.synthetic import write_warehouse
+    from tests.test_bigquery import _close, _rows, bigquery_config
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_warehouse(warehouse, 600, 200)
+    con = duckdb.connect(str(warehouse))
+    con.execute("UPDATE raw.titanic_test SET Fare = Fare * 3 + 20")
+    con.execute("UPDATE raw.titanic_test SET Embarked = 'X' WHERE PassengerId % 4 = 0")
+    for table in ("titanic_train", "titanic_test"):
+        con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
+    con.close()
+    local = write_config(tmp_path, warehouse, n_estimators="5", output_schema='"drifted"')
+    config = bigquery_config(local, bigquery_emulator)
+    config.write_text(config.read_text().replace("raw.titanic_", "raw.drift_"))
+    runner = CliRunner()
+    for table in ("titanic_train", "titanic_test"):
+        out = runner.invoke(
+            app,
+            [
+                "ingest",
+                str(tmp_path / f"{table}.jsonl"),
+                "--table",
+                f"raw.{table.replace('titanic_', 'drift_')}",
+                "--replace",
+                "-c",
+                str(config),
+            ],
+        )
+        assert out.exit_code == 0, out.output
+
+    def run(path: Path, name: str) -> Path:
+        options = RunOptions(
+            config_path=path,
+            run_id=new_run_id(),
+            models_dir=tmp_path / name / "models",
+            out_dir=tmp_path / name / "runs",
+        )
+        run_stages(options, ["preprocess", "train", "predict"])
+        (model_dir,) = options.models_dir.iterdir()
+        return model_dir
+
+    here, there = run(local, "duck"), run(config, "bq")
+    assert here.name == there.name
+    assert (here / BINS_FILE).read_bytes() == (there / BINS_FILE).read_bytes()
+    sql = (
+        "SELECT dataset, feature, metric, value, baseline, row_count, warn_threshold, "
+        "fail_threshold, status FROM drifted.drift"
+    )
+    ours, theirs = _rows(local, sql), _rows(config, sql)
+    assert len(ours) == 2 * (len(NUMERIC) * 3 + len(CATEGORICAL) * 2)
+    _close(ours, theirs)
+    assert ("test", "Fare", "psi") in {r[:3] for r in theirs}
