@@ -54,15 +54,24 @@ class DriftCheck:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def tell(self, notes: list[str], warnings: list[str] | None) -> None:
+        """Add the notes to `notes`, the breaches to `warnings` (without it, to `notes`)."""
+        notes += self.notes
+        (notes if warnings is None else warnings).extend(self.warnings)
+
 
 def measure_drift(
     project: Project, model: TrainedModel, datasets: list[str], run_id: str, casts: Casts
-) -> DriftCheck | None:
+) -> DriftCheck:
     """The drift of the rows `datasets` hold in the raw tables, cleaned by the model's own SQL
-    (the rows predict scores); None, with nothing run, when the project's templates predate
-    drift (no sql/monitor/)."""
+    (the rows predict scores). Project templates that predate drift (no sql/monitor/) measure
+    nothing, and say so."""
     if not (project.templates.root / DRIFT_TEMPLATE).is_file():
-        return None
+        note = (
+            f"predict: {project.templates.root} has no {DRIFT_TEMPLATE} (templates older than "
+            "drift): no drift measured; copy sql/monitor/ from the installed package"
+        )
+        return DriftCheck("", {}, [], notes=[note])
     wh = project.warehouse
     rendered = drift_sql(
         project.templates,
@@ -103,10 +112,10 @@ def _breach(row: dict[str, object]) -> str:
     return f"{said} over the {kind} threshold {threshold}"
 
 
-def refuse_drift(check: DriftCheck | None, allow: bool) -> None:
+def refuse_drift(check: DriftCheck, allow: bool) -> None:
     """A fail threshold exceeded refuses to write predictions, before the first write, unless
     --allow-drift; one line names the first breach."""
-    if check is None or allow:
+    if allow:
         return
     failed = [r for r in check.rows if r["status"] == DriftStatus.fail]
     if failed:
@@ -117,9 +126,9 @@ def refuse_drift(check: DriftCheck | None, allow: bool) -> None:
         )
 
 
-def write_drift(project: Project, check: DriftCheck | None, run_id: str) -> None:
+def write_drift(project: Project, check: DriftCheck, run_id: str) -> None:
     """Append this run's drift rows to `drift` (history is the point: earlier runs stay)."""
-    if check is None or not check.rows:
+    if not check.rows:
         return
     wh = project.warehouse
     staging = project.table(staging_table(Table.drift))

@@ -124,13 +124,8 @@ def predict_from_data(
                 f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
                 f"{model.model_id} has no rows left in {project.table(Table.predictions)}"
             )
-        if drift is not None:
-            notes += drift.notes
-            hashes = {**hashes, **drift.hashes}
-            if warnings is None:
-                notes += drift.warnings
-            else:
-                warnings.extend(drift.warnings)
+        hashes = {**hashes, **drift.hashes}
+        drift.tell(notes, warnings)
         if messages is not None:
             messages.extend(notes)
         return report, hashes
