@@ -255,15 +255,16 @@ def test_same_drift_on_duckdb_and_bigquery(tmp_path: Path, bigquery_emulator: st
 def test_templates_older_than_drift_score_and_say_so(
     ran_project: OptionsFactory, tmp_path: Path
 ) -> None:
-    """A project whose own sql/ predates sql/monitor/ scores as before, and says in one line
-    that no drift was measured."""
+    """A project whose own sql/ predates sql/monitor/ trains (a model without bins.json) and
+    scores as before, and says in one line that no drift was measured."""
     from tests.conftest import REPO
 
     sql = tmp_path / "old-sql"
     shutil.copytree(REPO / "sql", sql, ignore=shutil.ignore_patterns("monitor"))
     config = ran_project().config_path
     config.write_text(config.read_text().replace((REPO / "sql").as_posix(), sql.as_posix()))
-    (result,) = run_stages(ran_project(), ["predict"])
+    trained, result = run_stages(ran_project(), ["train", "predict"])
+    assert not (Path(trained.details["model_dir"]) / BINS_FILE).exists()
     said = [m for m in result.messages if "no drift measured" in m]
     assert len(said) == 1 and "monitor/drift.sql" in said[0]
     assert result.rows_out > 0

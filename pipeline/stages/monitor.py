@@ -29,9 +29,13 @@ if TYPE_CHECKING:
 DRIFT_TEMPLATE = "monitor/drift.sql"
 
 
-def training_bins(project: Project, bins: int) -> Bins:
+def training_bins(project: Project, bins: int) -> Bins | None:
     """The numeric features' quantile bins over the training split's cleaned values (the
-    `clean` table preprocess wrote, before imputation), edges and shares both in SQL."""
+    `clean` table preprocess wrote, before imputation; every row of the split, as the frozen
+    statistics, also when [train] sample_rows fits on a sample), edges and shares both in SQL.
+    None when the project's templates predate drift (the model is saved without bins)."""
+    if not (project.templates.root / "monitor/bin_edges.sql").is_file():
+        return None
     wh = project.warehouse
     columns = numeric_columns(project.spec.features)
     relation = wh.dialect.quote(project.require(Table.clean))
