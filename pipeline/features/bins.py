@@ -73,7 +73,7 @@ def bin_counts_sql(
 ) -> Rendered:
     """(feature, bin, n) rows: training values per bin, cut by the same expression the drift
     query cuts scored rows with."""
-    features = [{"column": c, "edges": [repr(e) for e in es]} for c, es in edges.items()]
+    features = [{"column": c, "edges": list(es)} for c, es in edges.items()]
     return templates.render("monitor/bin_counts.sql", relation=relation, features=features)
 
 

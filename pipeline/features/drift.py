@@ -16,9 +16,8 @@ from pipeline.render.templates import Rendered, Templates
 PSI_EPSILON = 1e-4
 
 
-def _repr(value: float | None) -> str | None:
-    """A number as drift.sql takes it: its repr, parsed to the same double by both engines."""
-    return None if value is None else repr(float(value))
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def drift_context(
@@ -26,26 +25,30 @@ def drift_context(
 ) -> dict[str, object]:
     """What drift.sql needs of the model and of [monitor]."""
     frozen = bins.features if bins is not None else {}
-    numeric, categorical = [], []
+    numeric: list[dict[str, object]] = []
+    categorical: list[dict[str, object]] = []
+    max_bins = 0
     for f in spec.features:
         s = stats[f.column]
-        null_base = _repr((s.nulls or 0) / s.rows if s.rows else 0.0)
+        null_base = _float((s.nulls or 0) / s.rows if s.rows else 0.0)
         if f.type == FeatureType.numeric:
             b = frozen.get(f.column)
             cut = b is not None and b.rows > 0
+            max_bins = max(max_bins, len(b.shares) if b is not None and cut else 0)
             numeric.append(
                 {
                     "column": f.column,
-                    "edges": [repr(e) for e in b.edges] if b is not None and cut else None,
-                    "shares": [repr(x) for x in b.shares] if b is not None and cut else None,
-                    "mean": _repr(s.mean),
-                    "std": _repr(s.std),
+                    "edges": list(b.edges) if b is not None and cut else None,
+                    "shares": list(b.shares) if b is not None and cut else None,
+                    "mean": _float(s.mean),
+                    "std": _float(s.std),
                     "null_base": null_base,
                 }
             )
         else:
             known = sorted(c.category for c in s.vocabulary)
-            categorical.append({"column": f.column, "known": known, "null_base": null_base})
+            none = dict.fromkeys(("edges", "shares", "mean", "std"))  # one wide row holds all
+            categorical.append({"column": f.column, "known": known, "null_base": null_base, **none})
     m = monitor
     thresholds = {
         DriftMetric.null_rate: (m.null_rate_warn, m.null_rate_fail),
@@ -53,14 +56,13 @@ def drift_context(
         DriftMetric.psi: (m.psi_warn, m.psi_fail),
         DriftMetric.unseen_share: (m.unseen_warn, m.unseen_fail),
     }
-    cut_bins = [len(f["shares"] or ()) for f in numeric]
     return {
         "numeric": numeric,
         "categorical": categorical,
-        "max_bins": max(cut_bins, default=0),
-        "epsilon": repr(PSI_EPSILON),
+        "max_bins": max_bins,
+        "epsilon": PSI_EPSILON,
         "thresholds": {
-            str(k): {"warn": _repr(w), "fail": _repr(f)} for k, (w, f) in thresholds.items()
+            str(k): {"warn": _float(w), "fail": _float(f)} for k, (w, f) in thresholds.items()
         },
     }
 

@@ -1,44 +1,40 @@
 {#- Partials of the drift templates (not dialect-specific: plain SQL both engines take).
 
-    Numbers arrive as their Python repr in a string and are CAST to a double: a string
-    parses to the nearest double on both engines, where a decimal literal such as 0.1 would be
-    a DECIMAL in DuckDB, converted to a double by its own rounding. -#}
+    Numbers are written with an exponent (0.1e0): a double literal on both engines, parsed to
+    the nearest double, where 0.1 would be a DECIMAL in DuckDB, converted by its own rounding.
 
-{#- A number given as a string (repr of a double), or none: a double literal. -#}
+    Per-feature literals (edges, shares, training means) never become a CASE over feature
+    names on long rows: that grows with features x rows at run time and features x bins in
+    the planner. Bins are cut in wide rows, one CASE per column; the constants are wide
+    literal rows (`literal_columns`) made long in one go, joined by feature. -#}
+
+{#- A float, or none: a double literal. -#}
 {% macro num(x) -%}
-{% if x is none %}CAST(NULL AS {{ types.float }}){% else %}CAST({{ x | lit }} AS {{ types.float }}){% endif %}
+{% if x is none %}CAST(NULL AS {{ types.float }}){% else %}{% set t = x | lit %}{{ t if 'e' in t else t ~ 'e0' }}{% endif %}
 {%- endmacro %}
 
-{#- The bin of `expr` (long rows with a `feature` column): the number of the feature's edges
-    below it, so bin i holds edge[i-1] < x <= edge[i] (NumPy: searchsorted(edges, x, 'left')).
-    NULL for a NULL value and for a feature with no bins. `features`: [{column, edges}]. -#}
-{% macro bin_of(expr, features) -%}
-CASE
-    WHEN {{ expr }} IS NULL THEN NULL
-{% for f in features %}
-{% if f.edges %}
-    WHEN feature = {{ f.column | lit }} THEN CASE
-{% for e in f.edges %}
-        WHEN {{ expr }} <= {{ num(e) }} THEN {{ loop.index0 }}
-{% endfor %}
-        ELSE {{ f.edges | length }}
-    END
-{% else %}
-    WHEN feature = {{ f.column | lit }} THEN 0
-{% endif %}
-{% endfor %}
-END
+{#- The bin of column `expr` with ascending `edges` (floats): the number of edges below
+    the value, so bin i holds edges[i-1] < x <= edges[i] (NumPy: searchsorted(edges, x,
+    'left')); NULL for NULL. -#}
+{% macro bin_case(expr, edges) -%}
+CASE WHEN {{ expr }} IS NULL THEN NULL{% for e in edges %} WHEN {{ expr }} <= {{ num(e) }} THEN {{ loop.index0 }}{% endfor %} ELSE {{ edges | length }} END
+{%- endmacro %}
+
+{#- The literals of one wide row, a column per feature of `items`: f[key], or with `index`
+    f[key][index] (NULL where f[key] is none or shorter). Named (`named`) in the first row of
+    a UNION ALL, plain NULL after it; `long_values` over the rows gives (feature, value). -#}
+{% macro literal_columns(items, key, index=none, named=false) -%}
+{% for f in items %}
+{% set v = f[key] %}
+{% if index is not none %}{% set v = v[index] if v is not none and v | length > index else none %}{% endif %}
+{% if named %}{{ num(v) }} AS {{ f.column | ident }}{% else %}{{ 'NULL' if v is none else num(v) }}{% endif %}{{ ', ' if not loop.last }}
+{%- endfor %}
 {%- endmacro %}
 
 {#- One bin's term of the population stability index, (s - t) * ln(s / t), with the scored
     share s = count / n and the training share t, each at least `epsilon`: an empty bin would
     make the log infinite. -#}
 {% macro psi_term(count, n, share, epsilon) -%}
-(GREATEST(CAST({{ count }} AS {{ types.float }}) / {{ n }}, {{ num(epsilon) }}) - GREATEST({{ num(share) }}, {{ num(epsilon) }}))
-            * LN(GREATEST(CAST({{ count }} AS {{ types.float }}) / {{ n }}, {{ num(epsilon) }}) / GREATEST({{ num(share) }}, {{ num(epsilon) }}))
-{%- endmacro %}
-
-{#- A literal per feature of long rows (a `feature` column): `key` of each of `items`. -#}
-{% macro per_feature(items, key) -%}
-{% if items %}CASE feature{% for f in items %} WHEN {{ f.column | lit }} THEN {{ num(f[key]) }}{% endfor %} END{% else %}{{ num(none) }}{% endif %}
+(GREATEST(CAST({{ count }} AS {{ types.float }}) / {{ n }}, {{ num(epsilon) }}) - GREATEST({{ share }}, {{ num(epsilon) }}))
+           * LN(GREATEST(CAST({{ count }} AS {{ types.float }}) / {{ n }}, {{ num(epsilon) }}) / GREATEST({{ share }}, {{ num(epsilon) }}))
 {%- endmacro %}

@@ -4,18 +4,19 @@
 
     context: relation (SQL of cleaned rows), features [{column, edges}] (non-empty)        -#}
 {% import 'monitor/_bins.sql' as b %}
-WITH train AS (
-    SELECT * FROM {{ relation }} AS c WHERE dataset = 'train'
+WITH binned AS (
+    SELECT
+{% for f in features %}
+        {{ b.bin_case(f.column | ident, f.edges) }} AS {{ f.column | ident }}{{ ',' if not loop.last }}
+{% endfor %}
+    FROM {{ relation }} AS c
+    WHERE dataset = 'train'
 ),
-num AS (
-    {{ adapter.dispatch('long_values')('train', features | map(attribute='column') | list, types.float) | indent(4) }}
-),
-binned AS (
-    SELECT feature, {{ b.bin_of('value', features) | indent(4) }} AS bin
-    FROM num
-    WHERE value IS NOT NULL
+long AS (
+    {{ adapter.dispatch('long_values')('binned', features | map(attribute='column') | list, types.int) | indent(4) }}
 )
-SELECT feature, bin, count(*) AS n
-FROM binned
-GROUP BY feature, bin
+SELECT feature, value AS bin, count(*) AS n
+FROM long
+WHERE value IS NOT NULL
+GROUP BY feature, value
 ORDER BY feature, bin

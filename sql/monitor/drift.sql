@@ -14,43 +14,66 @@
 
     Same bytes on any engine and thread count: counts are integers; the mean comes from
     integer sums (each value mapped into [-1, 1] by the dataset's exact min and max, cut into
-    {{ limbs }} whole numbers of {{ bits }} bits, as fit_stats.sql does) combined in a fixed
-    order; the PSI adds its bins in a fixed order, written out per feature.
+    4 whole numbers of 21 bits, as fit_stats.sql does) combined in a fixed order; the PSI adds
+    its bins' terms in bin order, never through a float SUM.
 
-    context: relation (SQL of cleaned rows), datasets, run_id, model_id, epsilon (string),
-             numeric [{column, edges|none, shares|none, mean, std, null_base}] (numbers as
-             repr strings or none), categorical [{column, known, null_base}], max_bins,
-             thresholds {metric: {warn, fail}} (repr strings or none)                      -#}
+    The SQL grows linearly with the features and stays flat: bins are cut in wide rows (one
+    CASE per column), and the per-feature literals are wide rows made long and joined.
+
+    context: relation (SQL of cleaned rows), datasets, run_id, model_id, epsilon,
+             numeric [{column, edges|none, shares|none, mean, std, null_base}] (floats or
+             none), categorical [{column, known, null_base}], max_bins,
+             thresholds {metric: {warn, fail}} (floats or none)                      -#}
 {% import 'monitor/_bins.sql' as b %}
 {% set limbs = 4 %}
 {% set bits = 21 %}
 {% set unit = 2 ** bits %}
 {% set in_list = adapter.dispatch('in_list') %}
 {% set floor_int = adapter.dispatch('floor_int') %}
+{% set long_values = adapter.dispatch('long_values') %}
 {% set f64 = types.float %}
+{% set zero = b.num(0.0) %}
 {% set binned = numeric | selectattr('edges', 'ne', none) | list %}
+{% set num_cols = numeric | map(attribute='column') | list %}
+{% set cat_cols = categorical | map(attribute='column') | list %}
 WITH scored AS (
     SELECT * FROM {{ relation }} AS c WHERE dataset IN {{ in_list(datasets) }}
 ),
+{#- every per-feature literal, one wide row per kind (the training shares: one per bin),
+    made long in one go: (kind, bin, feature, value) #}
+frozen_wide AS (
+    SELECT 'null_base' AS kind, -1 AS bin, {{ b.literal_columns(numeric + categorical, 'null_base', named=true) }}
+{% if numeric %}
+    UNION ALL
+    SELECT 'mean', -1, {{ b.literal_columns(numeric + categorical, 'mean') }}
+    UNION ALL
+    SELECT 'std', -1, {{ b.literal_columns(numeric + categorical, 'std') }}
+{% endif %}
+{% for i in range(max_bins) %}
+    UNION ALL
+    SELECT 'share', {{ i }}, {{ b.literal_columns(numeric + categorical, 'shares', i) }}
+{% endfor %}
+),
+frozen AS (
+    {{ long_values('frozen_wide', num_cols + cat_cols, f64, ['kind', 'bin']) | indent(4) }}
+),
 {% if numeric %}
 num AS (
-    {{ adapter.dispatch('long_values')('scored', numeric | map(attribute='column') | list, f64, ['dataset']) | indent(4) }}
+    {{ long_values('scored', num_cols, f64, ['dataset']) | indent(4) }}
 ),
-num_binned AS (
-{% if binned %}
-    SELECT dataset, feature, value, {{ b.bin_of('value', binned) | indent(4) }} AS bin
-{% else %}
-    SELECT dataset, feature, value, CAST(NULL AS {{ types.int }}) AS bin
-{% endif %}
-    FROM num
+num_frozen AS (
+    SELECT feature,
+           max(CASE WHEN kind = 'null_base' THEN value END) AS null_base,
+           max(CASE WHEN kind = 'mean' THEN value END) AS mean,
+           max(CASE WHEN kind = 'std' THEN value END) AS std
+    FROM frozen
+    WHERE kind <> 'share'
+    GROUP BY feature
 ),
 num_counts AS (
     SELECT dataset, feature, count(*) AS row_count, count(value) AS n,
-           min(value) AS lo, max(value) AS hi{{ ',' if max_bins }}
-{% for i in range(max_bins) %}
-           sum(CASE WHEN bin = {{ i }} THEN 1 ELSE 0 END) AS c_{{ i }}{{ ',' if not loop.last }}
-{% endfor %}
-    FROM num_binned
+           min(value) AS lo, max(value) AS hi
+    FROM num
     GROUP BY dataset, feature
 ),
 {#- center and half-range from halves: no overflow even for -1e308 .. 1e308 #}
@@ -71,6 +94,7 @@ num_limbs_0 AS (
         WHERE n.value IS NOT NULL
     ) AS scaled
 ),
+{#- limb k of a number v in [0, 1]: floor(v * 2^(bits*k)) mod 2^bits, by exact steps #}
 {% for k in range(1, limbs + 1) %}
 num_limbs_{{ k }} AS (
     SELECT dataset, feature, sgn,
@@ -91,40 +115,71 @@ num_sums AS (
     GROUP BY dataset, feature
 ),
 num_stats AS (
-    SELECT c.*,
+    SELECT c.dataset AS dataset, c.feature AS feature, c.row_count AS row_count, c.n AS n,
            f.center + f.half * ((
 {% for k in range(1, limbs + 1) %}
-               {{ '+ ' if not loop.first }}CAST(s.s{{ k }} AS {{ f64 }}) * {{ b.num((2.0 ** (-bits * k)) | string) }}
+               {{ '+ ' if not loop.first }}CAST(s.s{{ k }} AS {{ f64 }}) * {{ b.num(2.0 ** (-bits * k)) }}
 {% endfor %}
            ) / NULLIF(c.n, 0)) AS mean
     FROM num_counts AS c
     LEFT JOIN num_frame AS f ON c.dataset = f.dataset AND c.feature = f.feature
     LEFT JOIN num_sums AS s ON c.dataset = s.dataset AND c.feature = s.feature
 ),
+{% if binned %}
+bin_wide AS (
+    SELECT dataset,
+{% for f in binned %}
+           {{ b.bin_case(f.column | ident, f.edges) }} AS {{ f.column | ident }}{{ ',' if not loop.last }}
+{% endfor %}
+    FROM scored
+),
+bin_long AS (
+    {{ long_values('bin_wide', binned | map(attribute='column') | list, types.int, ['dataset']) | indent(4) }}
+),
+bin_counts AS (
+    SELECT dataset, feature, value AS bin, count(*) AS n
+    FROM bin_long
+    WHERE value IS NOT NULL
+    GROUP BY dataset, feature, value
+),
+train_shares AS (
+    SELECT bin, feature, value AS share FROM frozen WHERE kind = 'share' AND value IS NOT NULL
+),
+psi_terms AS (
+    SELECT d.dataset AS dataset, t.feature AS feature, t.bin AS bin,
+           {{ b.psi_term('COALESCE(c.n, 0)', 'NULLIF(d.n, 0)', 't.share', epsilon) }} AS term
+    FROM train_shares AS t
+    JOIN num_stats AS d ON d.feature = t.feature
+    LEFT JOIN bin_counts AS c ON c.dataset = d.dataset AND c.feature = t.feature AND c.bin = t.bin
+),
+{#- one term per bin, added in bin order (a float SUM would add them in any order) #}
+num_psi AS (
+    SELECT dataset, feature,
+{% for i in range(max_bins) %}
+           {{ '+ ' if not loop.first }}COALESCE(max(CASE WHEN bin = {{ i }} THEN term END), 0)
+{% endfor %}
+           AS psi
+    FROM psi_terms
+    GROUP BY dataset, feature
+),
+{% endif %}
 num_drift AS (
-    SELECT dataset, feature, row_count, 'null_rate' AS metric,
-           CAST(row_count - n AS {{ f64 }}) / row_count AS value,
-           {{ b.per_feature(numeric, 'null_base') }} AS baseline
-    FROM num_stats
+    SELECT s.dataset AS dataset, s.feature AS feature, s.row_count AS row_count,
+           'null_rate' AS metric, CAST(s.row_count - s.n AS {{ f64 }}) / s.row_count AS value,
+           z.null_base AS baseline
+    FROM num_stats AS s
+    JOIN num_frozen AS z ON z.feature = s.feature
     UNION ALL
-    SELECT dataset, feature, row_count, 'mean_shift',
-           (mean - {{ b.per_feature(numeric, 'mean') }}) / NULLIF({{ b.per_feature(numeric, 'std') }}, 0),
-           {{ b.num('0.0') }}
-    FROM num_stats
+    SELECT s.dataset, s.feature, s.row_count, 'mean_shift',
+           (s.mean - z.mean) / NULLIF(z.std, 0), {{ zero }}
+    FROM num_stats AS s
+    JOIN num_frozen AS z ON z.feature = s.feature
 {% if binned %}
     UNION ALL
-    SELECT dataset, feature, row_count, 'psi',
-           CASE WHEN n = 0 THEN NULL ELSE CASE feature
-{% for f in binned %}
-               WHEN {{ f.column | lit }} THEN
-{% for share in f.shares %}
-            {{ '+ ' if not loop.first }}{{ b.psi_term('c_' ~ loop.index0, 'NULLIF(n, 0)', share, epsilon) }}
-{% endfor %}
-{% endfor %}
-           END END,
-           {{ b.num('0.0') }}
-    FROM num_stats
-    WHERE feature IN {{ in_list(binned | map(attribute='column') | list) }}
+    SELECT s.dataset, s.feature, s.row_count, 'psi',
+           CASE WHEN s.n = 0 THEN NULL ELSE p.psi END, {{ zero }}
+    FROM num_stats AS s
+    JOIN num_psi AS p ON p.dataset = s.dataset AND p.feature = s.feature
 {% endif %}
 ),
 {% endif %}
@@ -136,7 +191,7 @@ num_drift AS (
 {% endfor %}
 {% endfor %}
 cat AS (
-    {{ adapter.dispatch('long_values')('scored', categorical | map(attribute='column') | list, types.string, ['dataset']) | indent(4) }}
+    {{ long_values('scored', cat_cols, types.string, ['dataset']) | indent(4) }}
 ),
 known AS (
     {{ adapter.dispatch('literal_pairs')(known) | indent(4) }}
@@ -150,13 +205,14 @@ cat_counts AS (
     GROUP BY l.dataset, l.feature
 ),
 cat_drift AS (
-    SELECT dataset, feature, row_count, 'null_rate' AS metric,
-           CAST(row_count - n AS {{ f64 }}) / row_count AS value,
-           {{ b.per_feature(categorical, 'null_base') }} AS baseline
-    FROM cat_counts
+    SELECT c.dataset AS dataset, c.feature AS feature, c.row_count AS row_count,
+           'null_rate' AS metric, CAST(c.row_count - c.n AS {{ f64 }}) / c.row_count AS value,
+           z.value AS baseline
+    FROM cat_counts AS c
+    JOIN frozen AS z ON z.feature = c.feature AND z.kind = 'null_base'
     UNION ALL
     SELECT dataset, feature, row_count, 'unseen_share',
-           CAST(unseen AS {{ f64 }}) / NULLIF(n, 0), {{ b.num('0.0') }}
+           CAST(unseen AS {{ f64 }}) / NULLIF(n, 0), {{ zero }}
     FROM cat_counts
 ),
 {% endif %}
