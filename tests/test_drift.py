@@ -268,3 +268,25 @@ def test_templates_older_than_drift_score_and_say_so(
     said = [m for m in result.messages if "no drift measured" in m]
     assert len(said) == 1 and "monitor/drift.sql" in said[0]
     assert result.rows_out > 0
+
+
+def test_the_report_shows_the_latest_drift_of_the_evaluated_model(
+    ran_project: OptionsFactory,
+) -> None:
+    from pipeline.core.vocabulary import Dataset, Task
+    from pipeline.evaluation.report import Evaluation, render_report
+
+    (report,) = ran_project().out_dir.glob("*/report.html")
+    text = report.read_text()
+    section = text.split("<h2>Drift</h2>", 1)[1]
+    run_id = _last_run(ran_project)
+    assert run_id in section and "<th>psi</th>" in section and "<td>Embarked</td>" in section
+    rows = [
+        {"run_id": "r1", "dataset": "test", "feature": "Fare", "metric": m, "value": v, "status": s}
+        for m, v, s in (("psi", 0.5, "fail"), ("null_rate", 0.0, "ok"))
+    ]
+    html = render_report(Evaluation("r", "m", Task.binary, Dataset.holdout, {}, drift=rows))
+    assert "<th>null_rate</th><th>psi</th>" in html and "0.5000 (fail)" in html
+    assert "No drift measured" in render_report(
+        Evaluation("r", "m", Task.binary, Dataset.holdout, {})
+    )
