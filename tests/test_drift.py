@@ -290,3 +290,47 @@ def test_the_report_shows_the_latest_drift_of_the_evaluated_model(
     assert "No drift measured" in render_report(
         Evaluation("r", "m", Task.binary, Dataset.holdout, {})
     )
+
+
+@pytest.mark.slow
+def test_same_drift_bytes_whatever_the_thread_count(tmp_path: Path) -> None:
+    """bins.json and every drift value are the same bytes at 1 and 4 DuckDB threads on enough
+    rows for parallel aggregation (integer sums, bins added in order: no float SUM)."""
+    from pipeline.stages.base import RunOptions
+    from pipeline.stages.ledger import new_run_id
+    from tests.conftest import write_config
+    from tests.synthetic import write_warehouse
+
+    source = tmp_path / "source.duckdb"
+    write_warehouse(source, 120_000, 60_000)
+
+    def run(threads: int) -> tuple[bytes, list[tuple[object, ...]]]:
+        directory = tmp_path / f"t{threads}"
+        directory.mkdir()
+        warehouse = directory / "warehouse.duckdb"
+        shutil.copyfile(source, warehouse)
+        config = write_config(
+            directory, warehouse, estimator='"sklearn.linear_model.LogisticRegression"'
+        )
+        text = config.read_text().replace("[warehouse]\n", f"[warehouse]\nthreads = {threads}\n")
+        config.write_text(text)
+        options = RunOptions(
+            config_path=config,
+            run_id=new_run_id(),
+            models_dir=directory / "models",
+            out_dir=directory / "runs",
+        )
+        run_stages(options, ["preprocess", "train", "predict"])
+        (model_dir,) = options.models_dir.iterdir()
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT * EXCLUDE (run_id) FROM pipeline.drift ORDER BY ALL"
+            ).fetchall()
+        finally:
+            con.close()
+        return (model_dir / BINS_FILE).read_bytes(), rows
+
+    one, four = run(1), run(4)
+    assert one == four
+    assert len(one[1]) == 2 * (len(NUMERIC) * 3 + len(CATEGORICAL) * 2)
