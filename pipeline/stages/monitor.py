@@ -19,6 +19,7 @@ from pipeline.features.bins import (
     numeric_columns,
 )
 from pipeline.features.drift import drift_sql
+from pipeline.features.sql import Source
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import Casts, with_casts
 from pipeline.stages.spec import Table, staging_table
@@ -65,11 +66,16 @@ class DriftCheck:
 
 
 def measure_drift(
-    project: Project, model: TrainedModel, datasets: list[str], run_id: str, casts: Casts
+    project: Project,
+    model: TrainedModel,
+    datasets: list[str],
+    run_id: str,
+    casts: Casts,
+    sources: list[Source] | None = None,
 ) -> DriftCheck:
-    """The drift of the rows `datasets` hold in the raw tables, cleaned by the model's own SQL
-    (the rows predict scores). Project templates that predate drift (no sql/monitor/) measure
-    nothing, and say so."""
+    """The drift of the rows `datasets` hold in the raw tables (`sources`, by default the
+    project's), cleaned by the model's own SQL: pass exactly what predict scores. Project
+    templates that predate drift (no sql/monitor/) measure nothing, and say so."""
     if not (project.templates.root / DRIFT_TEMPLATE).is_file():
         note = (
             f"predict: {project.templates.root} has no {DRIFT_TEMPLATE} (templates older than "
@@ -83,7 +89,7 @@ def measure_drift(
         model.spec,
         model.stats,
         model.bins,
-        project.raw_sources(),
+        project.raw_sources() if sources is None else sources,
         datasets,
         run_id,
         model.model_id,
