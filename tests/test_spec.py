@@ -81,6 +81,8 @@ def test_the_tables_checked_against_the_inputs_are_the_declared_ones() -> None:
         "unseen_categories",
         "unseen_categories__staging",
         "latest_predictions",
+        "drift",
+        "drift__staging",
         "metrics",
         "metrics__staging",
         "curves",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from pipeline.features.sql import (
     fit_stats_sql,
     unseen_sql,
 )
-from pipeline.features.stats import stats_from_rows
+from pipeline.features.stats import Stats, stats_from_rows
 from pipeline.render.templates import Templates
 from pipeline.stages.contracts import Rule
 from pipeline.stages.evaluate import render_confusion, render_residuals
@@ -222,6 +223,25 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
                 for c, m in ((0, 0.75), (1, None))
             ],
         ).sql,
+        **_monitor(t, spec, sources),
+    }
+
+
+def _monitor(t: Templates, spec: Spec, sources: list[Source]) -> dict[str, str]:
+    """The drift templates, with bins, thresholds and an O'Brien category."""
+    from pipeline.features.bins import bin_counts_sql, bin_edges_sql, bins_from_rows
+    from pipeline.features.drift import drift_sql
+
+    edges = {"Age": [20.0, 30.5], "Fare": [], "Pclass": [1.0, 2.0]}
+    counts = [{"feature": "Age", "bin": i, "n": 2} for i in range(3)]
+    bins = bins_from_rows(10, edges, [*counts, {"feature": "Pclass", "bin": 0, "n": 1}])
+    stats = stats_from_rows(STATS_ROWS)
+    stats = Stats({**stats.features, "Fare": replace(stats["Fare"], std=0.0)})
+    return {
+        "monitor/bin_edges.sql": bin_edges_sql(t, ["Age", "Fare"], '"p"."clean"', 10).sql,
+        "monitor/bin_counts.sql": bin_counts_sql(t, edges, '"p"."clean"').sql,
+        "monitor/drift.sql": drift_sql(t, t, spec, stats, bins, sources, ["test"], "r", "m").sql,
+        "monitor/latest.sql": t.render("monitor/latest.sql", table="p.drift", model_id="m").sql,
     }
 
 

@@ -64,6 +64,12 @@ def run(
         help="Keep predict's JSON Lines parts (runs/<run_id>/predictions/*.jsonl.gz) after "
         "they are loaded.",
     ),
+    allow_drift: bool = typer.Option(
+        False,
+        "--allow-drift",
+        help="Write predictions even when drift is over a [monitor] fail threshold (the breach "
+        "is still printed and recorded in the drift table).",
+    ),
     quiet: bool = QUIET,
     verbose: bool = VERBOSE,
 ) -> None:
@@ -95,6 +101,7 @@ def run(
             batch_rows=batch_rows,
             scheduler=scheduler,
             keep_parts=keep_parts,
+            allow_drift=allow_drift,
             on_result=print_messages,
             on_start=lambda run_id: say(f"run {run_id}"),
         )

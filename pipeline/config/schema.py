@@ -17,6 +17,7 @@ from pipeline.config.sections import (
     EvaluateConfig,
     ExplainConfig,
     ModelConfig,
+    MonitorConfig,
     ScoringConfig,
     Section,
     SplitConfig,
@@ -55,6 +56,7 @@ class Config(Section):
     evaluate: EvaluateConfig = EvaluateConfig()
     explain: ExplainConfig = ExplainConfig()
     tune: TuneConfig | None = None
+    monitor: MonitorConfig = MonitorConfig()
     contract_rules: dict[ColumnName, ContractRules] = Field(
         default_factory=dict, alias="contract", description="rules per raw column"
     )

@@ -29,6 +29,8 @@ from pipeline.config.values import (
 )
 from pipeline.core.vocabulary import ContractType, Executor, OnTypeChange, Search, Task
 
+NonNegative = Annotated[float, Field(ge=0), BeforeValidator(number)]
+
 
 class Section(BaseModel):
     """A section refuses keys it does not know, and is never changed once read."""
@@ -176,6 +178,34 @@ class ExplainConfig(Section):
     max_rows: StrictInt = Field(
         default=10_000, ge=1, description="holdout rows used, chosen by a hash of the id"
     )
+
+
+class MonitorConfig(Section):
+    """Drift of every scoring run against the model's training split (table `drift`). A value
+    is compared as |value - baseline|: the baseline is the training null rate for
+    null_rate, 0 for the others. Over a warn threshold the stage warns; over a fail threshold
+    it refuses to write predictions (exit 4) unless `pipeline run --allow-drift`."""
+
+    bins: StrictInt = Field(
+        default=10,
+        ge=2,
+        le=100,
+        description="training quantile bins per numeric feature for the PSI (frozen at train)",
+    )
+    psi_warn: NonNegative | None = 0.1
+    psi_fail: NonNegative | None = None
+    shift_warn: NonNegative | None = Field(
+        default=0.5, description="mean shift, in training standard deviations"
+    )
+    shift_fail: NonNegative | None = None
+    null_rate_warn: NonNegative | None = Field(
+        default=0.1, description="change of the null rate from the training split's"
+    )
+    null_rate_fail: NonNegative | None = None
+    unseen_warn: NonNegative | None = Field(
+        default=0.05, description="share of non-null categorical values training never had"
+    )
+    unseen_fail: NonNegative | None = None
 
 
 class ContractRules(Section):

@@ -190,3 +190,21 @@ class ReadApi(StrEnum):
     auto = "auto"
     rest = "rest"
     storage = "storage"
+
+
+class DriftMetric(StrEnum):
+    """What the drift table measures per feature of the scored rows (sql/monitor/drift.sql)."""
+
+    null_rate = "null_rate"
+    mean_shift = "mean_shift"
+    psi = "psi"
+    unseen_share = "unseen_share"
+
+
+class DriftStatus(StrEnum):
+    """A drift row's verdict against the [monitor] thresholds."""
+
+    ok = "ok"
+    warn = "warn"
+    fail = "fail"
+    unmeasured = "unmeasured"

@@ -9,7 +9,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.core.vocabulary import Dataset, Task
+from pipeline.core.vocabulary import Dataset, DriftMetric, Task
 from pipeline.evaluation.charts import (
     class_confusion_chart,
     confusion_chart,
@@ -33,6 +33,8 @@ class Evaluation:
     curves: list[dict[str, Any]] = field(default_factory=list)  # curve, x, y, threshold, n
     confusion: list[dict[str, Any]] = field(default_factory=list)  # actual, predicted, n
     importance: list[Importance] = field(default_factory=list)  # [explain] repeats > 0
+    # the model's latest scoring run's drift rows: dataset, feature, metric, value, status...
+    drift: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _fmt(value: Any) -> str:
@@ -61,6 +63,36 @@ def segment_table(evaluation: Evaluation) -> str:
     return _table(
         ["slice", "segment", *keep],
         [[s, g, *(values.get(m) for m in keep)] for (s, g), values in sorted(grouped.items())],
+    )
+
+
+def drift_table(evaluation: Evaluation) -> str:
+    """One row per scored dataset and feature, one column per drift metric; a value over a
+    [monitor] threshold says which (warn, fail)."""
+    rows = evaluation.drift
+    if not rows:
+        return "<p>No drift measured for this model (the predict stage measures it).</p>"
+    present = {str(r["metric"]) for r in rows}
+    metrics = [str(m) for m in DriftMetric if m in present]  # the vocabulary's order
+    grouped: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:  # rows: datasets x features x metrics, a few hundred at most
+        flag = f" ({r['status']})" if r["status"] in ("warn", "fail") else ""
+        cell = _fmt(r["value"]) + flag
+        grouped.setdefault((r["dataset"], r["feature"]), {})[str(r["metric"])] = cell
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape(v)}</td>" for v in (d, f))
+        + "".join(f"<td>{cells.get(m, '')}</td>" for m in metrics)
+        + "</tr>"
+        for (d, f), cells in sorted(grouped.items())
+    )
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["dataset", "feature", *metrics])
+    run = html.escape(str(rows[0]["run_id"]))
+    return (
+        f'<p class="meta">scoring run {run}: the scored rows against the training split '
+        "(null rate; mean shift in training standard deviations; PSI over the training "
+        "quantile bins; share of unseen categories)</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -138,5 +170,7 @@ dataset {html.escape(e.dataset)} &middot; every figure computed by SQL in the wa
 {'<h2>Charts</h2><div class="charts">' + "".join(charts) + "</div>" if charts else ""}
 <h2>Per segment</h2>
 {segment_table(e)}
-{importance_section(e.importance)}</body></html>
+{importance_section(e.importance)}<h2>Drift</h2>
+{drift_table(e)}
+</body></html>
 """

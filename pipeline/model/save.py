@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.core.errors import ModelIntegrityError
 from pipeline.core.keys import SigningKey
+from pipeline.features.bins import BINS_FILE
 from pipeline.features.plan import category_columns
 from pipeline.model.manifest import MANIFEST, write_json, write_manifest
 from pipeline.model.signing import SIGNATURE, signature_bytes
@@ -71,6 +72,8 @@ def write_files(model: TrainedModel, directory: Path, key: SigningKey | None) ->
     write_json(directory / "stats.json", model.stats.to_json())
     categories = [c.to_json() for c in category_columns(model.plans())]
     write_json(directory / "categories.json", categories)
+    if model.bins is not None:  # covered by the manifest (and signature) like the rest
+        write_json(directory / BINS_FILE, model.bins.to_json())
     (directory / "config.toml").write_text(model.config_text)
     for name, value in sorted(model.extras.items()):
         write_json(directory / name, value)

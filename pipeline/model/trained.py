@@ -6,6 +6,8 @@
                         (`ModelMeta`, model/meta.py)
     stats.json          the frozen training-split statistics (`Stats`, features/stats.py)
     categories.json     the category <-> column table (`CategoryColumn`, features/plan.py)
+    bins.json           the numeric features' training quantile bins, for drift (`Bins`,
+                        features/bins.py); absent from directories saved before it existed
     config.toml         the project config the model was trained with
     cv_results.json     with [tune]: the search that chose its parameters (stages/tune.py)
     sql/                the preprocessing templates (and macros) it was trained with
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import DataError, ModelIntegrityError
 from pipeline.core.keys import SigningKey
 from pipeline.core.vocabulary import Dataset
+from pipeline.features.bins import BINS_FILE, Bins
 from pipeline.features.plan import FeaturePlan, plan
 from pipeline.features.sql import Source, Spec, transform_sql, unseen_sql
 from pipeline.features.stats import Stats
@@ -87,6 +90,8 @@ class TrainedModel:
     #: more JSON files for the model directory (and its manifest), by name: a [tune] search
     #: (cv_results.json); saved, not read back by load
     extras: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: the training quantile bins for drift (bins.json); None for a model saved without them
+    bins: Bins | None = field(default=None, repr=False)
 
     @property
     def model_id(self) -> str:
@@ -252,6 +257,9 @@ class TrainedModel:
                     "the model"
                 ) from exc
         check_estimator_class(estimator, meta.estimator, pickle_path)
+        bins = None
+        if BINS_FILE in files:  # verified with the others; older directories have none
+            bins = Bins.from_json(json.loads((model_dir / BINS_FILE).read_text()))
         return cls(
             estimator=estimator,
             meta=meta,
@@ -260,6 +268,7 @@ class TrainedModel:
             config_text=(model_dir / "config.toml").read_text(),
             directory=model_dir,
             signing_key=key,
+            bins=bins,
         )
 
     def changed_templates(self, project_sql_dir: Path) -> list[str]:

@@ -38,6 +38,7 @@ class RunOptions:
     model: str | None = None  # an alias, a model id or "latest"; else [scoring] model
     incremental: bool = False  # predict scores only the rows its model has not scored yet
     keep_parts: bool = False  # keep predict's JSON Lines parts after they are loaded
+    allow_drift: bool = False  # predict writes even when drift is over a [monitor] fail threshold
 
 
 StageBody = Callable[["Project", RunOptions, "StageResult"], None]

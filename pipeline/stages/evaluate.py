@@ -17,6 +17,7 @@ from pipeline.stages.base import RunOptions
 from pipeline.stages.common import resolve_model_dir
 from pipeline.stages.importance import importance_from_data, importance_message
 from pipeline.stages.ledger import LEDGER_TABLE, StageResult
+from pipeline.stages.monitor import latest_drift
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table, made_by, run_first, staging_table
 
@@ -178,6 +179,7 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
         rows, hashes = importance_from_data(project, model, options.run_id)
         result.sql_hashes.update(hashes)
         evaluation.importance = rows
+    evaluation.drift = latest_drift(project, meta.model_id)
     metrics = dict(evaluation.metrics)
     result.rows_in = int(metrics.pop("rows") or 0)
     result.rows_out = len(evaluation.segments)

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from concurrent.futures import Executor as TaskExecutor
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 
 from pipeline.core.vocabulary import Executor
@@ -28,6 +29,7 @@ from pipeline.stages.incremental import (
     unscored_only,
 )
 from pipeline.stages.ledger import StageResult
+from pipeline.stages.monitor import measure_drift, refuse_drift, write_drift
 from pipeline.stages.predict_scoring import (
     load_parts,
     prediction_columns,
@@ -66,14 +68,18 @@ def predict_from_data(
     scheduler: str | None = None,
     messages: list[str] | None = None,
     incremental: bool = False,
+    allow_drift: bool = False,
+    warnings: list[str] | None = None,
 ) -> tuple[ScoreReport, dict[str, str]]:
     """Score the holdout and test rows and replace this model's rows in `predictions`;
     returns the report and the hashes of the SQL that made them.
 
     `executor` is a local mode (auto, process, thread, inprocess), "dask" (with `scheduler`),
     "warehouse" (the model compiled to SQL), or any concurrent.futures.Executor. Notes for the
-    user (casts, nothing to score) are appended to `messages`. `incremental`: score only the
-    rows this model has not scored and append them (pipeline/stages/incremental.py).
+    user (casts, nothing to score) are appended to `messages`, drift over a [monitor] warn
+    threshold to `warnings` (else `messages`); over a fail threshold nothing is written
+    (DataError) unless `allow_drift`. `incremental`: score only the rows this model has not
+    scored and append them (pipeline/stages/incremental.py); drift is measured on those rows.
 
     A failure or Ctrl-C removes what this call wrote under the run directory (the parent of
     `parts_dir`: the parts, the spilled feature rows), and that directory if it made it."""
@@ -99,6 +105,12 @@ def predict_from_data(
             notes.append(first_score(project, model))
         incremental = scored_before > 0  # a model never scored is scored in full
         none_new = False
+        with wh.reading():  # drift of the rows about to be scored, refused before any write
+            only = partial(unscored_only, project, model) if incremental else None
+            drift = measure_drift(
+                project, model, scored_datasets(project), run_id, casts, rows_filter=only
+            )
+        refuse_drift(drift, allow_drift)
         job = None
         if executor != Executor.warehouse:  # scored holding nothing, then one write loads it
             sql, hashes = model.transform_sql(
@@ -142,11 +154,14 @@ def predict_from_data(
                 project.table(Table.unseen_categories), unseen_staging, "model_id", model.model_id
             )
             refresh_latest_predictions(project)
+            write_drift(project, drift, run_id)
         if report.rows == 0 and not incremental:
             notes.append(
                 f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
                 f"{model.model_id} has no rows left in {project.table(Table.predictions)}"
             )
+        hashes = {**hashes, **drift.hashes}
+        drift.tell(notes, warnings)
         if messages is not None:
             messages.extend(notes)
         return report, hashes
@@ -224,6 +239,8 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         options.scheduler or cfg.scheduler,
         result.messages,
         options.incremental,
+        options.allow_drift,
+        result.warnings,
     )
     result.rows_in = result.rows_out = report.rows
     result.details.update(

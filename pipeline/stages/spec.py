@@ -39,10 +39,12 @@ class Table(StrEnum):
     model_aliases = "model_aliases"
     #: [tune]'s search: one row per candidate, per model it chose
     cv_results = "cv_results"
+    #: predict appends one set of rows per run: each feature's drift from the training split
+    drift = "drift"
 
 
-#: tables holding one set of rows per model: a stage writes a model's rows to
-#: `<table>__staging` first, then replaces that model's rows with them in one statement
+#: tables holding one set of rows per model (drift: per run): a stage writes those rows to
+#: `<table>__staging` first, then replaces that model's (run's) rows with them in one statement
 STAGED = frozenset(
     {
         Table.predictions,
@@ -52,6 +54,7 @@ STAGED = frozenset(
         Table.confusion,
         Table.feature_importance,
         Table.cv_results,
+        Table.drift,
     }
 )
 STAGING_SUFFIX = "__staging"
@@ -90,7 +93,7 @@ DECLARED: tuple[StageSpec, ...] = (
     StageSpec(
         Stage.train,
         "Python: fit the estimator on the training features ([tune]: cross-validate first)",
-        reads=(Table.features_train, Table.feature_stats, Table.clean),  # clean: [tune] folds
+        reads=(Table.features_train, Table.feature_stats, Table.clean),  # clean: folds, bins
         writes=(Table.cv_results,),  # with [tune] only
         reads_raw=True,  # the labelled table's column types, kept in model.json
         writes_model=True,
@@ -99,7 +102,12 @@ DECLARED: tuple[StageSpec, ...] = (
     StageSpec(
         Stage.predict,
         "the model's own SQL over the raw rows, scored in Python or in the warehouse",
-        writes=(Table.predictions, Table.unseen_categories, Table.latest_predictions),
+        writes=(
+            Table.predictions,
+            Table.unseen_categories,
+            Table.drift,
+            Table.latest_predictions,
+        ),
         reads_raw=True,
         reads_model=True,
         files=("runs/<run_id>/predictions/*.jsonl.gz",),  # removed once loaded
@@ -108,7 +116,7 @@ DECLARED: tuple[StageSpec, ...] = (
     StageSpec(
         Stage.evaluate,
         "SQL: holdout metrics, overall and per slice, curves, feature importance; an HTML report",
-        reads=(Table.predictions, Table.clean),
+        reads=(Table.predictions, Table.clean, Table.drift),  # drift: the report's section
         writes=(Table.metrics, Table.curves, Table.confusion, Table.feature_importance),
         reads_raw=True,  # the [evaluate] slices columns; the holdout rows to shuffle
         reads_model=True,  # its id and positive class; with [explain] repeats, the estimator

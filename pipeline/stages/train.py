@@ -13,6 +13,7 @@ from pipeline.core.errors import DataError
 from pipeline.core.keys import load_key
 from pipeline.core.vocabulary import ColumnType, Task
 from pipeline.evaluation.metrics import metrics_of_arrays
+from pipeline.features.bins import Bins
 from pipeline.features.plan import feature_names, plan
 from pipeline.features.sql import Spec
 from pipeline.features.stats import Stats
@@ -21,8 +22,15 @@ from pipeline.model.save import SQL_PARTS
 from pipeline.model.trained import TrainedModel, column, feature_matrix, predict_arrays
 from pipeline.stages.base import RunOptions
 from pipeline.stages.common import read_stats
-from pipeline.stages.estimator import check_estimator_fits_task, make_estimator
+from pipeline.stages.estimator import (
+    check_estimator_fits_task,
+    check_finite,
+    make_estimator,
+    name_float32_overflow,
+    name_overflow,
+)
 from pipeline.stages.ledger import StageResult
+from pipeline.stages.monitor import training_bins
 from pipeline.stages.project import Project
 from pipeline.stages.raw_types import raw_types
 from pipeline.stages.spec import Table
@@ -50,62 +58,6 @@ def _check_task(estimator: Any, task: str, y: Any, dotted: str) -> None:
         n = len(np.unique(y))
         if n != 2:
             raise DataError(f"task 'binary' needs 2 label values in the training split, found {n}")
-
-
-def _check_finite(estimator: Any, X: Any, names: list[str], dotted: str) -> None:
-    """No estimator takes infinity, and many take no NaN (scikit-learn's allow_nan tag): name
-    the feature columns instead of scikit-learn's "Input X contains NaN". The contracts refuse
-    such raw values before preprocess; this is for features_train made under another config."""
-    import numpy as np
-
-    infinite = [n for n, bad in zip(names, np.isinf(X).any(axis=0), strict=True) if bad]
-    if infinite:
-        raise DataError(f"features_train columns {infinite} hold infinity; run preprocess again")
-    try:
-        allow_nan = estimator.__sklearn_tags__().input_tags.allow_nan
-    except AttributeError:  # not a scikit-learn >= 1.6 estimator: let it say for itself
-        return
-    missing = [n for n, bad in zip(names, np.isnan(X).any(axis=0), strict=True) if bad]
-    if missing and not allow_nan:
-        raise DataError(
-            f"features_train columns {missing} hold missing values and "
-            f"{dotted.rpartition('.')[2]} cannot take them: impute them ([[features]] impute) "
-            "and run preprocess again, or choose an estimator that takes NaN"
-        )
-
-
-def _name_float32_overflow(exc: ValueError, X: Any, names: list[str], dotted: str) -> None:
-    """Trees (and ensembles of them) compute in float32: a finite double beyond 3.4e38 is
-    "infinity or a value too large for dtype('float32')" to scikit-learn. Which estimators
-    cast is theirs to know, so this names the columns when the fit says so."""
-    import numpy as np
-
-    if "too large for dtype('float32')" not in str(exc):
-        return
-    limit = float(np.finfo(np.float32).max)
-    large = [n for n, bad in zip(names, (np.abs(X) > limit).any(axis=0), strict=True) if bad]
-    raise DataError(
-        f"features_train columns {large} hold values beyond {limit:.3g} in magnitude, and "
-        f"{dotted.rpartition('.')[2]} computes in float32: clip or scale them ([[features]] clip, "
-        "scale)"
-    ) from exc
-
-
-def _name_overflow(exc: ValueError, X: Any, names: list[str], dotted: str) -> None:
-    """A linear model squares its features: beyond 1.3e154 that overflows a double, and SciPy
-    stops with "array must not contain infs or NaNs". Name the columns to scale."""
-    import numpy as np
-
-    if "must not contain infs or NaNs" not in str(exc):
-        return
-    limit = float(np.sqrt(np.finfo(np.float64).max))
-    large = [n for n, bad in zip(names, (np.abs(X) > limit).any(axis=0), strict=True) if bad]
-    if large:
-        raise DataError(
-            f"{dotted.rpartition('.')[2]} overflowed fitting features_train: columns {large} "
-            f"hold values beyond {limit:.3g} in magnitude, whose squares a double cannot hold; "
-            "scale them ([[features]] scale)"
-        ) from exc
 
 
 def _neutral_type(arrow_type: pa.DataType) -> ColumnType:
@@ -156,6 +108,7 @@ def train_from_data(
     packages: tuple[str, ...] = (),
     sample: TrainSample | None = None,
     threads: int | None = None,
+    bins: Bins | None = None,
 ) -> TrainedModel:
     """Fit on feature rows (already in id order); returns the model, not yet saved.
 
@@ -163,7 +116,8 @@ def train_from_data(
     predict can refuse a column whose type changed; it is not part of the model id. `sample`
     says the rows are a sample of the split ([train] sample_rows); it is part of the id.
     `threads` bounds the fit's threads (default: the cores): it changes how fast, not which
-    model, so it is not part of the id."""
+    model, so it is not part of the id. `bins` (drift's training quantile bins, bins.json) are
+    part of the id: the same id never holds other bins ([monitor] bins, sql/monitor/)."""
     names = feature_names(plan(spec.features, stats))
     X = feature_matrix(features, names)  # X: (n_rows, n_features)
     if X.shape[0] == 0:
@@ -174,13 +128,13 @@ def train_from_data(
     y = label.to_numpy(zero_copy_only=False)  # y: (n_rows,)
     model = make_estimator(estimator, params, packages)
     _check_task(model, task, y, estimator)
-    _check_finite(model, X, names, estimator)
+    check_finite(model, X, names, estimator)
     with bounded_threads(model, fit_threads(threads)):
         try:
             model.fit(X, y)
         except ValueError as exc:
-            _name_float32_overflow(exc, X, names, estimator)
-            _name_overflow(exc, X, names, estimator)
+            name_float32_overflow(exc, X, names, estimator)
+            name_overflow(exc, X, names, estimator)
             raise
         train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
@@ -204,6 +158,8 @@ def train_from_data(
     }
     if sample is not None:  # absent otherwise, so ids of models fitted on every row stay
         identity["sample"] = {"rows": sample.rows, "rows_used": sample.rows_used}
+    if bins is not None:
+        identity["bins"] = bins.to_json()
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
     provenance = provenance or Provenance()
     meta = ModelMeta(
@@ -229,7 +185,7 @@ def train_from_data(
         sample=sample,
     )
     return TrainedModel(
-        estimator=model, meta=meta, stats=stats, sql_dir=sql_dir, config_text=config_text
+        estimator=model, meta=meta, stats=stats, sql_dir=sql_dir, config_text=config_text, bins=bins
     )
 
 
@@ -249,6 +205,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
             features = wh.query_arrow(sample_sql(project.templates, table, cfg.id_column, rows))
         stats = read_stats(project)
         types = raw_types(project, cfg.labelled_table)
+        bins = training_bins(project, cfg.monitor.bins)  # frozen for drift
     sample = None if rows is None else TrainSample(rows, features.num_rows)
     template_hashes = project.templates.source_hashes()
     provenance = Provenance(options.run_id, cfg.hash, template_hashes)
@@ -268,6 +225,7 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
         tuple(cfg.model.packages),
         sample,
         threads,
+        bins,
     )
     if search is not None:
         record_search(project, search, model, options.run_id, result)

@@ -32,6 +32,7 @@ def run_project(
     batch_rows: int | None = None,
     scheduler: str | None = None,
     keep_parts: bool = False,
+    allow_drift: bool = False,
     on_result: Callable[[StageResult], None] | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> list[StageResult]:
@@ -55,6 +56,7 @@ def run_project(
         batch_rows=batch_rows,
         scheduler=scheduler,
         keep_parts=keep_parts,
+        allow_drift=allow_drift,
     )
     log.debug("run options: %s", options)
     return run_stages(options, stages, on_result=on_result, on_start=on_start)
