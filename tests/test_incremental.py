@@ -85,6 +85,12 @@ def test_incremental_scores_only_new_rows_and_equals_a_full_rescore(
     ) == [("test",)]
     ledger = rows(path, f"SELECT rows_out FROM pipeline.runs WHERE run_id = '{options.run_id}'")
     assert ledger == [(len(new),)]
+    # drift is measured on what this run scored: the new rows, not the table
+    drifted = rows(
+        path,
+        f"SELECT DISTINCT dataset, row_count FROM pipeline.drift WHERE run_id = '{options.run_id}'",
+    )
+    assert drifted == [("test", len(new))]
 
     incremental = rows(path, f"SELECT {VALUES} FROM pipeline.predictions ORDER BY ALL")
     run_stages(ran_project(executor="inprocess"), ["predict"])

@@ -19,7 +19,7 @@ from pipeline.model.meta import ModelMeta
 from pipeline.model.save import SQL_PARTS
 
 EXAMPLE = Path(__file__).parent / "data" / "example_model"
-EXAMPLE_ID = "randomforestclassifier-a3503dad1a8d"
+EXAMPLE_ID = "randomforestclassifier-508ba6ebc131"
 # what differs from one run or machine to the next, not what the code computes
 VARYING = ("run_id", "libraries", "python")
 

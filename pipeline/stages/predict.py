@@ -136,6 +136,9 @@ def predict_from_data(
                 messages.extend(notes)
             return report, hashes
         with wh.writing(), wh.transaction():  # the writes commit together
+            # first: its SQL reads the rows being scored again (with --incremental, those the
+            # model has not scored: not yet appended)
+            write_drift(project, drift, run_id)
             if job is None:
                 report, hashes = score_in_warehouse(project, model, run_id, casts, incremental)
             elif report.rows == 0:
@@ -154,7 +157,6 @@ def predict_from_data(
                 project.table(Table.unseen_categories), unseen_staging, "model_id", model.model_id
             )
             refresh_latest_predictions(project)
-            write_drift(project, drift, run_id)
         if report.rows == 0 and not incremental:
             notes.append(
                 f"predict: no rows to score in {scored_sources(project)}: wrote 0 rows, and model "
