@@ -489,6 +489,7 @@ def test_model_json_records_raw_types_without_changing_the_model_id(
             project.config.task,
             project.config.sql_dir,
             provenance=Provenance(template_hashes=meta.template_hashes),
+            bins=model.bins,
         )
     assert again.meta.raw_types is None
     assert again.model_id == meta.model_id
