@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -15,24 +14,11 @@ from pipeline.stages.ledger import new_run_id
 from pipeline.stages.runner import run_stages
 from tests.conftest import write_config
 from tests.synthetic import write_warehouse
-from tests.test_bigquery import _close, _rows, bigquery_config
+from tests.test_bigquery import _close, _rows, bigquery_config, raw_into_emulator
 from tests.test_incremental import add_new_rows
 
 runner = CliRunner()
 VALUES = "PassengerId, dataset, model_id, prediction, score"
-
-
-def _ingest(config: Path, warehouse: Path, tmp_path: Path) -> None:
-    """The raw tables of the DuckDB file, as they are now, into the emulator."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    for table in ("titanic_train", "titanic_test"):
-        con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
-    con.close()
-    for table in ("titanic_train", "titanic_test"):
-        name = f"raw.{table.replace('titanic_', 'alias_')}"
-        jsonl = str(tmp_path / f"{table}.jsonl")
-        out = runner.invoke(app, ["ingest", jsonl, "--table", name, "--replace", "-c", str(config)])
-        assert out.exit_code == 0, out.output
 
 
 def test_aliases_view_and_incremental_on_bigquery(tmp_path: Path, bigquery_emulator: str) -> None:
@@ -40,8 +26,7 @@ def test_aliases_view_and_incremental_on_bigquery(tmp_path: Path, bigquery_emula
     write_warehouse(warehouse, 300, 50)
     local = write_config(tmp_path, warehouse, n_estimators="5", output_schema='"alias_bq"')
     config = bigquery_config(local, bigquery_emulator)
-    config.write_text(config.read_text().replace("raw.titanic_", "raw.alias_"))
-    _ingest(config, warehouse, tmp_path)
+    raw_into_emulator(warehouse, config, tmp_path, prefix="alias_")
 
     def options(config: Path, name: str, **kwargs: object) -> RunOptions:
         return RunOptions(
@@ -75,7 +60,7 @@ def test_aliases_view_and_incremental_on_bigquery(tmp_path: Path, bigquery_emula
 
     # a tenth more unlabelled rows: --incremental scores exactly those, as DuckDB does
     new = add_new_rows(warehouse)
-    _ingest(config, warehouse, tmp_path)
+    raw_into_emulator(warehouse, config, tmp_path, prefix="alias_")
     for path, name in ((local, "duck"), (config, "bq")):
         run = options(path, name, incremental=True)
         (result,) = run_stages(run, ["predict"])

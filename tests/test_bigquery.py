@@ -60,6 +60,24 @@ def bigquery_config(duckdb_config: Path, endpoint: str) -> Path:
     return path
 
 
+def raw_into_emulator(warehouse: Path, config: Path, tmp_path: Path, prefix: str = "") -> None:
+    """The raw tables of a DuckDB file, as they are now, into the emulator under
+    raw.<prefix>titanic_*; the config is pointed at them. JSON Lines through `pipeline ingest`
+    (the emulator's Parquet load cannot autodetect a schema: an emulator bug, not BigQuery's);
+    `--replace`, since the emulator lives for the session and another test may have loaded
+    the same names."""
+    if prefix:
+        config.write_text(config.read_text().replace("raw.titanic_", f"raw.{prefix}titanic_"))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in ("titanic_train", "titanic_test"):
+            con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
+    for table in ("titanic_train", "titanic_test"):
+        jsonl = str(tmp_path / f"{table}.jsonl")
+        argv = ["ingest", jsonl, "--table", f"raw.{prefix}{table}", "--replace", "-c", str(config)]
+        out = CliRunner().invoke(app, argv)
+        assert out.exit_code == 0, out.output
+
+
 def _rows(config: Path, sql: str) -> list[tuple[object, ...]]:
     from pipeline.stages.project import Project
 
@@ -84,27 +102,10 @@ def test_pipeline_parity_duckdb_and_bigquery(
     local = synthetic_project()
     run_stages(local, None)
 
-    # the same raw rows, moved as JSON Lines into the emulator by `pipeline ingest` (the
-    # emulator's Parquet load cannot autodetect a schema: an emulator bug, not BigQuery's)
+    # the same raw rows in the emulator
     config = bigquery_config(local.config_path, bigquery_emulator)
-    con = duckdb.connect(str(local.config_path.parent / "warehouse.duckdb"), read_only=True)
-    for table in ("titanic_train", "titanic_test"):
-        con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
-    con.close()
+    raw_into_emulator(local.config_path.parent / "warehouse.duckdb", config, tmp_path)
     runner = CliRunner()
-    for table in ("titanic_train", "titanic_test"):
-        out = runner.invoke(
-            app,
-            [
-                "ingest",
-                str(tmp_path / f"{table}.jsonl"),
-                "--table",
-                f"raw.{table}",
-                "-c",
-                str(config),
-            ],
-        )
-        assert out.exit_code == 0, out.output
 
     out = runner.invoke(
         app,
@@ -200,26 +201,7 @@ def test_same_model_id_on_duckdb_and_bigquery_at_scale(
     # raw tables of their own in the session's emulator (the parity test has raw.titanic_*);
     # table names are not part of the model id
     config = bigquery_config(local, bigquery_emulator)
-    config.write_text(config.read_text().replace("raw.titanic_", "raw.scale_"))
-    con = duckdb.connect(str(warehouse), read_only=True)
-    for table in ("titanic_train", "titanic_test"):
-        con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
-    con.close()
-    runner = CliRunner()
-    for table in ("titanic_train", "titanic_test"):
-        out = runner.invoke(
-            app,
-            [
-                "ingest",
-                str(tmp_path / f"{table}.jsonl"),
-                "--table",
-                f"raw.{table.replace('titanic_', 'scale_')}",
-                "--replace",
-                "-c",
-                str(config),
-            ],
-        )
-        assert out.exit_code == 0, out.output
+    raw_into_emulator(warehouse, config, tmp_path, prefix="scale_")
     start = time.perf_counter()
     results = run_stages(options(config, "bq"), ["preprocess", "train"])
     print(
@@ -247,16 +229,7 @@ def test_bigquery_stage_says_it_ran_without_a_transaction(
     write_warehouse(warehouse, 300, 50)
     local = write_config(tmp_path, warehouse, n_estimators="5", output_schema='"notx"')
     config = bigquery_config(local, bigquery_emulator)
-    config.write_text(config.read_text().replace("raw.titanic_", "raw.notx_"))
-    con = duckdb.connect(str(warehouse), read_only=True)
-    for table in ("titanic_train", "titanic_test"):
-        con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
-    con.close()
-    for table in ("titanic_train", "titanic_test"):
-        name = f"raw.{table.replace('titanic_', 'notx_')}"
-        jsonl = str(tmp_path / f"{table}.jsonl")
-        out = runner.invoke(app, ["ingest", jsonl, "--table", name, "--replace", "-c", str(config)])
-        assert out.exit_code == 0, out.output
+    raw_into_emulator(warehouse, config, tmp_path, prefix="notx_")
 
     # the second stage finds the ledger's notes column there already
     for stage in ("preprocess", "train"):

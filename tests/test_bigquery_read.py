@@ -13,9 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from typer.testing import CliRunner
 
-from pipeline.cli import app
 from pipeline.config.load import load_warehouse_section
 from pipeline.core.errors import ConfigError, WarehouseError
 from pipeline.core.vocabulary import ReadApi
@@ -24,7 +22,7 @@ from pipeline.warehouse.bigquery import BigQueryWarehouse
 from pipeline.warehouse.bigquery_read import _at_most, choose_read_api
 from tests.conftest import EmulatorEndpoints, write_config
 from tests.flaky_proxy import Fault, flaky_proxy
-from tests.test_bigquery import bigquery_config
+from tests.test_bigquery import bigquery_config, raw_into_emulator
 
 auto, rest, storage = ReadApi.auto, ReadApi.rest, ReadApi.storage
 EMULATOR = "http://127.0.0.1:9050"
@@ -249,24 +247,13 @@ def test_pipeline_reads_through_storage(
     )
     config = bigquery_config(local, bigquery_emulator_endpoints.rest)
     config.write_text(
-        config.read_text()
-        .replace("raw.titanic_", "raw.readapi_")
-        .replace(
+        config.read_text().replace(
             "anonymous = true\n",
             f'anonymous = true\nread_api = "storage"\n'
             f'storage_endpoint = "{bigquery_emulator_endpoints.grpc}"\n',
         )
     )
-    con = duckdb.connect(str(warehouse), read_only=True)
-    for table in ("titanic_train", "titanic_test"):
-        con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
-    con.close()
-    runner = CliRunner()
-    for table in ("titanic_train", "titanic_test"):
-        name = f"raw.{table.replace('titanic_', 'readapi_')}"
-        jsonl = str(tmp_path / f"{table}.jsonl")
-        out = runner.invoke(app, ["ingest", jsonl, "--table", name, "--replace", "-c", str(config)])
-        assert out.exit_code == 0, out.output
+    raw_into_emulator(warehouse, config, tmp_path, prefix="readapi_")
 
     def run(path: Path, name: str) -> str:
         options = RunOptions(

@@ -138,22 +138,14 @@ def test_same_sample_on_duckdb_and_bigquery(
     synthetic_project: OptionsFactory, bigquery_emulator: str, tmp_path: Path
 ) -> None:
     """The same rows on both engines: the model id hashes the training matrix and labels."""
-    from tests.test_bigquery import bigquery_config
+    from tests.test_bigquery import bigquery_config, raw_into_emulator
 
     local = synthetic_project()
     _set_sample(local.config_path, 45)
     run_stages(local, ["preprocess", "train"])
     config = bigquery_config(local.config_path, bigquery_emulator)
     runner = CliRunner()
-    warehouse = str(local.config_path.parent / "warehouse.duckdb")
-    for table in ("titanic_train", "titanic_test"):
-        with duckdb.connect(warehouse, read_only=True) as con:
-            con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
-        jsonl = str(tmp_path / f"{table}.jsonl")
-        # the emulator lives for the session: another test may have loaded this table already
-        argv = ["ingest", jsonl, "--table", f"raw.{table}", "--replace", "-c", str(config)]
-        out = runner.invoke(app, argv)
-        assert out.exit_code == 0, out.output
+    raw_into_emulator(local.config_path.parent / "warehouse.duckdb", config, tmp_path)
     models = tmp_path / "bq-models"
     args = ["run", "-c", str(config), "--models-dir", str(models), "--out", str(tmp_path / "o")]
     for stage in ("preprocess", "train"):

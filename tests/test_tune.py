@@ -363,21 +363,14 @@ def test_same_cv_results_on_duckdb_and_bigquery(
 ) -> None:
     """The folds, each fold's statistics and so every score: the same on both engines."""
     from pipeline.stages.project import Project
-    from tests.test_bigquery import bigquery_config
+    from tests.test_bigquery import bigquery_config, raw_into_emulator
 
     local = synthetic_project()
     set_tune(local.config_path, {"grid": {"C": [0.1, 1.0]}, "folds": 3})
     model_id = _train(synthetic_project, ["preprocess", "train"])
     config = bigquery_config(local.config_path, bigquery_emulator)
     runner = CliRunner()
-    for table in ("titanic_train", "titanic_test"):
-        with duckdb.connect(_warehouse(synthetic_project), read_only=True) as con:
-            con.execute(f"COPY raw.{table} TO '{tmp_path / table}.jsonl' (FORMAT JSON)")
-        jsonl = str(tmp_path / f"{table}.jsonl")
-        # the emulator lives for the session: another test may have loaded this table already
-        argv = ["ingest", jsonl, "--table", f"raw.{table}", "--replace", "-c", str(config)]
-        out = runner.invoke(app, argv)
-        assert out.exit_code == 0, out.output
+    raw_into_emulator(Path(_warehouse(synthetic_project)), config, tmp_path)
     models = tmp_path / "bq-models"
     args = ["run", "-c", str(config), "--models-dir", str(models), "--out", str(tmp_path / "o")]
     for stage in ("preprocess", "train"):
