@@ -44,7 +44,7 @@ def test_min_rows_counts_the_non_null_values(ran_project: OptionsFactory) -> Non
     run_stages(ran_project(), ["predict"])
     drift = _drift(ran_project, _last_run(ran_project))
     judged = {}
-    for (dataset, feature, metric), (value, _, row_count, status) in drift.items():
+    for (dataset, feature, metric), (_value, _, row_count, status) in drift.items():
         if metric == "psi" and dataset == "test":
             null_rate = drift[(dataset, feature, "null_rate")][0]
             present = round(row_count * (1 - null_rate))
@@ -127,3 +127,13 @@ def test_incremental_unseen_counts_this_runs_rows_and_nothing_new_leaves_nothing
         assert not (options.out_dir / options.run_id).exists()
         ledger = rows(path, f"SELECT details FROM pipeline.runs WHERE run_id = '{options.run_id}'")
         assert '"unseen": {}' in ledger[0][0]
+
+
+def test_the_report_flags_a_psi_not_judged() -> None:
+    from pipeline.core.vocabulary import Dataset, Task
+    from pipeline.evaluation.report import Evaluation, render_report
+
+    row = {"run_id": "r1", "dataset": "test", "feature": "Fare", "metric": "psi"}
+    drift = [{**row, "value": 0.5, "status": "few_rows"}]
+    html = render_report(Evaluation("r", "m", Task.binary, Dataset.holdout, {}, drift=drift))
+    assert "0.5000 (few_rows)" in html
