@@ -137,3 +137,25 @@ def test_the_report_flags_a_psi_not_judged() -> None:
     drift = [{**row, "value": 0.5, "status": "few_rows"}]
     html = render_report(Evaluation("r", "m", Task.binary, Dataset.holdout, {}, drift=drift))
     assert "0.5000 (few_rows)" in html
+
+
+def test_without_drift_rows_an_incremental_warning_says_it_counts_earlier_runs_too(
+    ran_project: OptionsFactory,
+) -> None:
+    """Templates older than drift measure nothing: the counts come from unseen_categories,
+    which covers every row the model has scored, and the warning says so."""
+    from pipeline.stages.monitor import scored_unseen
+    from pipeline.stages.project import Project
+
+    _add_drift(ran_project)  # a quarter of the test rows: Embarked 'X'
+    (result,) = run_stages(ran_project(), ["predict"])
+    n = result.details["unseen"]["Embarked"]
+    with Project.open(ran_project().config_path) as project:
+        counts, said = scored_unseen(project, str(result.model_id), "no-such-run", 5, True)
+        assert scored_unseen(project, str(result.model_id), "no-such-run", 0, True) == ({}, [])
+    assert counts == {"Embarked": n}
+    assert said == [
+        f"predict: {n} rows this model has scored (this run's and earlier runs') had 1 Embarked "
+        "value(s) the training split never had (scored as unknown; see "
+        "pipeline.unseen_categories)"
+    ]
