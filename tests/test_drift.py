@@ -89,6 +89,7 @@ def test_training_bins_are_numpys_inverted_cdf_deciles(ran_project: OptionsFacto
 
 def test_drift_equals_numpy_on_the_scored_rows(ran_project: OptionsFactory) -> None:
     _add_drift(ran_project)
+    _monitor(ran_project, "min_rows = 0")  # the synthetic holdout and test are small
     result = run_stages(ran_project(), ["preprocess", "predict"])[-1]
     model = _model(ran_project)
     drift = _drift(ran_project, _last_run(ran_project))
@@ -142,14 +143,17 @@ def test_a_fail_threshold_refuses_and_leaves_the_warehouse_unchanged(
     ran_project: OptionsFactory,
 ) -> None:
     _add_drift(ran_project)
-    _monitor(ran_project, "psi_fail = 0.25")
+    _monitor(ran_project, "psi_fail = 0.25\nmin_rows = 0")  # the synthetic rows are few
     before = _snapshot(ran_project)
     config = str(ran_project().config_path)
     runner = CliRunner()
     out = runner.invoke(app, ["run", "--stage", "predict", "-c", config])
     assert out.exit_code == 4, out.output
     (line,) = [x for x in out.output.splitlines() if x.startswith("error:")]
-    assert "test Fare psi" in line and "fail threshold 0.25" in line and "--allow-drift" in line
+    assert "test Fare psi" in line and "fail threshold 0.25" in line
+    assert line.endswith("score anyway with `pipeline run --stage predict --allow-drift`")
+    # the warn-level breaches of the refused run are shown too, before the error
+    assert "warning: predict: drift test Fare mean_shift" in out.output
     assert _snapshot(ran_project) == before
 
     out = runner.invoke(app, ["run", "--stage", "predict", "-c", config, "--allow-drift"])
@@ -162,7 +166,8 @@ def test_a_fail_threshold_refuses_and_leaves_the_warehouse_unchanged(
         "SELECT status FROM pipeline.drift WHERE feature = 'Fare' AND metric = 'psi' "
         "AND dataset = 'test' ORDER BY run_id",
     )
-    assert [s for (s,) in statuses] == ["ok", "fail"]  # the history: the first run, then this
+    # the history: the first run (the default min_rows: not judged), then this one
+    assert [s for (s,) in statuses] == ["few_rows", "fail"]
     assert len(drift) == 2 * len(before[1])
 
 

@@ -206,6 +206,12 @@ class MonitorConfig(Section):
         default=0.05, description="share of non-null categorical values training never had"
     )
     unseen_fail: NonNegative | None = None
+    min_rows: StrictInt = Field(
+        default=500,
+        ge=0,
+        description="fewer non-null values than this in a scored dataset: its PSI is recorded "
+        "but not judged (status few_rows): an undrifted sample's PSI is about (bins - 1) / n",
+    )
 
 
 class ContractRules(Section):

@@ -208,3 +208,4 @@ class DriftStatus(StrEnum):
     warn = "warn"
     fail = "fail"
     unmeasured = "unmeasured"
+    few_rows = "few_rows"  # a PSI over fewer values than [monitor] min_rows: not judged

@@ -76,7 +76,7 @@ def drift_table(evaluation: Evaluation) -> str:
     metrics = [str(m) for m in DriftMetric if m in present]  # the vocabulary's order
     grouped: dict[tuple[str, str], dict[str, str]] = {}
     for r in rows:  # rows: datasets x features x metrics, a few hundred at most
-        flag = f" ({r['status']})" if r["status"] in ("warn", "fail") else ""
+        flag = f" ({r['status']})" if r["status"] in ("warn", "fail", "few_rows") else ""
         cell = _fmt(r["value"]) + flag
         grouped.setdefault((r["dataset"], r["feature"]), {})[str(r["metric"])] = cell
     body = "".join(
@@ -91,7 +91,7 @@ def drift_table(evaluation: Evaluation) -> str:
     return (
         f'<p class="meta">scoring run {run}: the scored rows against the training split '
         "(null rate; mean shift in training standard deviations; PSI over the training "
-        "quantile bins; share of unseen categories)</p>"
+        "quantile bins, few_rows: not judged, too few values; share of unseen categories)</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 

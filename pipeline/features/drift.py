@@ -63,6 +63,7 @@ def drift_context(
         "categorical": categorical,
         "max_bins": max_bins,
         "epsilon": PSI_EPSILON,
+        "min_rows": m.min_rows,
         "thresholds": {
             str(k): {"warn": _float(w), "fail": _float(f)} for k, (w, f) in thresholds.items()
         },

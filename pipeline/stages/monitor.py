@@ -5,12 +5,13 @@ evaluate (stage modules never import each other)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pipeline.core.errors import DataError
-from pipeline.core.vocabulary import DriftStatus
+from pipeline.core.vocabulary import DriftMetric, DriftStatus
 from pipeline.features.bins import (
     Bins,
     bin_counts_sql,
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from pipeline.model.trained import TrainedModel
 
 DRIFT_TEMPLATE = "monitor/drift.sql"
+#: the fail breaches a refusal names in its one line; the rest are counted
+MAX_NAMED = 5
+
+log = logging.getLogger("pipeline")
 
 
 def training_bins(project: Project, bins: int) -> Bins | None:
@@ -110,7 +115,19 @@ def measure_drift(
     for r in check.rows:
         if r["status"] in (DriftStatus.warn, DriftStatus.fail):
             check.warnings.append(f"predict: drift {_breach(r)} (see {table})")
+    few = _few_rows(check.rows)
+    if few:
+        check.notes.append(
+            f"predict: drift: PSI recorded but not judged for {few}: fewer than [monitor] "
+            f"min_rows = {project.config.monitor.min_rows} values (status few_rows in {table})"
+        )
     return check
+
+
+def _few_rows(rows: list[dict[str, object]]) -> str:
+    """`holdout (180 rows) and test (418 rows)`: the datasets with a PSI not judged."""
+    counts = {r["dataset"]: r["row_count"] for r in rows if r["status"] == DriftStatus.few_rows}
+    return " and ".join(f"{d} ({n} rows)" for d, n in sorted(counts.items(), key=str))
 
 
 def _breach(row: dict[str, object]) -> str:
@@ -126,18 +143,23 @@ def _breach(row: dict[str, object]) -> str:
     return f"{said} over the {kind} threshold {threshold}"
 
 
-def refuse_drift(check: DriftCheck, allow: bool) -> None:
+def refuse_drift(check: DriftCheck, allow: bool, incremental: bool = False) -> None:
     """A fail threshold exceeded refuses to write predictions, before the first write, unless
-    --allow-drift; one line names the first breach."""
+    --allow-drift: one line names every breach (the first MAX_NAMED) and the command that
+    scores anyway. The warn-level breaches go to the log first: the stage's warnings are
+    not printed when it raises."""
     if allow:
         return
     failed = [r for r in check.rows if r["status"] == DriftStatus.fail]
-    if failed:
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        raise DataError(
-            f"drift: {_breach(failed[0])}{more}: no predictions written; "
-            "score anyway with `pipeline run --allow-drift`"
-        )
+    if not failed:
+        return
+    for r in check.rows:
+        if r["status"] == DriftStatus.warn:
+            log.warning("predict: drift %s", _breach(r))
+    named = "; ".join(_breach(r) for r in failed[:MAX_NAMED])
+    more = f" (and {len(failed) - MAX_NAMED} more)" if len(failed) > MAX_NAMED else ""
+    again = "pipeline run --stage predict --allow-drift" + (" --incremental" if incremental else "")
+    raise DataError(f"drift: {named}{more}: no predictions written; score anyway with `{again}`")
 
 
 def write_drift(project: Project, check: DriftCheck, run_id: str) -> None:
@@ -159,3 +181,49 @@ def latest_drift(project: Project, model_id: str) -> list[dict[str, object]]:
         return []
     sql = project.templates.render("monitor/latest.sql", table=table, model_id=model_id).sql
     return project.warehouse.query_arrow(sql).to_pylist()
+
+
+def scored_unseen(
+    project: Project, model_id: str, run_id: str, rows: int, incremental: bool
+) -> tuple[dict[str, int], list[str]]:
+    """Per categorical feature, how many rows of this run had a value the training split never
+    had, and the warnings that say so. A run that scored nothing has none. `unseen_categories`
+    covers every row the model has in `predictions`: with --incremental that is more than this
+    run's, so this run's counts come from its drift rows (unseen_share of the non-NULL values)."""
+    if rows == 0:
+        return {}, []
+    wh, q = project.warehouse, project.warehouse.dialect.quote
+    unseen_table = project.table(Table.unseen_categories)
+    drift_table = project.table(Table.drift)
+    if incremental and wh.table_exists(drift_table):
+        measured = wh.query_arrow(
+            f"SELECT dataset, feature, metric, value, row_count FROM {q(drift_table)} "
+            f"WHERE run_id = {wh.dialect.literal(run_id)} "
+            "AND metric IN ('null_rate', 'unseen_share') ORDER BY dataset, feature, metric"
+        ).to_pylist()
+        got = {(r["dataset"], r["feature"], r["metric"]): r for r in measured}
+        counts: dict[str, int] = {}
+        for (dataset, feature, metric), r in got.items():  # datasets x features, a few dozen
+            if metric != DriftMetric.unseen_share or not r["value"]:
+                continue
+            nulls = got[(dataset, feature, DriftMetric.null_rate)]["value"] or 0.0
+            present = r["row_count"] - nulls * r["row_count"]  # the non-NULL values
+            counts[feature] = counts.get(feature, 0) + round(r["value"] * present)
+        if measured:
+            return counts, [
+                f"predict: {n} of this run's {rows} rows had a {f} value the training split "
+                f"never had (scored as unknown; {unseen_table} lists the values over every "
+                "row the model has scored)"
+                for f, n in sorted(counts.items())
+                if n
+            ]
+    unseen = wh.query_arrow(
+        f"SELECT feature, sum(row_count) AS n, count(*) AS k FROM {q(unseen_table)} "
+        f"WHERE model_id = {wh.dialect.literal(model_id)} GROUP BY feature ORDER BY feature"
+    ).to_pylist()
+    whose = " this model has scored (this run's and earlier runs')" if incremental else ""
+    return {u["feature"]: int(u["n"]) for u in unseen}, [
+        f"predict: {u['n']} rows{whose} had {u['k']} {u['feature']} value(s) the training "
+        f"split never had (scored as unknown; see {unseen_table})"
+        for u in unseen
+    ]

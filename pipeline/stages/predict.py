@@ -29,7 +29,7 @@ from pipeline.stages.incremental import (
     unscored_only,
 )
 from pipeline.stages.ledger import StageResult
-from pipeline.stages.monitor import measure_drift, refuse_drift, write_drift
+from pipeline.stages.monitor import measure_drift, refuse_drift, scored_unseen, write_drift
 from pipeline.stages.predict_scoring import (
     load_parts,
     prediction_columns,
@@ -100,6 +100,7 @@ def predict_from_data(
                     project, model.spec, trained, f"model {model.model_id} was trained on"
                 )
             enforce(project, model.spec, project.raw_sources())
+        asked = incremental  # the re-run a drift refusal suggests has the same flags
         scored_before = rows_scored_before(project, model) if incremental else 0
         if incremental and not scored_before:
             notes.append(first_score(project, model))
@@ -110,7 +111,7 @@ def predict_from_data(
             drift = measure_drift(
                 project, model, scored_datasets(project), run_id, casts, rows_filter=only
             )
-        refuse_drift(drift, allow_drift)
+        refuse_drift(drift, allow_drift, asked)
         job = None
         if executor != Executor.warehouse:  # scored holding nothing, then one write loads it
             sql, hashes = model.transform_sql(
@@ -250,20 +251,12 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
     )
     if options.incremental:
         result.details["incremental"] = True
-    if not options.keep_parts:  # loaded and committed: the parts are spent
+    if not options.keep_parts or not report.parts:  # the parts are spent; none: no empty dirs
         remove_parts(report.parts, parts_dir)
-    wh = project.warehouse
-    unseen = wh.query_arrow(
-        "SELECT feature, sum(row_count) AS n, count(*) AS k FROM "
-        f"{wh.dialect.quote(project.table(Table.unseen_categories))} "
-        f"WHERE model_id = {wh.dialect.literal(model.model_id)} GROUP BY feature ORDER BY feature"
-    ).to_pylist()
-    result.details["unseen"] = {u["feature"]: int(u["n"]) for u in unseen}
-    for u in unseen:
-        result.warnings.append(
-            f"predict: {u['n']} rows had {u['k']} {u['feature']} value(s) the training "
-            f"split never had (scored as unknown; see {project.table(Table.unseen_categories)})"
-        )
+    result.details["unseen"], unseen = scored_unseen(
+        project, model.model_id, options.run_id, report.rows, options.incremental
+    )
+    result.warnings.extend(unseen)
     via = f"{parts_dir} -> " if report.parts else ""
     if report.mode == "none":  # nothing was scored: the note from predict_from_data says so
         return

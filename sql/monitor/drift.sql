@@ -10,7 +10,9 @@
       unseen_share  share of non-NULL categorical values the training split never had
 
     `status` compares |value - baseline| with the [monitor] thresholds: fail, else warn,
-    else ok; `unmeasured` when there is no value (no non-NULL rows, zero training std).
+    else ok; `unmeasured` when there is no value (no non-NULL rows, zero training std);
+    `few_rows` for a PSI over fewer than `min_rows` non-NULL values, recorded but not judged
+    (an undrifted sample's PSI is about (bins - 1) / n, plus what its empty bins add).
 
     Same bytes on any engine and thread count: counts are integers; the mean comes from
     integer sums (each value mapped into [-1, 1] by the dataset's exact min and max, cut into
@@ -23,7 +25,7 @@
     context: relation (SQL of cleaned rows), datasets, run_id, model_id, epsilon,
              numeric [{column, edges|none, shares|none, mean, std, null_base}] (floats or
              none), categorical [{column, known, null_base}], max_bins,
-             thresholds {metric: {warn, fail}} (floats or none)                      -#}
+             thresholds {metric: {warn, fail}} (floats or none), min_rows                      -#}
 {% import 'monitor/_bins.sql' as b %}
 {% set limbs = 4 %}
 {% set bits = 21 %}
@@ -166,18 +168,18 @@ num_psi AS (
 num_drift AS (
     SELECT s.dataset AS dataset, s.feature AS feature, s.row_count AS row_count,
            'null_rate' AS metric, CAST(s.row_count - s.n AS {{ f64 }}) / s.row_count AS value,
-           z.null_base AS baseline
+           z.null_base AS baseline, s.n AS n
     FROM num_stats AS s
     JOIN num_frozen AS z ON z.feature = s.feature
     UNION ALL
     SELECT s.dataset, s.feature, s.row_count, 'mean_shift',
-           (s.mean - z.mean) / NULLIF(z.std, 0), {{ zero }}
+           (s.mean - z.mean) / NULLIF(z.std, 0), {{ zero }}, s.n
     FROM num_stats AS s
     JOIN num_frozen AS z ON z.feature = s.feature
 {% if binned %}
     UNION ALL
     SELECT s.dataset, s.feature, s.row_count, 'psi',
-           CASE WHEN s.n = 0 THEN NULL ELSE p.psi END, {{ zero }}
+           CASE WHEN s.n = 0 THEN NULL ELSE p.psi END, {{ zero }}, s.n
     FROM num_stats AS s
     JOIN num_psi AS p ON p.dataset = s.dataset AND p.feature = s.feature
 {% endif %}
@@ -207,12 +209,12 @@ cat_counts AS (
 cat_drift AS (
     SELECT c.dataset AS dataset, c.feature AS feature, c.row_count AS row_count,
            'null_rate' AS metric, CAST(c.row_count - c.n AS {{ f64 }}) / c.row_count AS value,
-           z.value AS baseline
+           z.value AS baseline, c.n AS n
     FROM cat_counts AS c
     JOIN frozen AS z ON z.feature = c.feature AND z.kind = 'null_base'
     UNION ALL
     SELECT dataset, feature, row_count, 'unseen_share',
-           CAST(unseen AS {{ f64 }}) / NULLIF(n, 0), {{ zero }}
+           CAST(unseen AS {{ f64 }}) / NULLIF(n, 0), {{ zero }}, n
     FROM cat_counts
 ),
 {% endif %}
@@ -246,6 +248,7 @@ SELECT
     fail_threshold,
     CASE
         WHEN value IS NULL THEN 'unmeasured'
+        WHEN metric = 'psi' AND n < {{ min_rows }} THEN 'few_rows'
         WHEN fail_threshold IS NOT NULL AND deviation > fail_threshold THEN 'fail'
         WHEN warn_threshold IS NOT NULL AND deviation > warn_threshold THEN 'warn'
         ELSE 'ok'
