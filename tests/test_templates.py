@@ -242,6 +242,17 @@ def _monitor(t: Templates, spec: Spec, sources: list[Source]) -> dict[str, str]:
         "monitor/bin_counts.sql": bin_counts_sql(t, edges, '"p"."clean"').sql,
         "monitor/drift.sql": drift_sql(t, t, spec, stats, bins, sources, ["test"], "r", "m").sql,
         "monitor/latest.sql": t.render("monitor/latest.sql", table="p.drift", model_id="m").sql,
+        "monitor/rows.sql": t.render(
+            "monitor/rows.sql",
+            rows=[
+                {"run_id": "r", "model_id": "m", "dataset": "test", "feature": "Age"}
+                | {"metric": "psi", "value": 0.1, "baseline": 0.0, "row_count": 9}
+                | {"warn_threshold": 0.1, "fail_threshold": None, "status": "few_rows"},
+                {"run_id": "r", "model_id": "m", "dataset": "test", "feature": "Sex"}
+                | {"metric": "null_rate", "value": None, "baseline": 1e-300, "row_count": 0}
+                | {"warn_threshold": None, "fail_threshold": 0.5, "status": "unmeasured"},
+            ],
+        ).sql,
     }
 
 

@@ -56,8 +56,8 @@ def training_bins(project: Project, bins: int) -> Bins | None:
 
 @dataclass
 class DriftCheck:
-    """One scoring run's drift: the query that makes its rows (run again to write them), the
-    rows, and what the stage says about them."""
+    """One scoring run's drift: the query that makes its rows, the rows, and what the stage
+    says about them."""
 
     sql: str
     hashes: dict[str, str]
@@ -167,8 +167,15 @@ def write_drift(project: Project, check: DriftCheck, run_id: str) -> None:
     if not check.rows:
         return
     wh = project.warehouse
+    # the figures measured before any write, as literals: the scored rows are not read again
+    # (with --incremental they are no longer "not yet scored" once appended); past the
+    # engine's query size, drift.sql itself, run again
+    sql = project.templates.render("monitor/rows.sql", rows=check.rows).sql
+    limit = wh.dialect.max_query_bytes
+    if limit is not None and len(sql.encode()) > limit:
+        sql = check.sql
     staging = project.table(staging_table(Table.drift))
-    wh.replace_table(staging, check.sql)
+    wh.replace_table(staging, sql)
     wh.replace_rows(project.table(Table.drift), staging, "run_id", run_id)
 
 
