@@ -119,3 +119,15 @@ def test_append_to_bigquery(tmp_path: Path, bigquery_emulator: str) -> None:
         rows = wh.query_arrow("SELECT id, x FROM appending.t ORDER BY id").to_pylist()
         assert [(r["id"], r["x"]) for r in rows] == [(1, 1.5), (2, 2.5), (3, 4.0)]
         assert wh.table_names("appending") == ["t"]
+
+
+def test_a_decimal_comma_hint_on_append_warns_what_replace_drops(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    (tmp_path / "a.csv").write_text("a;b\n188,4;x\n")
+    (tmp_path / "b.csv").write_text("a;b\n-0,5;y\n")
+    ingest(tmp_path / "a.csv", "raw.dc", db)
+    out = ingest(tmp_path / "b.csv", "raw.dc", db, "--append")
+    assert (
+        "a: text that looks like numbers with a decimal comma; if so, load again with "
+        "--decimal , --replace (all the table's files: --replace drops the rows there now)"
+    ) in out

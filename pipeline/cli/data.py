@@ -87,7 +87,8 @@ def init(
         None,
         "--id",
         help="The id column, or auto: a key made from each row's values, for a table with no id.",
-        show_default="auto",
+        show_default="a unique, never missing column named like an id (House ID, customer_id, "
+        "OrderNo), else auto",
     ),
     unlabelled: str | None = typer.Option(
         None, help="SCHEMA.NAME of rows to score.", show_default="none"

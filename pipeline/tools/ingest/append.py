@@ -42,7 +42,7 @@ _KINDS = {
 }
 #: what a column of each kind takes besides its own kind: a whole number is a number, a date
 #: is a timestamp at midnight, and anything can be written as text
-_TAKES = {
+_TAKES: dict[str, set[str]] = {
     ColumnType.float: {ColumnType.int},
     ColumnType.timestamp: {"DATE"},
     ColumnType.string: {*ColumnType, "DATE", "TIME"},
@@ -105,7 +105,7 @@ def check_columns(
     ).to_pylist()[0]
     for i, (column, sql_type) in enumerate(target):
         theirs, ours = kind(new[column]), kind(sql_type)
-        if theirs == ours or theirs in _TAKES.get(ours, set()) or not counts[f"c{i}"]:  # type: ignore[call-overload]
+        if theirs == ours or theirs in _TAKES.get(ours, set()) or not counts[f"c{i}"]:
             continue
         raise DataError(
             f"{_named(files)}, column {column!r}: read as "

@@ -174,7 +174,7 @@ def ingest(
                 met = count_null_tokens(warehouse, files, tokens, encoding)
                 notes += renamed_headers(files[0], columns, encoding)
                 if decimal == ".":
-                    notes += _decimal_comma_hint(warehouse, loaded, columns)
+                    notes += _decimal_comma_hint(warehouse, loaded, columns, append)
             if append:
                 fitted = check_columns(warehouse, table, loaded, files, file_format, encoding)
                 warehouse.execute(insert_sql(warehouse, table, loaded, fitted))
@@ -192,9 +192,10 @@ def ingest(
 
 
 def _decimal_comma_hint(
-    warehouse: Warehouse, table: str, columns: list[tuple[str, str]]
+    warehouse: Warehouse, table: str, columns: list[tuple[str, str]], append: bool = False
 ) -> list[str]:
-    """A hint when text columns hold only numbers with a decimal comma (`188,4`)."""
+    """A hint when text columns hold only numbers with a decimal comma (`188,4`); never to
+    --replace a table the rows were appended to (that would drop its other rows)."""
     text = [c for c, t in columns if t.upper() in ("VARCHAR", "STRING")]
     if not warehouse.reads_files_locally or not text:
         return []
@@ -212,4 +213,5 @@ def _decimal_comma_hint(
     return [
         f"{', '.join(found)}: text that looks like numbers with a decimal comma; "
         "if so, load again with --decimal , --replace"
+        + (" (all the table's files: --replace drops the rows there now)" if append else "")
     ]
