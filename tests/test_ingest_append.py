@@ -87,6 +87,13 @@ def test_append_refuses_rows_that_do_not_fit(tmp_path: Path) -> None:
         "error: table raw.typo does not exist, so there is nothing to append to; load the "
         "first files without --append"
     )  # fmt: skip
+    # a table where the new rows would be staged is never overwritten
+    con = duckdb.connect(str(db))
+    con.sql("CREATE TABLE raw.t__appending AS SELECT 1 AS mine")
+    con.close()
+    assert fails(2, "ingest", str(new), "--table", "raw.t", "--warehouse", str(db),
+                 "--append").strip().startswith("error: table raw.t__appending exists")  # fmt: skip
+    assert _rows(db, "SELECT mine FROM raw.t__appending") == [(1,)]
     # and into a warehouse file that does not exist, leaves none behind
     fails(2, "ingest", str(new), "--table", "raw.t", "--warehouse", str(tmp_path / "no.duckdb"),
           "--append")  # fmt: skip

@@ -147,3 +147,9 @@ def require_target(warehouse: Warehouse, table: str, replace: bool) -> None:
             f"table {table} does not exist, so there is nothing to append to; load the first "
             "files without --append"
         )
+    staged = staging_name(table)
+    if warehouse.table_exists(staged):  # never overwrite (then drop) a table of that name
+        raise ConfigError(
+            f"table {staged} exists: a table of yours, or what a killed append left; "
+            f'drop it (pipeline sql --write "DROP TABLE {staged}") or rename it, then append'
+        )
