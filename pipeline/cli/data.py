@@ -15,6 +15,11 @@ def ingest(
     path: str = typer.Argument(..., help="A CSV, Parquet or JSON Lines file, or a glob of them."),
     table: str = typer.Option(..., "--table", "-t", help="SCHEMA.NAME of the raw table."),
     replace: bool = typer.Option(False, "--replace", help="Overwrite the table if it exists."),
+    append: bool = typer.Option(
+        False,
+        "--append",
+        help="Add the rows to the existing table (same columns; all rows or none).",
+    ),
     config: Path = CONFIG,
     warehouse: Path | None = typer.Option(
         None,
@@ -45,6 +50,8 @@ def ingest(
     """Load data files into a raw warehouse table, with types inferred from every row.
 
     Example: pipeline ingest 'data/sales-*.csv' --table raw.sales
+
+    Each night's new rows: pipeline ingest data/sales-2026-11-25.csv --table raw.sales --append
     """
 
     def go() -> None:
@@ -60,6 +67,7 @@ def ingest(
             nulls=null,
             encoding=encoding,
             decimal=decimal,
+            append=append,
         )
         for line in summary(done):
             say(line)
@@ -79,7 +87,8 @@ def init(
         None,
         "--id",
         help="The id column, or auto: a key made from each row's values, for a table with no id.",
-        show_default="auto",
+        show_default="a unique, never missing column named like an id (House ID, customer_id, "
+        "OrderNo), else auto",
     ),
     unlabelled: str | None = typer.Option(
         None, help="SCHEMA.NAME of rows to score.", show_default="none"

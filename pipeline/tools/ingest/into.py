@@ -26,6 +26,7 @@ def ingest_into(
     nulls: Sequence[str] | None = None,
     encoding: str = "utf-8",
     decimal: str = ".",
+    append: bool = False,
 ) -> Ingested:
     """Load files into the DuckDB file `warehouse`, or the warehouse a TOML file's [warehouse]
     names, or the config's; never during a run (the run lock is taken). A DuckDB file the load
@@ -52,7 +53,7 @@ def ingest_into(
         opened = open_warehouse(wh_config, on_demand=True)
     try:
         with opened as wh, exclusive(wh, config, "pipeline ingest"):  # not during a run
-            return ingest(wh, pattern, table, replace, nulls, encoding, decimal)
+            return ingest(wh, pattern, table, replace, nulls, encoding, decimal, append)
     except BaseException:
         if made is not None:  # a failed first ingest leaves no empty warehouse behind
             for leftover in (made, made.with_name(made.name + ".wal")):
@@ -66,7 +67,13 @@ def ingest_into(
 def summary(done: Ingested) -> list[str]:
     """What a load did, as the lines `pipeline ingest` prints: the rows, the notes, and each
     column's type with the missing-value tokens it held."""
-    lines = [f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)", *done.notes]
+    head = f"{done.table}: {done.rows:,} rows from {len(done.files)} file(s)"
+    if done.total is not None:
+        head = (
+            f"{done.table}: {done.rows:,} rows appended from {len(done.files)} file(s); "
+            f"{done.total:,} rows now"
+        )
+    lines = [head, *done.notes]
     for name, sql_type in done.columns:
         met = done.nulls.get(name, {})
         read = ", ".join(f"{t or repr('')} x{n:,}" for t, n in met.items())

@@ -10,6 +10,12 @@ from pathlib import Path
 from pipeline.core.errors import ConfigError, DataError, WarehouseError
 from pipeline.core.identifiers import check_table_name
 from pipeline.core.vocabulary import DecimalSeparator, Encoding, FileFormat
+from pipeline.tools.ingest.append import (
+    check_columns,
+    insert_sql,
+    require_target,
+    staging_name,
+)
 from pipeline.tools.ingest.csv_files import (
     check_shape,
     header_fields,
@@ -68,6 +74,8 @@ class Ingested:
     nulls: dict[str, dict[str, int]] = field(default_factory=dict)
     #: what the load changed or suspects, one line each (renamed headers, decimal commas)
     notes: list[str] = field(default_factory=list)
+    #: with --append: the table's rows after the append (`rows` are the rows added)
+    total: int | None = None
 
 
 def count_null_tokens(
@@ -129,10 +137,12 @@ def ingest(
     nulls: Sequence[str] | None = None,
     encoding: str = "utf-8",
     decimal: str = ".",
+    append: bool = False,
 ) -> Ingested:
     """Load the files into `table` (schema.table); refuses to overwrite unless `replace`.
     `nulls` replaces the missing-value tokens (NULL_TOKENS) of CSV files; `decimal` is the
-    CSV numbers' decimal separator."""
+    CSV numbers' decimal separator. `append`: add the rows to the existing table instead, all
+    or none, once their columns are known to fit it (see `append`)."""
     check_table_name(table, "--table")
     if encoding not in tuple(Encoding):
         raise ConfigError(f"--encoding {encoding!r} is not one of {', '.join(Encoding)}")
@@ -140,19 +150,23 @@ def ingest(
         raise ConfigError(f"--decimal {decimal!r} is not one of {' '.join(DecimalSeparator)}")
     tokens = tuple(NULL_TOKENS if nulls is None else nulls)
     files, file_format = resolve_files(pattern)
-    if warehouse.table_exists(table) and not replace:
+    if append:
+        require_target(warehouse, table, replace)
+    elif warehouse.table_exists(table) and not replace:
         raise ConfigError(f"table {table} already exists; pass --replace to overwrite it")
     if file_format == FileFormat.csv:
         for path in files:  # else the sniffer reads it as one column named column0
             if not any(header_fields(path, encoding)[0]):
                 raise DataError(f"{path} has no header row: the first line is empty")
     warehouse.ensure_schema(table.split(".")[0])
+    loaded = staging_name(table) if append else table  # the new rows as read
+    total = None
     try:
         # one transaction: a file refused after the load leaves the old table as it was
         # the summary too, so that Ctrl-C while it is made rolls the load back with it
         with warehouse.transaction():
-            rows = warehouse.ingest_files(files, file_format, table, tokens, encoding, decimal)
-            columns = warehouse.describe(table)
+            rows = warehouse.ingest_files(files, file_format, loaded, tokens, encoding, decimal)
+            columns = warehouse.describe(loaded)
             met: dict[str, dict[str, int]] = {}
             notes: list[str] = []
             if file_format == FileFormat.csv:
@@ -160,18 +174,28 @@ def ingest(
                 met = count_null_tokens(warehouse, files, tokens, encoding)
                 notes += renamed_headers(files[0], columns, encoding)
                 if decimal == ".":
-                    notes += _decimal_comma_hint(warehouse, table, columns)
+                    notes += _decimal_comma_hint(warehouse, loaded, columns, append)
+            if append:
+                fitted = check_columns(warehouse, table, loaded, files, file_format, encoding)
+                warehouse.execute(insert_sql(warehouse, table, loaded, fitted))
+                warehouse.execute(f"DROP TABLE {warehouse.dialect.quote(loaded)}")
+                columns = warehouse.describe(table)
+                total = warehouse.count_rows(f"SELECT 1 FROM {warehouse.dialect.quote(table)}")
     except WarehouseError as exc:
         if "schema mismatch" in str(exc).lower():
             raise mismatch(files, file_format, encoding) from exc
         raise read_error(exc, pattern, file_format, encoding) from exc
-    return Ingested(table, rows, columns, files, met, notes)
+    finally:
+        if append:  # where a failed load is not rolled back (BigQuery), the staging goes too
+            warehouse.execute(f"DROP TABLE IF EXISTS {warehouse.dialect.quote(loaded)}")
+    return Ingested(table, rows, columns, files, met, notes, total)
 
 
 def _decimal_comma_hint(
-    warehouse: Warehouse, table: str, columns: list[tuple[str, str]]
+    warehouse: Warehouse, table: str, columns: list[tuple[str, str]], append: bool = False
 ) -> list[str]:
-    """A hint when text columns hold only numbers with a decimal comma (`188,4`)."""
+    """A hint when text columns hold only numbers with a decimal comma (`188,4`); never to
+    --replace a table the rows were appended to (that would drop its other rows)."""
     text = [c for c, t in columns if t.upper() in ("VARCHAR", "STRING")]
     if not warehouse.reads_files_locally or not text:
         return []
@@ -189,4 +213,5 @@ def _decimal_comma_hint(
     return [
         f"{', '.join(found)}: text that looks like numbers with a decimal comma; "
         "if so, load again with --decimal , --replace"
+        + (" (all the table's files: --replace drops the rows there now)" if append else "")
     ]

@@ -6,9 +6,9 @@ features (rare values folded), and text that is nearly unique per row (names, ti
 is left out, in a comment, since a model cannot generalise from it.
 
 Modules: `profile` (what init reads of a table), `names` (plain names for raw columns),
-`keyed` (the view that adds a row key), `leakage`, `propose` (the features), `text` (the
-config and README written), `project` (writing the directory), `command` (the options of
-`pipeline init`)."""
+`ids` (an id column the table has), `keyed` (the view that adds a row key), `leakage`,
+`propose` (the features), `text` (the config and README written), `project` (writing the
+directory), `command` (the options of `pipeline init`)."""
 
 from pipeline.tools.init.command import create_project, warehouse_section
 from pipeline.tools.init.keyed import Keyed, make_keyed

@@ -10,6 +10,7 @@ from pipeline.core.errors import ConfigError, DataError
 from pipeline.core.identifiers import underscored
 from pipeline.core.vocabulary import FeatureType, Imputer, Task
 from pipeline.render.templates import hash_tree, templates_for
+from pipeline.tools.init.ids import find_id
 from pipeline.tools.init.keyed import make_keyed
 from pipeline.tools.init.names import ROW_NUMBERS
 from pipeline.tools.init.profile import check_label
@@ -57,9 +58,11 @@ def init_project(
     notes: list[str] | None = None,
 ) -> Path:
     """Create the project; returns its config path. Refuses a directory that has a config.
-    `id_column` None or "auto": a row key is made (see `make_keyed`). Without `sql_source`,
-    the templates that ship with the package are copied. `notes` gets what init found that the
-    user should know (NULL labels, duplicate rows, row numbers), one line each."""
+    `id_column` None: a column named like an id that is unique and never missing, if the
+    table has one (see `find_id`), else as "auto": a row key is made (see `make_keyed`).
+    Without `sql_source`, the templates that ship with the package are copied. `notes` gets
+    what init found that the user should know (NULL labels, duplicate rows, row numbers, the
+    id it chose), one line each."""
     unlabelled_made = False
     sql_source = sql_source or PACKAGED_SQL
     config = directory / "pipeline.toml"
@@ -80,6 +83,13 @@ def init_project(
         templates = templates_for(sql_source, warehouse.dialect)
         # refused before the first write: init leaves no view behind for a table it cannot use
         unlabelled_rows = check_label(warehouse, from_table, label)
+        if id_column is None:  # no --id: an id the table has beats a hashed row key
+            id_column = find_id(warehouse, templates, from_table, label, unlabelled)
+            if id_column is not None:
+                said.append(
+                    f"id: {id_column!r} (named like an id, unique and never missing); "
+                    "pass --id auto for a row key instead, or --id COLUMN"
+                )
         keyed = make_keyed(warehouse, templates, from_table, id_column, label)
         labelled = keyed.table
         if unlabelled_rows:
