@@ -197,16 +197,22 @@ def _polyline(page: str) -> list[tuple[float, float]]:
 def test_a_long_curve_is_drawn_with_a_bounded_number_of_points() -> None:
     curve, auc = _roc(200_000)
     assert len(curve) > 50_000
-    page = render_report(Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=curve))
+    # the precision-recall curve as long (its points: the ROC's, as another curve)
+    pr = [{**c, "curve": "pr", "x": c["y"], "y": 1 - c["x"] / 2} for c in curve]
+    page = render_report(
+        Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=curve + pr)
+    )
+    lines = re.findall(r'<polyline points="([^"]*)" class="line"/>', page)
+    assert len(lines) == 2 and all(len(p.split()) <= MAX_POINTS for p in lines)
+    assert len(page) < 80_000  # a 1.5 MB report before
     drawn = _polyline(page)
-    assert len(drawn) <= MAX_POINTS and len(page) < 60_000
     assert drawn[0] == (PAD, H - PAD) and drawn[-1] == (360 - PAD, PAD)  # (0, 0) and (1, 1)
     # the shape stays: the area under what is drawn is the AUC
     x = (np.array([p[0] for p in drawn]) - PAD) / (360 - 2 * PAD)  # (points,)
     y = (H - PAD - np.array([p[1] for p in drawn])) / (H - 2 * PAD)  # (points,)
     assert np.trapezoid(y, x) == pytest.approx(auc, abs=0.002)
     assert page == render_report(
-        Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=curve[::-1])
+        Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=(curve + pr)[::-1])
     )
 
 
