@@ -17,7 +17,7 @@ from sklearn.metrics import confusion_matrix
 
 from pipeline.evaluation.axis import MAX_POINTS
 from pipeline.evaluation.axis import nice_ticks as _ticks
-from pipeline.evaluation.charts import PAD, H, histogram_chart, scatter_chart
+from pipeline.evaluation.charts import PAD, H, W, histogram_chart, scatter_chart
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import new_run_id
@@ -206,9 +206,9 @@ def test_a_long_curve_is_drawn_with_a_bounded_number_of_points() -> None:
     assert len(lines) == 2 and all(len(p.split()) <= MAX_POINTS for p in lines)
     assert len(page) < 80_000  # a 1.5 MB report before
     drawn = _polyline(page)
-    assert drawn[0] == (PAD, H - PAD) and drawn[-1] == (360 - PAD, PAD)  # (0, 0) and (1, 1)
+    assert drawn[0] == (PAD, H - PAD) and drawn[-1] == (W - PAD, PAD)  # (0, 0) and (1, 1)
     # the shape stays: the area under what is drawn is the AUC
-    x = (np.array([p[0] for p in drawn]) - PAD) / (360 - 2 * PAD)  # (points,)
+    x = (np.array([p[0] for p in drawn]) - PAD) / (W - 2 * PAD)  # (points,)
     y = (H - PAD - np.array([p[1] for p in drawn])) / (H - 2 * PAD)  # (points,)
     assert np.trapezoid(y, x) == pytest.approx(auc, abs=0.002)
     assert page == render_report(
@@ -221,7 +221,7 @@ def test_a_short_curve_is_drawn_point_for_point() -> None:
     page = render_report(Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=curve))
     drawn = _polyline(page)
     expected = [
-        (round(PAD + c["x"] * (360 - 2 * PAD), 1), round(H - PAD - c["y"] * (H - 2 * PAD), 1))
+        (round(PAD + c["x"] * (W - 2 * PAD), 1), round(H - PAD - c["y"] * (H - 2 * PAD), 1))
         for c in sorted(curve, key=lambda c: (c["x"], c["y"]))
     ]
     assert len(curve) < MAX_POINTS and drawn == pytest.approx(expected, abs=0.051)
