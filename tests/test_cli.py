@@ -186,3 +186,52 @@ def test_verbose_adds_debug_lines(synthetic_project: OptionsFactory) -> None:
         assert "debug:" not in result.stdout
     plain = runner.invoke(app, ["run", "-s", "preprocess", "-c", config])
     assert "debug:" not in plain.stderr
+
+
+def test_show_lists_the_nightly_settings_and_the_aliases(ran_project: OptionsFactory) -> None:
+    """show says which model [scoring] model means now, each alias's model, and whether
+    [train] sample_rows/threads, [tune] and the [monitor] thresholds are set."""
+    config = ran_project().config_path
+    (model_id,) = [p.name for p in (config.parent / "models").iterdir()]
+    shown = runner.invoke(app, ["show", "--config", str(config)]).output
+    assert f"           model latest -> {model_id} (the newest trained)\n" in shown
+    assert "train      sample rows all, threads all cores\n" in shown
+    assert "tune       off (no [tune] section)\n" in shown
+    assert (
+        "monitor    bins 10; warn psi 0.1, shift 0.5, null_rate 0.1, unseen 0.05; fail none\n"
+        in (shown)
+    )
+    assert "aliases    none yet: pipeline promote MODEL --alias production" in shown
+
+    promoted = runner.invoke(app, ["promote", "latest", "--alias", "prod", "--config", str(config)])
+    assert promoted.exit_code == 0, promoted.output
+    text = config.read_text().replace("batch_rows = 50000", 'batch_rows = 50000\nmodel = "prod"')
+    config.write_text(
+        text
+        + "\n[train]\nsample_rows = 5000\nthreads = 2\n"
+        + '\n[tune]\nsearch = "random"\ncandidates = 3\nfolds = 3\n'
+        + "grid = { max_depth = [3, 5], min_samples_leaf = [1, 2, 4] }\n"
+        + "\n[monitor]\npsi_warn = 0.2\nshift_warn = 1\npsi_fail = 0.5\nunseen_warn = 0.1\n"
+    )
+    result = runner.invoke(app, ["show", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    shown = result.output
+    assert f"           model prod -> {model_id} (alias)\n" in shown
+    assert "train      sample rows 5,000, threads 2\n" in shown
+    assert (
+        "tune       random search: 3 of 6 candidates (seed 0) over max_depth, min_samples_leaf; "
+        in (shown)
+    )
+    assert "min_samples_leaf; 3 folds, metric roc_auc\n" in shown
+    assert (
+        "monitor    bins 10; warn psi 0.2, shift 1, null_rate 0.1, unseen 0.1; fail psi 0.5\n"
+        in (shown)
+    )
+    aliases = shown.split("\naliases\n")[1].splitlines()
+    assert aliases[0].split() == ["alias", "model_id", "since", "by"]
+    assert aliases[1].split()[:2] == ["prod", model_id]
+
+    # an alias not promoted yet says how to promote one
+    config.write_text(config.read_text().replace('model = "prod"', 'model = "staging"'))
+    shown = runner.invoke(app, ["show", "--config", str(config)]).output
+    assert "model staging (not promoted yet: pipeline promote MODEL --alias staging)" in shown

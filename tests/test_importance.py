@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,25 @@ def test_report_chart_shows_mean_and_std() -> None:
     section = html.split("<h2>Feature importance</h2>")[1]
     assert section.index(">a<") < section.index(">b<") < section.index(">c<")
     assert section.count("<rect") == 2 and "rise of rmse" in section
+
+
+def test_report_chart_tick_labels_never_overlap() -> None:
+    """A regression model's importances from -1.13 to 95 drew `-1.13` and `0` 4.5 px apart;
+    now the ticks are round values of the axis, and a label never lands on its neighbour."""
+    rows = [
+        Importance(ImportanceKind.permutation, f, "rmse", m, 0.0, 5, 10, 1.0)
+        for f, m in (("a", 95.0), ("b", 3.0), ("c", -1.13))
+    ]
+    html = render_report(
+        Evaluation("r", "m", Task.regression, Dataset.holdout, {}, importance=rows)
+    )
+    chart = html.split("<h2>Feature importance</h2>")[1].split("</svg>")[0]
+    labels = sorted(
+        (float(x), text)
+        for x, text in re.findall(
+            r'<text x="([\d.]+)" y="\d+" text-anchor="middle">([^<]*)<', chart
+        )
+    )
+    assert [text for _, text in labels] == ["0", "25", "50", "75"]
+    gaps = [b[0] - a[0] for a, b in pairwise(labels)]
+    assert min(gaps) > 6 * max(len(text) for _, text in labels)

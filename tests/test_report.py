@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix
 
-from pipeline.evaluation.charts import _ticks
+from pipeline.evaluation.axis import MAX_POINTS
+from pipeline.evaluation.axis import nice_ticks as _ticks
+from pipeline.evaluation.charts import PAD, H, W, histogram_chart, scatter_chart
 from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.stages.base import RunOptions
 from pipeline.stages.ledger import new_run_id
@@ -135,3 +138,90 @@ def test_ticks_are_round() -> None:
     assert _ticks(0, 1) == [0, 0.25, 0.5, 0.75, 1.0]
     assert _ticks(-3.2, 97) == [0, 25, 50, 75]
     assert _ticks(-41.5, 212.0) == [0, 50, 100, 150, 200]
+
+
+# --- axes and long curves ----------------------------------------------------------------------
+
+
+def _x_tick_labels(svg: str, y: float) -> list[tuple[float, str]]:
+    """(x, text) of the centred labels drawn on the line y of an SVG, left to right."""
+    found = re.findall(rf'<text x="([-\d.]+)" y="{y:g}" text-anchor="middle">([^<]*)</text>', svg)
+    return sorted((float(x), text) for x, text in found)
+
+
+def _overlapping(labels: list[tuple[float, str]]) -> list[tuple[str, str]]:
+    """Neighbouring centred labels closer than half their widths (6 px a character)."""
+    return [(a, b) for (xa, a), (xb, b) in pairwise(labels) if xb - xa < 6 * (len(a) + len(b)) / 2]
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"),
+    [(-1.13, 95.0), (0.0, 1e-4), (12_345.0, 12_399.0), (-0.3, 0.7), (-5e6, 2e7), (0.99, 1.0)],
+)
+def test_axis_tick_labels_never_overlap(lo: float, hi: float) -> None:
+    edges = np.linspace(lo, hi, 8).tolist()
+    points = [(x, x) for x in edges]
+    bins = [(a, b, 1.0 + i) for i, (a, b) in enumerate(pairwise(edges))]
+    for svg in (
+        scatter_chart("t", points, "actual", "predicted"),
+        histogram_chart("t", bins, "predicted - actual"),
+    ):
+        labels = _x_tick_labels(svg, H - PAD + 14)
+        assert len(labels) >= 2 and _overlapping(labels) == [], (lo, hi, labels)
+        ys = [float(y) for y in re.findall(r'<text x="\d+" y="([-\d.]+)" text-anchor="end">', svg)]
+        assert all(b - a >= 11 for a, b in pairwise(sorted(ys))), ys
+
+
+def _roc(rows: int) -> tuple[list[dict[str, Any]], float]:
+    """The exact ROC curve of `rows` random scores (as the curves table holds it) and its AUC."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, rows)  # (rows,)
+    score = np.round(y * 0.3 + rng.random(rows), 5)  # (rows,): ties, as real scores have
+    fpr, tpr, thresholds = roc_curve(y, score, drop_intermediate=False)
+    curve = [
+        {"curve": "roc", "x": float(x), "y": float(t), "threshold": float(th), "n": 1}
+        for x, t, th in zip(fpr, tpr, thresholds, strict=True)
+    ]
+    return curve, float(roc_auc_score(y, score))
+
+
+def _polyline(page: str) -> list[tuple[float, float]]:
+    """The pixels of the first curve drawn (the ROC's) in a report."""
+    points = re.search(r'<polyline points="([^"]*)" class="line"/>', page)
+    assert points is not None
+    return [(float(a), float(b)) for a, b in (p.split(",") for p in points.group(1).split())]
+
+
+def test_a_long_curve_is_drawn_with_a_bounded_number_of_points() -> None:
+    curve, auc = _roc(200_000)
+    assert len(curve) > 50_000
+    # the precision-recall curve as long (its points: the ROC's, as another curve)
+    pr = [{**c, "curve": "pr", "x": c["y"], "y": 1 - c["x"] / 2} for c in curve]
+    page = render_report(
+        Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=curve + pr)
+    )
+    lines = re.findall(r'<polyline points="([^"]*)" class="line"/>', page)
+    assert len(lines) == 2 and all(len(p.split()) <= MAX_POINTS for p in lines)
+    assert len(page) < 80_000  # a 1.5 MB report before
+    drawn = _polyline(page)
+    assert drawn[0] == (PAD, H - PAD) and drawn[-1] == (W - PAD, PAD)  # (0, 0) and (1, 1)
+    # the shape stays: the area under what is drawn is the AUC
+    x = (np.array([p[0] for p in drawn]) - PAD) / (W - 2 * PAD)  # (points,)
+    y = (H - PAD - np.array([p[1] for p in drawn])) / (H - 2 * PAD)  # (points,)
+    assert np.trapezoid(y, x) == pytest.approx(auc, abs=0.002)
+    assert page == render_report(
+        Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=(curve + pr)[::-1])
+    )
+
+
+def test_a_short_curve_is_drawn_point_for_point() -> None:
+    curve, auc = _roc(300)
+    page = render_report(Evaluation("r", "m", "binary", "holdout", {"roc_auc": auc}, curves=curve))
+    drawn = _polyline(page)
+    expected = [
+        (round(PAD + c["x"] * (W - 2 * PAD), 1), round(H - PAD - c["y"] * (H - 2 * PAD), 1))
+        for c in sorted(curve, key=lambda c: (c["x"], c["y"]))
+    ]
+    assert len(curve) < MAX_POINTS and drawn == pytest.approx(expected, abs=0.051)

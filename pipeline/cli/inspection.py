@@ -87,7 +87,8 @@ def compare(
 
 
 def show(config: Path = CONFIG) -> None:
-    """What the config resolves to: warehouse, tables, features, model, latest runs.
+    """What the config resolves to: warehouse, tables, model and the one scoring uses now,
+    train, tune and monitor settings, features; then latest runs, aliases, holdout metrics.
 
     Opens the warehouse read-only, waiting for a write in progress.
 

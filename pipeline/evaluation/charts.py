@@ -5,9 +5,10 @@ matrix; regression: predicted against actual and the residuals). Pure: figures i
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable
 from typing import Any
+
+from pipeline.evaluation.axis import LINE_H, spaced_ticks, thinned, tick_label
 
 W, H, PAD = 360, 300, 44
 
@@ -25,7 +26,7 @@ def line_chart(
     diagonal: bool = False,
     markers: bool = False,
 ) -> str:
-    """An SVG chart of points on [0, 1] x [0, 1]."""
+    """An SVG chart of points on [0, 1] x [0, 1]; a long curve is thinned (axis.thinned)."""
 
     def px(x: float, y: float) -> str:
         return f"{_scale(x, 0, 1, W):.1f},{_scale(y, 0, 1, H, flip=True):.1f}"
@@ -49,7 +50,7 @@ def line_chart(
     )
     if diagonal:
         parts.append(f'<polyline points="{px(0, 0)} {px(1, 1)}" class="diagonal"/>')
-    clean = [(x, y) for x, y in points if x is not None and y is not None]
+    clean = thinned([(x, y) for x, y in points if x is not None and y is not None], px)
     if clean:
         parts.append(f'<polyline points="{" ".join(px(x, y) for x, y in clean)}" class="line"/>')
         if markers:
@@ -96,21 +97,6 @@ def confusion_chart(metrics: dict[str, float | None]) -> str:
     return "\n".join(parts)
 
 
-def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values within [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten."""
-    if hi <= lo:
-        return [lo]
-    raw = (hi - lo) / (count - 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = min((m * power for m in (1, 2, 2.5, 5, 10)), key=lambda c: abs(c - raw))
-    first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
-def _num(v: float) -> str:
-    return f"{v:.4g}"
-
-
 def _axes(
     title: str,
     x_range: tuple[float, float],
@@ -132,14 +118,10 @@ def _axes(
         f'<text x="{W / 2}" y="18" text-anchor="middle" class="title">{html.escape(title)}</text>',
         f'<rect x="{PAD}" y="{PAD}" width="{W - 2 * PAD}" height="{H - 2 * PAD}" class="frame"/>',
     ]
-    for t in _ticks(x0, x1):
-        parts.append(
-            f'<text x="{at(t, y0)[0]:.1f}" y="{H - PAD + 14}" text-anchor="middle">{_num(t)}</text>'
-        )
-    for t in _ticks(y0, y1):
-        parts.append(
-            f'<text x="{PAD - 6}" y="{at(x0, t)[1] + 4:.1f}" text-anchor="end">{_num(t)}</text>'
-        )
+    for px, text in spaced_ticks(x0, x1, lambda t: at(t, y0)[0]):
+        parts.append(f'<text x="{px:.1f}" y="{H - PAD + 14}" text-anchor="middle">{text}</text>')
+    for py, text in spaced_ticks(y0, y1, lambda t: at(x0, t)[1], lambda _: LINE_H):
+        parts.append(f'<text x="{PAD - 6}" y="{py + 4:.1f}" text-anchor="end">{text}</text>')
     parts.append(
         f'<text x="{W / 2}" y="{H - 6}" text-anchor="middle">{html.escape(x_label)}</text>'
     )
@@ -190,7 +172,8 @@ def histogram_chart(title: str, bins: list[tuple[float, float, float]], x_label:
         height = at(lo, 0)[1] - y0
         parts.append(
             f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{width:.1f}" height="{height:.1f}" '
-            f'class="bar"><title>{_num(left)} to {_num(right)}: {n:,.0f} rows</title></rect>'
+            f'class="bar"><title>{tick_label(left)} to {tick_label(right)}: {n:,.0f} rows'
+            "</title></rect>"
         )
     if lo < 0 < hi:
         (zx, zy0), (_, zy1) = at(0, 0), at(0, top * 1.05)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.vocabulary import ImportanceKind, Task
+from pipeline.evaluation.axis import spaced_ticks
 from pipeline.evaluation.metrics import Judged, render_metrics
 from pipeline.render.templates import templates_for
 
@@ -183,8 +184,8 @@ def importance_chart(rows: list[Importance], width: int = 560) -> str:
             f'x2="{x(mean + std):.1f}" y2="{y + bar_h / 2:.1f}" class="line" '
             'style="stroke: #1d2330; stroke-width: 1.5"/>',
         ]
-    for t in (lo, 0.0, hi):
-        parts.append(f'<text x="{x(t):.1f}" y="{height - 14}" text-anchor="middle">{t:.3g}</text>')
+    for at, text in spaced_ticks(lo, hi, x):  # round values, never two labels on each other
+        parts.append(f'<text x="{at:.1f}" y="{height - 14}" text-anchor="middle">{text}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 

@@ -2,13 +2,87 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from pipeline.core.vocabulary import FeatureType, Scaler
-from pipeline.stages.ledger import LEDGER_TABLE
+from pipeline.config.schema import Config
+from pipeline.core.vocabulary import FeatureType, Scaler, Search
+from pipeline.stages.aliases import LATEST, alias_history, alias_target, is_model_id
+from pipeline.stages.ledger import LEDGER_TABLE, latest_model_id
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table
+from pipeline.stages.tune import tune_metric
 from pipeline.tools.query import format_result
+
+#: [monitor] thresholds in the order show lists them: <name>_warn and <name>_fail
+THRESHOLDS = ("psi", "shift", "null_rate", "unseen")
+
+
+def _settings(c: Config) -> list[str]:
+    """[train], [tune] and [monitor] in a line each: what a nightly run does beyond the fit."""
+    t = c.train
+    rows = f"{t.sample_rows:,}" if t.sample_rows is not None else "all"
+    lines = [f"train      sample rows {rows}, threads {t.threads or 'all cores'}"]
+    if c.tune is None:
+        lines.append("tune       off (no [tune] section)")
+    else:
+        keys = ", ".join(sorted(c.tune.grid))
+        total = math.prod(len(v) for v in c.tune.grid.values())
+        if c.tune.search == Search.random:
+            tried = f"random search: {min(c.tune.candidates or total, total)} of {total}"
+            search = f"{tried} candidates (seed {c.tune.seed})"
+        else:
+            search = f"grid search: {total} candidates"
+        lines.append(
+            f"tune       {search} over {keys}; {c.tune.folds} folds, "
+            f"metric {tune_metric(c.tune, c.task)}"
+        )
+    m = c.monitor
+    levels = []
+    for level in ("warn", "fail"):
+        set_ = [(n, getattr(m, f"{n}_{level}")) for n in THRESHOLDS]
+        shown = ", ".join(f"{n} {v:g}" for n, v in set_ if v is not None)
+        levels.append(f"{level} {shown or 'none'}")
+    lines.append(f"monitor    bins {m.bins}; {'; '.join(levels)}")
+    return lines
+
+
+def _scoring_model(project: Project) -> str:
+    """[scoring] model and the model id it means now (an alias: its newest promotion)."""
+    name = project.config.scoring.model
+    if is_model_id(name):
+        return f"           model {name} (a model id)"
+    if name == LATEST:
+        target, why = latest_model_id(project), "the newest trained"
+        missing = "no model trained yet"
+    else:
+        target, why = alias_target(project, name), "alias"
+        missing = f"not promoted yet: pipeline promote MODEL --alias {name}"
+    if target is None:
+        return f"           model {name} ({missing})"
+    return f"           model {name} -> {target} ({why})"
+
+
+def _aliases(project: Project) -> list[str]:
+    """Each alias and the model it points at now (table model_aliases, when there is one)."""
+    import pyarrow as pa
+
+    if not project.warehouse.table_exists(project.table(Table.model_aliases)):
+        return ["", "aliases    none yet: pipeline promote MODEL --alias production"]
+    history = alias_history(project).to_pylist()  # oldest first, by alias: a few rows
+    current = {r["alias"]: r for r in history}  # the last row of an alias is its newest
+    table = pa.Table.from_pylist(
+        [
+            {
+                "alias": a,
+                "model_id": r["to_model"],
+                "since": r["promoted_at"],
+                "by": r["promoted_by"],
+            }
+            for a, r in current.items()
+        ]
+    )
+    return ["", "aliases", format_result(table)]
 
 
 def describe_project(project: Project, runs: int = 5) -> str:
@@ -28,6 +102,8 @@ def describe_project(project: Project, runs: int = 5) -> str:
         f"scoring    executor {c.scoring.executor}, workers {c.scoring.workers or 'one per core'}, "
         f"batch rows {c.scoring.batch_rows:,}"
         + (f", scheduler {c.scoring.scheduler}" if c.scoring.scheduler else ""),
+        _scoring_model(project),
+        *_settings(c),
         "",
         "features",
     ]
@@ -55,7 +131,7 @@ def describe_project(project: Project, runs: int = 5) -> str:
     recent = wh.query_arrow(
         project.templates.render("ledger/recent_runs.sql", table=ledger, limit=runs).sql
     )
-    lines += ["", "latest runs", format_result(recent)]
+    lines += ["", "latest runs", format_result(recent), *_aliases(project)]
     metrics = project.table(Table.metrics)
     if wh.table_exists(metrics):
         sql = (
