@@ -89,6 +89,20 @@ def test_no_promotions_is_an_empty_history(ran_project: OptionsFactory) -> None:
     assert ("model_aliases",) not in tables  # reading wrote nothing
 
 
+def test_no_predictions_table_advice_keeps_the_model(ran_project: OptionsFactory) -> None:
+    options = ran_project()
+    (model,) = [p.name for p in options.models_dir.iterdir()]
+    con = duckdb.connect(str(options.config_path.parent / "warehouse.duckdb"))
+    try:
+        con.execute("DROP TABLE pipeline.predictions")
+    finally:
+        con.close()
+    with pytest.raises(MissingInputError, match=f"--stage predict --model {model}` first"):
+        run_stages(ran_project(model=model), ["evaluate"])
+    with pytest.raises(MissingInputError, match="run `pipeline run --stage predict` first"):
+        run_stages(ran_project(), ["evaluate"])
+
+
 def test_evaluate_names_scored_holdout_rows_clean_lacks(ran_project: OptionsFactory) -> None:
     config = ran_project().config_path
     con = duckdb.connect(str(config.parent / "warehouse.duckdb"))

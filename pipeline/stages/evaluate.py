@@ -88,7 +88,7 @@ def evaluate_from_data(
     residuals) and `confusion` (multiclass). `flags`: the options that named the model, for
     the advice when it has no predictions yet."""
     cfg = project.config
-    predictions = project.require(Table.predictions)
+    predictions = project.require(Table.predictions, flags=flags)
     labels = project.require(Table.clean)
     if cfg.evaluate.slices:
         present = {c for c, _ in project.warehouse.describe(cfg.labelled_table)}
