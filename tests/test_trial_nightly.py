@@ -155,6 +155,9 @@ def test_options_no_stage_uses_are_named(
     assert unused_options(ran_project(model="x", allow_drift=True), [Stage.evaluate]) == (
         "run: --allow-drift (for predict) does nothing for the stages run (evaluate)"
     )
+    assert unused_options(ran_project(incremental=True, keep_parts=True), train) == (
+        "run: --incremental, --keep-parts (for predict) do nothing for the stages run (train)"
+    )
     assert unused_options(ran_project(incremental=True), [Stage.train, Stage.predict]) is None
     with caplog.at_level(logging.WARNING, logger="pipeline"):
         run_stages(ran_project(keep_parts=True), ["evaluate"])

@@ -153,14 +153,15 @@ def unused_options(options: RunOptions, stages: list[Stage]) -> str | None:
         ("--batch-rows", options.batch_rows is not None, scoring),
         ("--scheduler", options.scheduler is not None, scoring),
     )
-    unused = [
-        f"{flag} (for {', '.join(s for s in Stage if s in users)})"
-        for flag, on, users in given
-        if on and not users & set(stages)
-    ]
-    if not unused:
+    by_users: dict[str, list[str]] = {}  # the stages that use them -> the flags, in order
+    for flag, on, users in given:
+        if on and not users & set(stages):
+            by_users.setdefault(", ".join(s for s in Stage if s in users), []).append(flag)
+    if not by_users:
         return None
+    unused = [f"{', '.join(flags)} (for {users})" for users, flags in by_users.items()]
+    n = sum(len(flags) for flags in by_users.values())
     return (
-        f"run: {', '.join(unused)} {'does' if len(unused) == 1 else 'do'} nothing for the "
+        f"run: {', '.join(unused)} {'does' if n == 1 else 'do'} nothing for the "
         f"stages run ({', '.join(stages)})"
     )
