@@ -47,7 +47,7 @@ def test_fresh_project_runs_end_to_end_twice(repo_copy: Path) -> None:
     config = str(repo_copy / "pipeline.toml")
     first = _pipeline("run", "--config", config)
     assert "created" in first and "warehouse.duckdb.example" in first
-    assert "preprocess: train" in first and "evaluate: holdout" in first
+    assert "preprocess: train" in first and ": holdout (" in first
     snapshot = _snapshot(repo_copy / "warehouse.duckdb")
 
     second = _pipeline("run", "--config", config)

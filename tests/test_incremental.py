@@ -73,7 +73,7 @@ def test_incremental_scores_only_new_rows_and_equals_a_full_rescore(
     assert result.rows_out == len(new) and result.details["incremental"]
     assert "predict/unscored.sql" in result.sql_hashes
     assert scored_ids(path, options.run_id) == new
-    assert any(f"predict: {len(new)} new rows scored" in m for m in result.messages)
+    assert any(f": {len(new)} new rows scored" in m for m in result.messages)
     # the rows already there are untouched, the new ones are test rows
     kept = rows(
         path,

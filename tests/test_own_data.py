@@ -89,7 +89,7 @@ def test_walkthrough_from_a_csv_to_predictions(tmp_path: Path, monkeypatch: obje
     assert (project / "README.md").is_file() and (project / "models").is_dir()
 
     run = pipeline("run", "--config", str(project / "pipeline.toml"))
-    assert "evaluate: holdout" in run
+    assert ": holdout (" in run
 
     con = duckdb.connect(str(db), read_only=True)
     predicted = con.sql(

@@ -167,7 +167,7 @@ def test_own_exports_to_metrics_without_edits(tmp_path: Path) -> None:
     assert "## The row key" in (project / "README.md").read_text()
 
     out = ok("run", "--config", str(project / "pipeline.toml"))
-    assert "evaluate: holdout" in out
+    assert ": holdout (" in out
     con = duckdb.connect(str(db), read_only=True)
     datasets = dict(
         con.sql("SELECT dataset, count(*) FROM pipeline.predictions GROUP BY 1").fetchall()

@@ -103,6 +103,17 @@ def rendered_templates(wh: DuckDBWarehouse) -> dict[str, str]:
         "ledger/create.sql": t.render("ledger/create.sql", table="p.runs").sql,
         "ledger/record.sql": t.render("ledger/record.sql", table="p.runs", row=row).sql,
         "ledger/latest_model.sql": t.render("ledger/latest_model.sql", table="p.runs").sql,
+        "ledger/trained_in_run.sql": t.render(
+            "ledger/trained_in_run.sql", table="p.runs", run_id="r"
+        ).sql,
+        "evaluate/unjudged.sql": t.render(
+            "evaluate/unjudged.sql",
+            predictions="p.predictions",
+            labels="p.clean",
+            model_id="m",
+            dataset="holdout",
+            id="PassengerId",
+        ).sql,
         "ledger/evaluated_models.sql": t.render(
             "ledger/evaluated_models.sql", table="p.runs", limit=2
         ).sql,

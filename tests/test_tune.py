@@ -203,9 +203,15 @@ def test_same_ranking_and_scores_as_gridsearchcv(synthetic_project: OptionsFacto
 def test_same_search_same_model_id_and_recorded(synthetic_project: OptionsFactory) -> None:
     config = synthetic_project().config_path
     grid = {"C": [0.1, 1.0]}
-    set_tune(config, {"grid": grid, "folds": 3})
+    # a random search asking for more candidates than the grid has tries them all, and says so
+    set_tune(config, {"grid": grid, "folds": 3, "search": "random", "candidates": 5})
     run_stages(synthetic_project(), ["preprocess"])
-    first = _train(synthetic_project)
+    (trained,) = run_stages(synthetic_project(), ["train"])
+    assert "train: [tune] candidates = 5: all 2 combinations of the grid were tried" in (
+        trained.messages
+    )
+    first = trained.model_id
+    assert first is not None
     rows = _cv_results(synthetic_project, first)
     assert _train(synthetic_project) == first
     again = _cv_results(synthetic_project, first)
@@ -231,6 +237,9 @@ def test_same_search_same_model_id_and_recorded(synthetic_project: OptionsFactor
     doc.pop("tune")
     config.write_text(tomlkit.dumps(doc))
     assert _train(synthetic_project) == first
+    # ... whose directory has no cv_results.json: cv_results keeps none of its rows either
+    assert not (directory / "cv_results.json").exists()
+    assert _cv_results(synthetic_project, first) == []
 
 
 def test_without_tune_train_is_as_before(ran_project: OptionsFactory) -> None:

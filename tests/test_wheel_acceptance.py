@@ -26,7 +26,9 @@ COMMANDS = [
     "--label 'relapse 2y'",
     "pipeline run --config study/pipeline.toml",
     "pipeline sql --config study/pipeline.toml "
-    "\"SELECT metric, round(value, 3) AS value FROM pipeline.metrics WHERE slice = 'all'\"",
+    "\"SELECT metric, round(value, 3) AS value FROM pipeline.metrics WHERE slice = 'all' "
+    "AND model_id = (SELECT model_id FROM pipeline.runs WHERE stage = 'evaluate' "
+    "AND status = 'success' ORDER BY ended_at DESC LIMIT 1)\"",
 ]
 BROKEN = (
     "pipeline ingest exports/broken.csv --table raw.patients --warehouse study/warehouse.duckdb "
@@ -93,5 +95,5 @@ def test_the_wheel_takes_own_exports_to_metrics(tmp_path: Path) -> None:
     config = (work / "study" / "pipeline.toml").read_text()
     assert "# left out: follow.up.date (predicts the label alone" in config
     assert 'id = "row_key"' in config
-    assert "evaluate: holdout" in outputs[3]
+    assert ": holdout (" in outputs[3]
     assert "roc_auc" in outputs[4] and "accuracy" in outputs[4]

@@ -52,6 +52,8 @@ def aliases(
 ) -> None:
     """The history of the model aliases: who moved which alias, when, from which model to which.
 
+    Empty before the first promotion; an --alias never promoted is refused (exit 3).
+
     Opens the warehouse read-only, waiting for a write in progress.
 
     Example: pipeline aliases --alias production

@@ -147,19 +147,23 @@ def promote(
 
 
 def alias_history(project: Project, alias: str | None = None) -> pa.Table:
-    """Every promotion (of one alias), oldest first."""
+    """Every promotion (of one alias), oldest first: none yet is an empty history. A named
+    alias never promoted is refused (MissingInputError), as `--model` refuses it, so a
+    misspelt name is not mistaken for an alias with no history."""
     if alias is not None:
         check_alias(alias)
-    wh = project.warehouse
+    wh, t = project.warehouse, project.templates
     table = project.table(Table.model_aliases)
     with wh.reading():
-        if not wh.table_exists(table):
-            raise MissingInputError(
-                f"table {table} not found in the warehouse: no model was promoted yet "
-                "(`pipeline promote MODEL --alias NAME`)"
-            )
-        sql = project.templates.render("aliases/history.sql", table=table, alias=alias).sql
-        return wh.query_arrow(sql)
+        # no table yet: the history's columns and no rows
+        source = table if wh.table_exists(table) else None
+        history = wh.query_arrow(t.render("aliases/history.sql", table=source, alias=alias).sql)
+    if alias is not None and history.num_rows == 0:
+        raise MissingInputError(
+            f"alias {alias!r} was never promoted in {table}: "
+            f"`pipeline promote MODEL --alias {alias}` first"
+        )
+    return history
 
 
 def refresh_latest_predictions(project: Project) -> None:

@@ -136,3 +136,32 @@ def check_model_to_score(
     check_model_fits(project, meta)
     if Stage.predict in stages and meta.raw_types is not None:
         check_types(project, meta.spec, meta.raw_types, f"model {meta.model_id} was trained on")
+
+
+def unused_options(options: RunOptions, stages: list[Stage]) -> str | None:
+    """One warning naming the command-line options none of `stages` uses (`--incremental`
+    on a train, say): accepted, they would otherwise do nothing without a word."""
+    scoring, model = {Stage.predict}, {Stage.predict, Stage.evaluate}
+    given = (
+        ("--model", options.model is not None, model),
+        ("--model-dir", options.model_dir is not None, model),
+        ("--incremental", options.incremental, scoring),
+        ("--keep-parts", options.keep_parts, scoring),
+        ("--allow-drift", options.allow_drift, scoring),
+        ("--executor", options.executor is not None, scoring),
+        ("--workers", options.workers is not None, scoring),
+        ("--batch-rows", options.batch_rows is not None, scoring),
+        ("--scheduler", options.scheduler is not None, scoring),
+    )
+    by_users: dict[str, list[str]] = {}  # the stages that use them -> the flags, in order
+    for flag, on, users in given:
+        if on and not users & set(stages):
+            by_users.setdefault(", ".join(s for s in Stage if s in users), []).append(flag)
+    if not by_users:
+        return None
+    unused = [f"{', '.join(flags)} (for {users})" for users, flags in by_users.items()]
+    n = sum(len(flags) for flags in by_users.values())
+    return (
+        f"run: {', '.join(unused)} {'does' if n == 1 else 'do'} nothing for the "
+        f"stages run ({', '.join(stages)})"
+    )

@@ -11,8 +11,9 @@ from pipeline.core.keys import load_key
 from pipeline.features.stats import Stats, stats_from_rows
 from pipeline.model.meta import ModelMeta
 from pipeline.model.trained import TrainedModel
-from pipeline.stages.aliases import model_id_named
+from pipeline.stages.aliases import LATEST, is_model_id, model_id_named
 from pipeline.stages.base import RunOptions
+from pipeline.stages.ledger import trained_in_run
 from pipeline.stages.project import Project
 from pipeline.stages.spec import Table, model_made_by, run_first
 
@@ -45,6 +46,42 @@ def check_model_fits(project: Project, meta: ModelMeta) -> None:
 def model_name(project: Project, options: RunOptions) -> str:
     """The model asked for: --model, else [scoring] model (default `latest`)."""
     return options.model or project.config.scoring.model
+
+
+def model_flags(options: RunOptions) -> str:
+    """The options that named the model on the command line (for advice to run another
+    stage on the same model); empty when the config named it."""
+    if options.model is not None:
+        return f"--model {options.model}"
+    return "" if options.model_dir is None else f"--model-dir {options.model_dir}"
+
+
+def model_label(project: Project, options: RunOptions, model_id: str) -> str:
+    """`model <id>`, and the alias that named it: what predict's and evaluate's lines say."""
+    name = None if options.model_dir is not None else model_name(project, options)
+    if name is None or name == LATEST or is_model_id(name):
+        return f"model {model_id}"
+    return f"model {model_id} (alias {name})"
+
+
+def not_trained_now(project: Project, options: RunOptions, model_id: str, stage: str) -> str | None:
+    """A warning when this run trained a model but `model_id` is another one (an alias or a
+    model id names it): a whole run with [scoring] model = an alias scores the old model."""
+    name = None if options.model_dir is not None else model_name(project, options)
+    if name == LATEST:  # the newest trained: this run's model, if it trained one
+        return None
+    trained = trained_in_run(project, options.run_id)
+    if trained is None or trained == model_id:
+        return None
+    hint = (
+        f": `pipeline promote {trained} --alias {name}` makes {name} point at it"
+        if name is not None and not is_model_id(name)
+        else ""
+    )
+    return (
+        f"{stage}: used {model_label(project, options, model_id)}, not model {trained} "
+        f"trained in this run{hint}"
+    )
 
 
 def resolve_model_dir(project: Project, options: RunOptions) -> Path:

@@ -14,7 +14,7 @@ from pipeline.evaluation.report import Evaluation, render_report
 from pipeline.render.templates import Rendered, Templates
 from pipeline.stages.aliases import model_id_named
 from pipeline.stages.base import RunOptions
-from pipeline.stages.common import resolve_model_dir
+from pipeline.stages.common import model_flags, model_label, resolve_model_dir
 from pipeline.stages.importance import importance_from_data, importance_message
 from pipeline.stages.ledger import LEDGER_TABLE, StageResult
 from pipeline.stages.monitor import latest_drift
@@ -52,14 +52,43 @@ def _replace(project: Project, table: Table, sql: str, model_id: str) -> list[di
     return rows
 
 
+def unjudged_note(project: Project, judged: Judged) -> str | None:
+    """A note when some of the model's predictions of the dataset have no row in `clean`
+    (labelled rows `predict --incremental` scored after the last preprocess)."""
+    wh = project.warehouse
+    sql = project.templates.render(
+        "evaluate/unjudged.sql",
+        predictions=judged.predictions,
+        labels=judged.labels,
+        model_id=judged.model_id,
+        dataset=judged.dataset,
+        id=judged.id,
+    ).sql
+    n = int(wh.query_arrow(sql).to_pylist()[0]["n"])
+    if not n:
+        return None
+    return (
+        f"evaluate: {n} {judged.dataset} predictions of model {judged.model_id} have no row in "
+        f"{judged.labels} (labelled rows scored after the last preprocess) and are not "
+        f"evaluated: {run_first(Stage.preprocess)} to bring them in (rows already there keep "
+        "their side of the split)"
+    )
+
+
 def evaluate_from_data(
-    project: Project, model_id: str, positive: Any, run_id: str, result: StageResult
+    project: Project,
+    model_id: str,
+    positive: Any,
+    run_id: str,
+    result: StageResult,
+    flags: str = "",
 ) -> Evaluation:
     """Compute the metrics and the charts' points in SQL; replace this model's rows in
     `metrics`, `curves` (binary: ROC, PR, calibration; regression: actual against predicted,
-    residuals) and `confusion` (multiclass)."""
+    residuals) and `confusion` (multiclass). `flags`: the options that named the model, for
+    the advice when it has no predictions yet."""
     cfg = project.config
-    predictions = project.require(Table.predictions)
+    predictions = project.require(Table.predictions, flags=flags)
     labels = project.require(Table.clean)
     if cfg.evaluate.slices:
         present = {c for c, _ in project.warehouse.describe(cfg.labelled_table)}
@@ -84,8 +113,11 @@ def evaluate_from_data(
     if not overall.get("rows"):
         raise MissingInputError(
             f"no {DATASET} predictions of model {model_id} in {predictions}: "
-            f"{run_first(made_by(Table.predictions))}"
+            f"{run_first(made_by(Table.predictions), flags)}"
         )
+    unjudged = unjudged_note(project, judged)
+    if unjudged:
+        result.warnings.append(unjudged)
     result.sql_hashes = {rendered.name: rendered.hash}
     curves: list[dict[str, Any]] = []
     confusion: list[dict[str, Any]] = []
@@ -172,7 +204,7 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
     meta = TrainedModel.read_meta(resolve_model_dir(project, options), key)
     result.model_id = meta.model_id
     evaluation = evaluate_from_data(
-        project, meta.model_id, meta.positive_class, options.run_id, result
+        project, meta.model_id, meta.positive_class, options.run_id, result, model_flags(options)
     )
     if project.config.explain.repeats:  # feature importance needs the estimator itself
         model = TrainedModel.load(resolve_model_dir(project, options), key)
@@ -192,7 +224,8 @@ def run_evaluate(project: Project, options: RunOptions, result: StageResult) -> 
         f"{k} {'n/a' if metrics.get(k) is None else f'{metrics[k]:.4f}'}"
         for k in HEADLINE[project.config.task]
     )
-    result.messages.append(f"evaluate: {DATASET} ({result.rows_in} rows) {shown}")
+    label = model_label(project, options, meta.model_id)
+    result.messages.append(f"evaluate: {label}: {DATASET} ({result.rows_in} rows) {shown}")
     if evaluation.importance:
         result.messages.append(importance_message(evaluation.importance))
     result.messages.append(f"evaluate: report {report}")

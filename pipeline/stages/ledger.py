@@ -63,6 +63,17 @@ def latest_model_id(project: Project) -> str | None:
     return str(rows[0]["model_id"]) if rows else None
 
 
+def trained_in_run(project: Project, run_id: str) -> str | None:
+    """The model the train stage of run `run_id` made, if it ran and succeeded."""
+    table = project.table(LEDGER_TABLE)
+    with project.warehouse.reading():
+        if not project.warehouse.table_exists(table):
+            return None
+        sql = project.templates.render("ledger/trained_in_run.sql", table=table, run_id=run_id)
+        rows = project.warehouse.query_arrow(sql.sql).to_pylist()
+    return str(rows[0]["model_id"]) if rows else None
+
+
 @contextmanager
 def recorded(project: Project, run_id: str, stage: str) -> Iterator[StageResult]:
     """Run a stage body and append its ledger row, success, failure or Ctrl-C."""

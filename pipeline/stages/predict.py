@@ -18,7 +18,7 @@ from pipeline.scoring.stream import ScoreReport
 from pipeline.scoring.tasks import PartJob
 from pipeline.stages.aliases import refresh_latest_predictions
 from pipeline.stages.base import RunOptions
-from pipeline.stages.common import check_model_fits, resolve_model
+from pipeline.stages.common import check_model_fits, model_label, not_trained_now, resolve_model
 from pipeline.stages.contracts import enforce
 from pipeline.stages.incremental import (
     append_parts,
@@ -222,6 +222,9 @@ def remove_stale_spills(out_dir: Path, run_id: str) -> None:
 def run_predict(project: Project, options: RunOptions, result: StageResult) -> None:
     model = resolve_model(project, options)
     result.model_id = model.model_id
+    other = not_trained_now(project, options, model.model_id, "predict")
+    if other:
+        result.warnings.append(other)
     for name in model.changed_templates(project.config.sql_dir):
         result.warnings.append(
             f"predict: sql/{name} changed since model {model.model_id} was trained; "
@@ -262,6 +265,7 @@ def run_predict(project: Project, options: RunOptions, result: StageResult) -> N
         return
     new = " new" if options.incremental else ""
     result.messages.append(
-        f"predict: {report.rows}{new} rows scored {describe_mode(report.mode)} "
+        f"predict: {model_label(project, options, model.model_id)}: {report.rows}{new} rows "
+        f"scored {describe_mode(report.mode)} "
         f"({report.reason}) in {report.seconds:.2f} s -> {via}{project.table(Table.predictions)}"
     )

@@ -68,14 +68,16 @@ class Project:
     def table(self, name: str) -> str:
         return self.config.table(name)
 
-    def require(self, table: Table, rows_of: Stage | None = None) -> str:
+    def require(self, table: Table, rows_of: Stage | None = None, flags: str = "") -> str:
         """The table's qualified name, or a MissingInputError that says which stage makes it:
         the one declared to write it, or `rows_of`, the stage whose rows are wanted (every
-        stage writes rows of the ledger)."""
+        stage writes rows of the ledger); `flags`: the options it needs (`--model NAME`)."""
         name = self.table(table)
         if not self.warehouse.table_exists(name):
             stage = rows_of or made_by(table)
-            raise MissingInputError(f"table {name} not found in the warehouse: {run_first(stage)}")
+            raise MissingInputError(
+                f"table {name} not found in the warehouse: {run_first(stage, flags)}"
+            )
         return name
 
     def check_raw_columns(self, spec: Spec | None = None, named_by: str = "") -> None:

@@ -54,6 +54,9 @@ def run_stages(
     ):
         if on_start:
             on_start(options.run_id)
+        unused = checks.unused_options(options, names)
+        if unused:
+            log.warning(unused)
         current: Stage | None = names[0]  # the stage a Ctrl-C now would interrupt
         started = datetime.now(UTC)
         try:

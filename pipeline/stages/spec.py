@@ -140,9 +140,10 @@ def model_made_by() -> Stage:
     return writer
 
 
-def run_first(stage: Stage) -> str:
-    """The advice ending a message about an input that is not there yet."""
-    return f"run `pipeline run --stage {stage}` first"
+def run_first(stage: Stage, flags: str = "") -> str:
+    """The advice ending a message about an input that is not there yet; `flags` (such as
+    `--model NAME`) are the options that make that stage do it for the same model."""
+    return f"run `pipeline run --stage {stage}{' ' + flags if flags else ''}` first"
 
 
 def run_order() -> tuple[Stage, ...]:

@@ -35,7 +35,7 @@ from pipeline.stages.project import Project
 from pipeline.stages.raw_types import raw_types
 from pipeline.stages.spec import Table
 from pipeline.stages.threads import bounded_threads, fit_n_jobs, fit_threads
-from pipeline.stages.tune import record_search
+from pipeline.stages.tune import forget_search, record_search
 from pipeline.stages.tune_folds import cross_validate
 
 if TYPE_CHECKING:
@@ -229,6 +229,8 @@ def run_train(project: Project, options: RunOptions, result: StageResult) -> Non
     )
     if search is not None:
         record_search(project, search, model, options.run_id, result)
+    else:
+        forget_search(project, model.model_id)
     path = model.save(options.models_dir, load_key(cfg.model.signing_key))
     result.rows_in = features.num_rows
     result.rows_out = 1

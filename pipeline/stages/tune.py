@@ -257,6 +257,21 @@ def write_cv_results(project: Project, search: SearchResult, model_id: str, run_
     wh.replace_rows(project.table(Table.cv_results), staging, "model_id", model_id)
 
 
+def forget_search(project: Project, model_id: str) -> None:
+    """Trained without [tune]: the model's cv_results rows (of an earlier tuned fit of the
+    same id) go, as its directory has no cv_results.json. A short write, only if needed."""
+    wh = project.warehouse
+    table = wh.dialect.quote(project.table(Table.cv_results))
+    where = f"WHERE model_id = {wh.dialect.literal(model_id)}"
+    with wh.reading():
+        if not wh.table_exists(project.table(Table.cv_results)):
+            return
+        if not wh.count_rows(f"SELECT 1 FROM {table} {where}"):
+            return
+    with wh.writing(), wh.transaction():
+        wh.execute(f"DELETE FROM {table} {where}")
+
+
 def record_search(
     project: Project, search: SearchResult, model: TrainedModel, run_id: str, result: StageResult
 ) -> None:
@@ -268,9 +283,14 @@ def record_search(
         write_cv_results(project, search, model.model_id, run_id)
     model.extras[SEARCH_FILE] = search.to_json()
     result.details["tune"] = search.summary()
-    best = search.best
+    best, tune, n = search.best, project.config.tune, len(search.scored)
+    if tune and tune.search == Search.random and (tune.candidates or 0) > n:
+        result.messages.append(
+            f"train: [tune] candidates = {tune.candidates}: all {n} "
+            "combinations of the grid were tried"
+        )
     result.messages.append(
-        f"train: [tune] {len(search.scored)} candidates x {search.folds} folds on "
+        f"train: [tune] {n} candidates x {search.folds} folds on "
         f"{search.rows} rows; best {_params_text(best.params)}: {search.metric} "
         f"{_number(best.mean)} +/- {_number(best.std)} -> {project.table(Table.cv_results)}"
     )

@@ -135,8 +135,13 @@ Made by `pipeline init`. Everything the pipeline does to the data is SQL in `sql
 warehouse; `pipeline.toml` names the tables, the label, the features and the model.
 
     pipeline run --config pipeline.toml           # preprocess, train, predict, evaluate
-    pipeline sql --config pipeline.toml "SELECT * FROM {schema}.metrics WHERE slice = 'all'"
     pipeline show --config pipeline.toml
+
+The overall holdout metrics of the model evaluated last (`metrics` holds every model's rows):
+
+    pipeline sql --config pipeline.toml "SELECT metric, value FROM {schema}.metrics
+        WHERE slice = 'all' AND model_id = (SELECT model_id FROM {schema}.runs
+        WHERE stage = 'evaluate' AND status = 'success' ORDER BY ended_at DESC LIMIT 1)"
 
 Where your own cleaning goes: write it as SQL in the warehouse, as a view over the table
 `[tables] labelled` names ({source}{keyed}), and point `labelled` at the new view; for example
