@@ -5,7 +5,10 @@ directory, the ledger). The folds themselves are cross-validated in `stages/tune
 Ranking follows scikit-learn's GridSearchCV, so the two can be compared number for number:
 candidates in ParameterGrid order (keys sorted, the last key varying fastest), mean and
 population standard deviation (ddof 0) over the folds, rank 1 for the best mean with ties
-sharing the smaller rank, and the best being the first candidate of rank 1."""
+sharing the smaller rank, and the best being the first candidate of rank 1. A candidate with a
+fold of no value (NULL metric: GridSearchCV's NaN) has no mean and ranks after all that have
+one; when none has a mean, train refuses (tune_folds.check_defined) where GridSearchCV ranks
+them all 1."""
 
 from __future__ import annotations
 
@@ -133,10 +136,10 @@ def check_tune(config: Config) -> None:
         try:
             make_estimator(model.estimator, {**model.params, **candidate}, model.packages)
         except ConfigError as exc:
-            raise ConfigError(f"[tune] grid {_params_text(candidate)}: {exc}") from exc
+            raise ConfigError(f"[tune] grid {params_text(candidate)}: {exc}") from exc
 
 
-def _params_text(params: Mapping[str, Any]) -> str:
+def params_text(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(params), sort_keys=True, default=str)
 
 
@@ -236,7 +239,7 @@ def write_cv_results(project: Project, search: SearchResult, model_id: str, run_
     rows = [
         {
             "candidate": c.candidate,
-            "params": _params_text(c.params),
+            "params": params_text(c.params),
             "mean": c.mean,
             "std": c.std,
             "rank": c.rank,
@@ -271,7 +274,7 @@ def record_search(
     best = search.best
     result.messages.append(
         f"train: [tune] {len(search.scored)} candidates x {search.folds} folds on "
-        f"{search.rows} rows; best {_params_text(best.params)}: {search.metric} "
+        f"{search.rows} rows; best {params_text(best.params)}: {search.metric} "
         f"{_number(best.mean)} +/- {_number(best.std)} -> {project.table(Table.cv_results)}"
     )
 
