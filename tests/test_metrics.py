@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from pipeline.evaluation.metrics import metrics_of_arrays
+from pipeline.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import REPO, OptionsFactory
 
 SQL = REPO / "sql"
@@ -195,3 +196,37 @@ def test_titanic_holdout_metrics_and_curves_equal_sklearn(titanic_project: Optio
     np.testing.assert_allclose(
         cal, sorted(zip(prob_pred, prob_true, strict=True)), rtol=0, atol=1e-12
     )
+
+
+def test_metrics_of_arrays_are_the_same_bytes_on_every_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Float sums over 200k rows on several threads changed in their last bits from run to
+    run (model.json's training log_loss alternated): the in-memory DuckDB runs on one thread,
+    whatever the machine's cores, so every run gives the same bytes: those of a DuckDB forced
+    to one thread (on this data, 2 threads already give other last bits)."""
+    rng = np.random.default_rng(0)
+    n = 200_000
+    y = rng.integers(0, 2, n)  # (n,)
+    score = rng.random(n)  # (n,)
+    runs = {
+        repr(
+            sorted(
+                metrics_of_arrays(SQL, "binary", y, (score >= 0.5).astype(int), score, 1).items()
+            )
+        )
+        for _ in range(3)
+    }
+    assert len(runs) == 1
+    with monkeypatch.context() as m:
+        opened = DuckDBWarehouse.in_memory
+        m.setattr(DuckDBWarehouse, "in_memory", lambda settings=None: opened({"threads": 1}))
+        one = metrics_of_arrays(SQL, "binary", y, (score >= 0.5).astype(int), score, 1)
+    assert runs == {repr(sorted(one.items()))}
+    target = rng.normal(size=n)  # (n,)
+    guess = target + rng.normal(size=n)  # (n,)
+    runs = {
+        repr(sorted(metrics_of_arrays(SQL, "regression", target, guess, None).items()))
+        for _ in range(2)
+    }
+    assert len(runs) == 1

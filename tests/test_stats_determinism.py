@@ -78,6 +78,12 @@ def test_same_stats_and_model_id_at_any_thread_count(
     assert len(stats_bytes) == 1
     assert len(model_ids) == 1, model_ids
     assert runs[1][1] == runs[2][1] == runs[4][1]
+    # the training metrics (in-memory DuckDB, its float sums): the same bytes in model.json
+    metrics = {
+        repr(json.loads((r[3] / "models" / r[2] / "model.json").read_text())["train_metrics"])
+        for r in runs.values()
+    }
+    assert len(metrics) == 1, metrics
 
 
 def test_mean_and_std_equal_numpy(runs: dict[int, tuple[bytes, list[tuple], str, Path]]) -> None:

@@ -213,7 +213,10 @@ def test_same_search_same_model_id_and_recorded(synthetic_project: OptionsFactor
     first = trained.model_id
     assert first is not None
     rows = _cv_results(synthetic_project, first)
+    meta = synthetic_project().models_dir / first / "model.json"
+    metrics = json.loads(meta.read_text())["train_metrics"]
     assert _train(synthetic_project) == first
+    assert json.loads(meta.read_text())["train_metrics"] == metrics  # the same floats
     again = _cv_results(synthetic_project, first)
     strip = [{k: v for k, v in r.items() if k != "run_id"} for r in rows]
     assert strip == [{k: v for k, v in r.items() if k != "run_id"} for r in again]
@@ -412,3 +415,112 @@ def test_a_fold_without_rows_is_a_data_error(ran_project: OptionsFactory) -> Non
     assert "of [tune] folds = 5 has no validation rows" in result.output
     assert "has 3 rows; use fewer folds" in result.output
     assert sorted(p.name for p in ran_project().models_dir.iterdir()) == models
+
+
+def _refused(options: OptionsFactory, code: int) -> str:
+    """Train through the CLI; its one error line, after checking nothing was written (the
+    ledger records the failed run, as for any refusal)."""
+    config = options().config_path
+    tables = "SELECT table_name FROM information_schema.tables ORDER BY ALL"
+    before = _query(options, tables)
+    models = sorted(p.name for p in options().models_dir.iterdir())
+    result = CliRunner().invoke(app, ["run", "-c", str(config), "--stage", "train"])
+    assert result.exit_code == code, result.output
+    (line,) = [x for x in result.output.splitlines() if not x.startswith("run ")]
+    assert line.startswith("error: "), result.output
+    assert _query(options, tables) == before  # no cv_results, no staging table left
+    assert sorted(p.name for p in options().models_dir.iterdir()) == models
+    print(line)
+    return line
+
+
+def test_a_fold_training_part_with_one_class_is_a_data_error(ran_project: OptionsFactory) -> None:
+    config = ran_project().config_path
+    set_tune(config, {"grid": {"C": [0.1, 1.0]}, "folds": 2}, features=False)
+    with config.open("a") as f:
+        f.write("\n[train]\nsample_rows = 10\n")
+    line = _refused(ran_project, 4)
+    assert "of [tune] folds = 2: its training part has" in line, line
+    assert "rows of 1 class" in line, line
+
+
+def test_a_candidate_failing_to_fit_is_one_line_naming_it(ran_project: OptionsFactory) -> None:
+    """l1_ratio = 1 is an L1 penalty, which the default lbfgs solver refuses when it fits."""
+    config = ran_project().config_path
+    set_tune(config, {"grid": {"l1_ratio": [0.0, 1.0]}, "folds": 2}, features=False)
+    line = _refused(ran_project, 4)
+    assert 'of [tune] folds = 2: candidate {"l1_ratio": 1.0} failed (' in line
+    assert "Solver lbfgs supports only 'l2' or None penalties" in line, line
+
+
+def test_a_metric_without_value_on_a_fold_is_refused_naming_the_folds(
+    ran_project: OptionsFactory,
+) -> None:
+    """A validation part of one class has no ROC AUC; a candidate with a fold of no value has
+    no mean (GridSearchCV's NaN), and with no candidate left to rank, train refuses rather
+    than fit the first candidate."""
+    config = ran_project().config_path
+    set_tune(config, {"grid": {"C": [0.1, 1.0]}, "folds": 4}, features=False)
+    with config.open("a") as f:
+        f.write("\n[train]\nsample_rows = 20\n")
+    line = _refused(ran_project, 4)
+    assert "[tune] metric 'roc_auc' has no value for any candidate: undefined on fold 2 (" in line
+    assert "validation part with one class" in line, line
+
+
+def test_msle_of_negative_labels_is_refused(ran_project: OptionsFactory) -> None:
+    with duckdb.connect(_warehouse(ran_project)) as con:
+        con.execute("UPDATE raw.titanic_train SET Survived = Survived - 1")  # -1 and 0
+    config = ran_project().config_path
+    doc = tomlkit.parse(config.read_text())
+    doc["columns"]["task"] = "regression"  # type: ignore[index]
+    doc["contract"].pop("Survived")  # type: ignore[union-attr]
+    doc["model"]["estimator"] = "sklearn.linear_model.Ridge"  # type: ignore[index]
+    doc["model"]["params"] = {}  # type: ignore[index]
+    doc["tune"] = {"grid": {"alpha": [0.1, 1.0]}, "folds": 2, "metric": "msle"}
+    config.write_text(tomlkit.dumps(doc))
+    done = CliRunner().invoke(app, ["run", "-c", str(config), "--stage", "preprocess"])
+    assert done.exit_code == 0, done.output
+    line = _refused(ran_project, 4)
+    assert "[tune] metric 'msle' has no value for any candidate: undefined on fold 0 (" in line
+    assert "fold 1 (" in line and "a negative label or prediction" in line, line
+
+
+def test_a_candidate_without_a_mean_ranks_last_as_in_gridsearchcv() -> None:
+    """Some candidates with a fold of no value (NULL here, an error_score NaN there): no
+    mean, ranked after every candidate with one, tied among themselves, as GridSearchCV
+    ranks NaN means; the others ranked by their means as usual."""
+    from sklearn.base import BaseEstimator
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
+
+    from pipeline.stages.tune import rank_scores
+    from pipeline.stages.tune_folds import check_defined
+
+    table = [[0.7, 0.9, 0.8], [0.6, None, 0.9], [0.9, 0.5, 0.6], [None, None, 0.2], [0.8, 0.8, 0.8]]
+
+    class Fixed(BaseEstimator):  # type: ignore[misc]
+        """Scores table[k][fold]; the fold is the validation rows' one value of X."""
+
+        def __init__(self, k: int = 0) -> None:
+            self.k = k
+
+        def fit(self, X: np.ndarray, y: np.ndarray) -> Fixed:
+            return self
+
+    def scorer(model: Fixed, X: np.ndarray, y: np.ndarray) -> float:
+        value = table[model.k][int(X[0, 0])]
+        return np.nan if value is None else value
+
+    folds = np.repeat(np.arange(3), 4)  # (12,)
+    X = folds[:, None].astype(float)  # (12, 1) each row's fold
+    search = GridSearchCV(
+        Fixed(), {"k": list(range(len(table)))}, cv=PredefinedSplit(folds), scoring=scorer
+    )
+    search.fit(X, np.zeros(12))
+    ours = rank_scores([{"k": k} for k in range(len(table))], table, "roc_auc")
+    check_defined(table, "roc_auc", {0: 4, 1: 4, 2: 4})  # some candidates have a mean
+    assert [c.rank for c in ours] == search.cv_results_["rank_test_score"].tolist()
+    assert [c.mean for c in ours] == pytest.approx(
+        [None if np.isnan(m) else m for m in search.cv_results_["mean_test_score"]]
+    )
+    assert ours[[c.rank for c in ours].index(1)].candidate == search.best_index_

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.vocabulary import ImportanceKind, Task
 from pipeline.evaluation.axis import spaced_ticks
-from pipeline.evaluation.metrics import Judged, render_metrics
+from pipeline.evaluation.metrics import IN_MEMORY_SETTINGS, Judged, render_metrics
 from pipeline.render.templates import templates_for
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class GroupMetric:
 def group_metric(sql_dir: Path, task: Task, positive: Any) -> Iterator[GroupMetric]:
     from pipeline.warehouse.duckdb import DuckDBWarehouse
 
-    with DuckDBWarehouse.in_memory() as wh:
+    with DuckDBWarehouse.in_memory(IN_MEMORY_SETTINGS) as wh:  # the same bytes every run
         wh.ensure_schema("m")
         yield GroupMetric(wh, sql_dir, task, positive)
 

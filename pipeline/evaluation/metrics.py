@@ -28,6 +28,12 @@ METRIC_TEMPLATES: dict[Task, str] = {
 
 CURVES_TEMPLATE = "evaluate/curves.sql"
 
+#: the in-memory DuckDB that scores arrays runs on one thread: its float sums (log loss,
+#: brier, average precision) are then added in one order, so the training metrics in
+#: model.json and a search's fold scores are the same bytes on every run and machine (on
+#: several threads their last bits changed from run to run)
+IN_MEMORY_SETTINGS: dict[str, str | int] = {"threads": 1}
+
 
 @dataclass(frozen=True)
 class Judged:
@@ -112,7 +118,7 @@ def metrics_of_many(
             ),
         }
     )
-    with DuckDBWarehouse.in_memory() as wh:
+    with DuckDBWarehouse.in_memory(IN_MEMORY_SETTINGS) as wh:
         wh.ensure_schema("m")
         wh.register("l", pa.table({"id": ids, "label": y, "dataset": ["d"] * n}))
         wh.register("p", rows)

@@ -35,8 +35,8 @@ from pipeline.stages.project import Project
 from pipeline.stages.raw_types import raw_types
 from pipeline.stages.spec import Table
 from pipeline.stages.threads import bounded_threads, fit_n_jobs, fit_threads
-from pipeline.stages.tune import forget_search, record_search
 from pipeline.stages.tune_folds import cross_validate
+from pipeline.stages.tune_record import forget_search, record_search
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -1,11 +1,14 @@
-"""[tune]: which candidates a search tries, the checks made before the first write, how the
-folds' scores become a ranking, and where the search is recorded (`cv_results`, the model
-directory, the ledger). The folds themselves are cross-validated in `stages/tune_folds.py`.
+"""[tune]: which candidates a search tries, the checks made before the first write and how the
+folds' scores become a ranking. The folds are cross-validated in `stages/tune_folds.py`; the
+search is recorded by `stages/tune_record.py`.
 
 Ranking follows scikit-learn's GridSearchCV, so the two can be compared number for number:
 candidates in ParameterGrid order (keys sorted, the last key varying fastest), mean and
 population standard deviation (ddof 0) over the folds, rank 1 for the best mean with ties
-sharing the smaller rank, and the best being the first candidate of rank 1."""
+sharing the smaller rank, and the best being the first candidate of rank 1. A candidate with a
+fold of no value (NULL metric: GridSearchCV's NaN) has no mean and ranks after all that have
+one; when none has a mean, train refuses (tune_folds.check_defined) where GridSearchCV ranks
+them all 1."""
 
 from __future__ import annotations
 
@@ -19,14 +22,10 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import ConfigError
 from pipeline.core.vocabulary import Search, Task
 from pipeline.stages.estimator import make_estimator
-from pipeline.stages.spec import Table, staging_table
 
 if TYPE_CHECKING:
     from pipeline.config.schema import Config
     from pipeline.config.sections import TuneConfig
-    from pipeline.model.trained import TrainedModel
-    from pipeline.stages.ledger import StageResult
-    from pipeline.stages.project import Project
 
 #: what [tune] metric may name, per task: the overall metrics of sql/evaluate/<task>.sql
 METRICS: dict[Task, tuple[str, ...]] = {
@@ -133,10 +132,10 @@ def check_tune(config: Config) -> None:
         try:
             make_estimator(model.estimator, {**model.params, **candidate}, model.packages)
         except ConfigError as exc:
-            raise ConfigError(f"[tune] grid {_params_text(candidate)}: {exc}") from exc
+            raise ConfigError(f"[tune] grid {params_text(candidate)}: {exc}") from exc
 
 
-def _params_text(params: Mapping[str, Any]) -> str:
+def params_text(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(params), sort_keys=True, default=str)
 
 
@@ -227,74 +226,3 @@ def rank_scores(
         CandidateScores(i, p, tuple(row), number(means[i]), number(stds[i]), ranks[i])
         for i, (p, row) in enumerate(zip(params, scores, strict=True))
     )
-
-
-def write_cv_results(project: Project, search: SearchResult, model_id: str, run_id: str) -> None:
-    """The search's rows replace the model's rows of cv_results (writes of the caller's
-    transaction: train holds the warehouse itself)."""
-    wh, t = project.warehouse, project.templates
-    rows = [
-        {
-            "candidate": c.candidate,
-            "params": _params_text(c.params),
-            "mean": c.mean,
-            "std": c.std,
-            "rank": c.rank,
-            "fold_scores": json.dumps(list(c.fold_scores)),
-        }
-        for c in search.scored
-    ]
-    rendered = t.render(
-        "tune/cv_results.sql",
-        run_id=run_id,
-        model_id=model_id,
-        metric=search.metric,
-        folds=search.folds,
-        rows=rows,
-    )
-    staging = project.table(staging_table(Table.cv_results))
-    wh.replace_table(staging, rendered.sql)
-    wh.replace_rows(project.table(Table.cv_results), staging, "model_id", model_id)
-
-
-def forget_search(project: Project, model_id: str) -> None:
-    """Trained without [tune]: the model's cv_results rows (of an earlier tuned fit of the
-    same id) go, as its directory has no cv_results.json. A short write, only if needed."""
-    wh = project.warehouse
-    table = wh.dialect.quote(project.table(Table.cv_results))
-    where = f"WHERE model_id = {wh.dialect.literal(model_id)}"
-    with wh.reading():
-        if not wh.table_exists(project.table(Table.cv_results)):
-            return
-        if not wh.count_rows(f"SELECT 1 FROM {table} {where}"):
-            return
-    with wh.writing(), wh.transaction():
-        wh.execute(f"DELETE FROM {table} {where}")
-
-
-def record_search(
-    project: Project, search: SearchResult, model: TrainedModel, run_id: str, result: StageResult
-) -> None:
-    """The search, everywhere it is kept: cv_results (one write hold and transaction, before
-    the model is saved), the model directory's cv_results.json, the stage's result and its
-    ledger row."""
-    wh = project.warehouse
-    with wh.writing(), wh.transaction():
-        write_cv_results(project, search, model.model_id, run_id)
-    model.extras[SEARCH_FILE] = search.to_json()
-    result.details["tune"] = search.summary()
-    best, tune, n = search.best, project.config.tune, len(search.scored)
-    if tune and tune.search == Search.random and (tune.candidates or 0) > n:
-        result.messages.append(
-            f"train: [tune] candidates = {tune.candidates}: all {n} "
-            "combinations of the grid were tried"
-        )
-    result.messages.append(
-        f"train: [tune] {n} candidates x {search.folds} folds on "
-        f"{search.rows} rows; best {_params_text(best.params)}: {search.metric} "
-        f"{_number(best.mean)} +/- {_number(best.std)} -> {project.table(Table.cv_results)}"
-    )
-
-
-def _number(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4f}"

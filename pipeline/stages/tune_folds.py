@@ -21,7 +21,14 @@ from pipeline.model.trained import column, feature_matrix, predict_arrays
 from pipeline.stages.estimator import make_estimator
 from pipeline.stages.spec import Table
 from pipeline.stages.threads import bounded_threads, fit_threads
-from pipeline.stages.tune import SearchResult, candidates, rank_scores, tune_metric
+from pipeline.stages.tune import (
+    SearchResult,
+    candidates,
+    params_text,
+    rank_scores,
+    tune_metric,
+)
+from pipeline.warehouse.text import one_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -100,6 +107,9 @@ def _fold_scores(
         ]
     (X, y), (X_val, y_val) = (_arrays(p, names, spec.label) for p in parts)
     del parts
+    assert cfg.tune is not None
+    where = f"fold {fold} of [tune] folds = {cfg.tune.folds}"
+    _check_classes(where, cfg.task, y)
     scores: list[float | None] = []
     pending: list[Any] = []  # (prediction, score) of the candidates not yet scored
     for i, params in enumerate(tried):
@@ -107,12 +117,67 @@ def _fold_scores(
             cfg.model.estimator, {**cfg.model.params, **params}, cfg.model.packages
         )
         with bounded_threads(model, fit_threads(cfg.train.threads)):  # as train's own fit
-            model.fit(X, y)
-            pending.append(predict_arrays(model, X_val))  # (n_val,), (n_val,) or None
+            try:
+                model.fit(X, y)
+                pending.append(predict_arrays(model, X_val))  # (n_val,), (n_val,) or None
+            except ValueError as exc:  # the estimator refuses this fold's rows
+                raise DataError(
+                    f"{where}: candidate {params_text(params)} failed "
+                    f"({len(y)} training rows): {one_line(str(exc))}"
+                ) from exc
         if len(pending) * len(y_val) >= BATCH_VALUES or i == len(tried) - 1:
             scores += _scores(project, y_val, pending, _positive(model, cfg.task), metric)
             pending = []
     return scores
+
+
+def _check_classes(where: str, task: Task | str, y: np.ndarray) -> None:
+    """A classifier needs 2 classes to fit: a fold's training part with one is named, as
+    train names a training split with one. y: (n_rows,)."""
+    import numpy as np
+
+    if Task(task) == Task.regression:
+        return
+    classes = np.unique(y)  # (n_classes,)
+    if len(classes) < 2:
+        shown = ", ".join(str(c.item() if hasattr(c, "item") else c) for c in classes)
+        raise DataError(
+            f"{where}: its training part has {len(y)} rows of {len(classes)} class "
+            f"({shown or 'none'}); task {str(task)!r} needs 2 label values: use fewer folds "
+            "or more rows ([train] sample_rows)"
+        )
+
+
+#: why a metric has no value on some rows (the metric SQL gives NULL where scikit-learn
+#: warns or fails)
+UNDEFINED_WHEN = {
+    "roc_auc": "a validation part with one class",
+    "average_precision": "a validation part without the positive class",
+    "precision": "no row predicted positive",
+    "recall": "a validation part without the positive class",
+    "f1": "no positive row, predicted or labelled",
+    "msle": "a negative label or prediction",
+    "r2": "a constant label in a validation part",
+    "explained_variance": "a constant label in a validation part",
+}
+
+
+def check_defined(scores: list[list[float | None]], metric: str, rows: dict[int, int]) -> None:
+    """No candidate with a mean is no ranking at all: refuse rather than train the first
+    candidate (GridSearchCV ranks them all 1 and so picks it). scores: (n_candidates,
+    n_folds); rows: each fold's validation rows."""
+    if any(all(v is not None for v in row) for row in scores):
+        return
+    undefined = sorted({f for row in scores for f, v in enumerate(row) if v is None})
+    where = ", ".join(
+        f"fold {f} ({rows.get(f, 0)} validation row{'' if rows.get(f) == 1 else 's'})"
+        for f in undefined
+    )
+    why = UNDEFINED_WHEN.get(metric, "some rows")
+    raise DataError(
+        f"[tune] metric {metric!r} has no value for any candidate: undefined on {where}, "
+        f"as it is for {why}; choose another [tune] metric, fewer folds or more rows"
+    )
 
 
 def cross_validate(project: Project, run_id: str, sample_salt: str) -> SearchResult:
@@ -144,6 +209,7 @@ def cross_validate(project: Project, run_id: str, sample_salt: str) -> SearchRes
             )
         for i, value in enumerate(_fold_scores(project, folds, fold, run_id, tried, metric)):
             scores[i].append(value)
+    check_defined(scores, metric, counts)
     return SearchResult(
         metric=metric,
         folds=tune.folds,

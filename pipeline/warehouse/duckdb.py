@@ -6,7 +6,7 @@ is the engine's side of the interface: its queries, its catalog and its transact
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -61,8 +61,10 @@ class DuckDBWarehouse(DuckDBFile):
         return f"path, seed_from, {', '.join(cls.option_types)}"
 
     @classmethod
-    def in_memory(cls) -> DuckDBWarehouse:
-        return cls(":memory:")
+    def in_memory(cls, settings: Mapping[str, str | int] | None = None) -> DuckDBWarehouse:
+        """A database in memory; settings as [warehouse] passes them (threads = 1: float sums
+        added in one order, the same bytes on every run)."""
+        return cls(":memory:", settings=settings)
 
     # --- transactions: the base class's template runs these --------------------------------
     def _begin(self) -> None:
