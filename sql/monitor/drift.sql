@@ -22,6 +22,12 @@
     The SQL grows linearly with the features and stays flat: bins are cut in wide rows (one
     CASE per column), and the per-feature literals are wide rows made long and joined.
 
+    Fast on many rows: the numeric columns stay wide while rows are many (per-column
+    aggregates of one GROUP BY dataset, and a second pass for the mean's limbs that joins
+    each row to its dataset's one-row frame); only the per-dataset results, a few rows, are
+    made long. Long rows (rows x features) and joins on the feature name cost several times
+    the cleaning itself.
+
     context: relation (SQL of cleaned rows), datasets, run_id, model_id, epsilon,
              numeric [{column, edges|none, shares|none, mean, std, null_base}] (floats or
              none), categorical [{column, known, null_base}], max_bins,
@@ -60,9 +66,12 @@ frozen AS (
     {{ long_values('frozen_wide', num_cols + cat_cols, f64, ['kind', 'bin']) | indent(4) }}
 ),
 {% if numeric %}
-num AS (
-    {{ long_values('scored', num_cols, f64, ['dataset']) | indent(4) }}
-),
+{#- the numeric columns by position (wide column names of their own: n0, lo0, ...) #}
+{% set cols = [] %}
+{% macro cols_as(prefix, cols) %}{% for j, c, edges in cols %}{{ prefix }}{{ j }} AS {{ c }}{{ ', ' if not loop.last }}{% endfor %}{% endmacro %}
+{% for f in numeric %}
+{% set _ = cols.append((loop.index0, f.column | ident, f.edges)) %}
+{% endfor %}
 num_frozen AS (
     SELECT feature,
            max(CASE WHEN kind = 'null_base' THEN value END) AS null_base,
@@ -72,84 +81,126 @@ num_frozen AS (
     WHERE kind <> 'share'
     GROUP BY feature
 ),
-num_counts AS (
-    SELECT dataset, feature, count(*) AS row_count, count(value) AS n,
-           min(value) AS lo, max(value) AS hi
-    FROM num
-    GROUP BY dataset, feature
+{#- one pass over the wide rows: per dataset the counts, extremes and bin counts of every
+    column (no long rows, no join: per-column aggregates of one GROUP BY) #}
+num_wide AS (
+    SELECT dataset,
+{% for j, c, edges in cols %}
+           count({{ c }}) AS n{{ j }}, min({{ c }}) AS lo{{ j }}, max({{ c }}) AS hi{{ j }},
+{% if edges is not none %}
+{% for i in range(edges | length + 1) %}
+           count(CASE WHEN k{{ j }} = {{ i }} THEN 1 END) AS b{{ j }}_{{ i }},
+{% endfor %}
+{% endif %}
+{% endfor %}
+           count(*) AS row_count
+    FROM (
+        SELECT dataset,
+{% for j, c, edges in cols %}
+{% if edges is not none %}
+               {{ b.bin_case(c, edges) }} AS k{{ j }},
+{% endif %}
+               {{ c }}{{ ',' if not loop.last }}
+{% endfor %}
+        FROM scored
+    ) AS binned
+    GROUP BY dataset
 ),
 {#- center and half-range from halves: no overflow even for -1e308 .. 1e308 #}
 num_frame AS (
-    SELECT dataset, feature, lo / 2 + hi / 2 AS center, hi / 2 - lo / 2 AS half
-    FROM num_counts
-    WHERE n > 0
+    SELECT dataset,
+{% for j, c, edges in cols %}
+           lo{{ j }} / 2 + hi{{ j }} / 2 AS center{{ j }}, hi{{ j }} / 2 - lo{{ j }} / 2 AS half{{ j }}{{ ',' if not loop.last }}
+{% endfor %}
+    FROM num_wide
 ),
+{#- the second pass: each non-NULL value mapped into [-1, 1] by its dataset's frame #}
 num_limbs_0 AS (
-    SELECT dataset, feature,
-           CASE WHEN y < 0 THEN -1 ELSE 1 END AS sgn,
-           abs(y) * {{ unit }} AS v
+    SELECT dataset,
+{% for j, c, edges in cols %}
+           CASE WHEN y{{ j }} < 0 THEN -1 ELSE 1 END AS g{{ j }},
+           abs(y{{ j }}) * {{ unit }} AS v{{ j }}{{ ',' if not loop.last }}
+{% endfor %}
     FROM (
-        SELECT n.dataset AS dataset, n.feature AS feature,
-               CASE WHEN f.half = 0 THEN 0 ELSE (n.value - f.center) / f.half END AS y
-        FROM num AS n
-        JOIN num_frame AS f ON n.dataset = f.dataset AND n.feature = f.feature
-        WHERE n.value IS NOT NULL
+        SELECT s.dataset AS dataset,
+{% for j, c, edges in cols %}
+               CASE WHEN s.{{ c }} IS NULL THEN NULL WHEN f.half{{ j }} = 0 THEN 0
+                    ELSE (s.{{ c }} - f.center{{ j }}) / f.half{{ j }} END AS y{{ j }}{{ ',' if not loop.last }}
+{% endfor %}
+        FROM scored AS s
+        JOIN num_frame AS f ON s.dataset = f.dataset
     ) AS scaled
 ),
 {#- limb k of a number v in [0, 1]: floor(v * 2^(bits*k)) mod 2^bits, by exact steps #}
 {% for k in range(1, limbs + 1) %}
 num_limbs_{{ k }} AS (
-    SELECT dataset, feature, sgn,
-{% for j in range(1, k) %}
-           a{{ j }},
+    SELECT dataset,
+{% for j, c, edges in cols %}
+           g{{ j }},{% for l in range(1, k) %} a{{ j }}_{{ l }},{% endfor %}
+
+           {{ floor_int('v' ~ j) }} AS a{{ j }}_{{ k }},
+           (v{{ j }} - floor(v{{ j }})) * {{ unit }} AS v{{ j }}{{ ',' if not loop.last }}
 {% endfor %}
-           {{ floor_int('v') }} AS a{{ k }},
-           (v - floor(v)) * {{ unit }} AS v
     FROM num_limbs_{{ k - 1 }}
 ),
 {% endfor %}
 num_sums AS (
-    SELECT dataset, feature,
+    SELECT dataset,
+{% for j, c, edges in cols %}
+{% set outer = loop %}
 {% for k in range(1, limbs + 1) %}
-           sum(sgn * a{{ k }}) AS s{{ k }}{{ ',' if not loop.last }}
+           sum(g{{ j }} * a{{ j }}_{{ k }}) AS s{{ j }}_{{ k }}{{ ',' if not (loop.last and outer.last) }}
+{% endfor %}
 {% endfor %}
     FROM num_limbs_{{ limbs }}
-    GROUP BY dataset, feature
+    GROUP BY dataset
+),
+{#- per dataset, wide: each column's non-NULL count and mean, and (one row per bin) its bin
+    counts; then made long #}
+num_means_wide AS (
+    SELECT c.dataset AS dataset, c.row_count AS row_count,
+{% for j, c, edges in cols %}
+           c.n{{ j }} AS n{{ j }},
+           f.center{{ j }} + f.half{{ j }} * ((
+{% for k in range(1, limbs + 1) %}
+               {{ '+ ' if not loop.first }}CAST(s.s{{ j }}_{{ k }} AS {{ f64 }}) * {{ b.num(2.0 ** (-bits * k)) }}
+{% endfor %}
+           ) / NULLIF(c.n{{ j }}, 0)) AS mean{{ j }}{{ ',' if not loop.last }}
+{% endfor %}
+    FROM num_wide AS c
+    LEFT JOIN num_frame AS f ON c.dataset = f.dataset
+    LEFT JOIN num_sums AS s ON c.dataset = s.dataset
+),
+num_n AS (
+    {{ long_values('(SELECT dataset, row_count, ' ~ cols_as('n', cols) ~ ' FROM num_means_wide)', num_cols, types.int, ['dataset', 'row_count']) | indent(4) }}
+),
+num_mean AS (
+    {{ long_values('(SELECT dataset, ' ~ cols_as('mean', cols) ~ ' FROM num_means_wide)', num_cols, f64, ['dataset']) | indent(4) }}
 ),
 num_stats AS (
-    SELECT c.dataset AS dataset, c.feature AS feature, c.row_count AS row_count, c.n AS n,
-           f.center + f.half * ((
-{% for k in range(1, limbs + 1) %}
-               {{ '+ ' if not loop.first }}CAST(s.s{{ k }} AS {{ f64 }}) * {{ b.num(2.0 ** (-bits * k)) }}
-{% endfor %}
-           ) / NULLIF(c.n, 0)) AS mean
-    FROM num_counts AS c
-    LEFT JOIN num_frame AS f ON c.dataset = f.dataset AND c.feature = f.feature
-    LEFT JOIN num_sums AS s ON c.dataset = s.dataset AND c.feature = s.feature
+    SELECT c.dataset AS dataset, c.feature AS feature, c.row_count AS row_count, c.value AS n,
+           m.value AS mean
+    FROM num_n AS c
+    JOIN num_mean AS m ON c.dataset = m.dataset AND c.feature = m.feature
 ),
 {% if binned %}
-bin_wide AS (
-    SELECT dataset,
-{% for f in binned %}
-           {{ b.bin_case(f.column | ident, f.edges) }} AS {{ f.column | ident }}{{ ',' if not loop.last }}
+bin_counts_wide AS (
+{% for i in range(max_bins) %}
+    {{ 'UNION ALL' if not loop.first }}
+    SELECT dataset, {{ i }} AS bin,{% for j, c, edges in cols %} {{ 'b%d_%d' % (j, i) if edges is not none and i <= edges | length else 'NULL' }} AS {{ c }}{{ ',' if not loop.last }}{% endfor %}
+
+    FROM num_wide
 {% endfor %}
-    FROM scored
-),
-bin_long AS (
-    {{ long_values('bin_wide', binned | map(attribute='column') | list, types.int, ['dataset']) | indent(4) }}
 ),
 bin_counts AS (
-    SELECT dataset, feature, value AS bin, count(*) AS n
-    FROM bin_long
-    WHERE value IS NOT NULL
-    GROUP BY dataset, feature, value
+    {{ long_values('bin_counts_wide', num_cols, types.int, ['dataset', 'bin']) | indent(4) }}
 ),
 train_shares AS (
     SELECT bin, feature, value AS share FROM frozen WHERE kind = 'share' AND value IS NOT NULL
 ),
 psi_terms AS (
     SELECT d.dataset AS dataset, t.feature AS feature, t.bin AS bin,
-           {{ b.psi_term('COALESCE(c.n, 0)', 'NULLIF(d.n, 0)', 't.share', epsilon) }} AS term
+           {{ b.psi_term('COALESCE(c.value, 0)', 'NULLIF(d.n, 0)', 't.share', epsilon) }} AS term
     FROM train_shares AS t
     JOIN num_stats AS d ON d.feature = t.feature
     LEFT JOIN bin_counts AS c ON c.dataset = d.dataset AND c.feature = t.feature AND c.bin = t.bin
