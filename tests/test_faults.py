@@ -274,13 +274,14 @@ def _leftovers(options: RunOptions) -> list[str]:
 @pytest.mark.parametrize(
     ("moment", "stages", "args"),
     [
-        ("preprocess", [], ["run"]),
-        ("preprocess-query", [], ["run"]),
-        ("save", ["preprocess"], ["run", "--stage", "train"]),
+        ("preprocess", [], ["run", "--batch-rows", "20"]),
+        ("preprocess-query", [], ["run", "--batch-rows", "20"]),
+        ("save", ["preprocess"], ["run", "--stage", "train"]),  # no scoring option: it would warn
         (
             "scoring",
             ["preprocess", "train"],
-            ["run", "--stage", "predict", "--executor", "process", "--workers", "2"],
+            ["run", "--stage", "predict", "--executor", "process", "--workers", "2"]
+            + ["--batch-rows", "20"],
         ),
     ],
 )
@@ -297,9 +298,7 @@ def test_ctrl_c_at_any_moment_prints_one_line_exits_130_and_writes_nothing(
     warehouse = options.config_path.parent / "warehouse.duckdb"
     before = warehouse_checksums(warehouse)
     models_before = sorted(p.name for p in options.models_dir.glob("*"))
-    proc = _fault(
-        tmp_path, moment, *args, "--batch-rows", "20", "--config", str(options.config_path)
-    )
+    proc = _fault(tmp_path, moment, *args, "--config", str(options.config_path))
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == 130, err
     assert err == "error: interrupted\n"
