@@ -280,8 +280,10 @@ def _leftovers(options: RunOptions) -> list[str]:
         (
             "scoring",
             ["preprocess", "train"],
-            ["run", "--stage", "predict", "--executor", "process", "--workers", "2"]
-            + ["--batch-rows", "20"],
+            [
+                *("run", "--stage", "predict", "--executor", "process"),
+                *("--workers", "2", "--batch-rows", "20"),
+            ],
         ),
     ],
 )
