@@ -144,3 +144,16 @@ def test_an_n_jobs_that_does_nothing_does_not_warn() -> None:
         with bounded_threads(model, 2):
             model.fit(X, y)
     assert model.n_jobs is None
+
+
+def test_training_metrics_are_the_same_bytes_on_every_fit(ran_project: OptionsFactory) -> None:
+    """The forest's training predictions run on one job: on several, its trees' probabilities
+    are added in the order the jobs finish, and model.json's log_loss changed in its last bit
+    from one train to the next."""
+    _configure(ran_project().config_path, None, 2)
+    texts = set()
+    for _ in range(4):
+        model_id, _details, _scores = _train(ran_project)
+        meta = json.loads((ran_project().models_dir / model_id / "model.json").read_text())
+        texts.add(json.dumps(meta["train_metrics"], sort_keys=True))
+    assert len(texts) == 1, texts

@@ -41,13 +41,17 @@ def fit_n_jobs(estimator: Any, threads: int) -> int | None:
 
 
 @contextmanager
-def bounded_threads(estimator: Any, threads: int) -> Iterator[None]:
+def bounded_threads(estimator: Any, threads: int, fitting: bool = True) -> Iterator[None]:
     """Inside, OpenMP and BLAS pools use at most `threads` threads, and so does the estimator's
-    `n_jobs` when it is unset (None); afterwards it is unset again."""
+    `n_jobs` when it is unset (None) and it is `fitting`; afterwards it is unset again.
+
+    Only a fit gets the jobs: a forest predicting on several jobs adds its trees' probabilities
+    in the order the jobs finish, and a float sum in another order is other bytes (the training
+    metrics in model.json, [tune]'s fold scores). Predictions run on one job, as scoring's do."""
     from threadpoolctl import threadpool_limits
 
     params = estimator.get_params(deep=False)
-    ours = "n_jobs" in params and params["n_jobs"] is None
+    ours = fitting and "n_jobs" in params and params["n_jobs"] is None
     if ours:
         estimator.set_params(n_jobs=threads)
     try:

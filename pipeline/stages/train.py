@@ -136,6 +136,7 @@ def train_from_data(
             name_float32_overflow(exc, X, names, estimator)
             name_overflow(exc, X, names, estimator)
             raise
+    with bounded_threads(model, fit_threads(threads), fitting=False):
         train_pred, train_score = predict_arrays(model, X)  # (n_rows,), (n_rows,) or None
     classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [])]
     positive = classes[1] if task == Task.binary else None

@@ -116,15 +116,17 @@ def _fold_scores(
         model = make_estimator(
             cfg.model.estimator, {**cfg.model.params, **params}, cfg.model.packages
         )
-        with bounded_threads(model, fit_threads(cfg.train.threads)):  # as train's own fit
-            try:
+        threads = fit_threads(cfg.train.threads)
+        try:  # fitted and scored as train's own fit is (the same thread bounds)
+            with bounded_threads(model, threads):
                 model.fit(X, y)
+            with bounded_threads(model, threads, fitting=False):
                 pending.append(predict_arrays(model, X_val))  # (n_val,), (n_val,) or None
-            except ValueError as exc:  # the estimator refuses this fold's rows
-                raise DataError(
-                    f"{where}: candidate {params_text(params)} failed "
-                    f"({len(y)} training rows): {one_line(str(exc))}"
-                ) from exc
+        except ValueError as exc:  # the estimator refuses this fold's rows
+            raise DataError(
+                f"{where}: candidate {params_text(params)} failed "
+                f"({len(y)} training rows): {one_line(str(exc))}"
+            ) from exc
         if len(pending) * len(y_val) >= BATCH_VALUES or i == len(tried) - 1:
             scores += _scores(project, y_val, pending, _positive(model, cfg.task), metric)
             pending = []
