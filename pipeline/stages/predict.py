@@ -137,8 +137,8 @@ def predict_from_data(
                 messages.extend(notes)
             return report, hashes
         with wh.writing(), wh.transaction():  # the writes commit together
-            # first: its SQL reads the rows being scored again (with --incremental, those the
-            # model has not scored: not yet appended)
+            # first: past the query size limit it reads the rows being scored again (with
+            # --incremental, those the model has not scored: not appended yet)
             write_drift(project, drift, run_id)
             if job is None:
                 report, hashes = score_in_warehouse(project, model, run_id, casts, incremental)
