@@ -6,34 +6,20 @@ promotions is an empty listing, and options no stage of the run uses are named."
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
 from pipeline.core.errors import MissingInputError
 from pipeline.core.vocabulary import Stage
 from pipeline.stages.aliases import promote_from_path
 from pipeline.stages.checks import unused_options
 from pipeline.stages.runner import run_stages
 from tests.conftest import OptionsFactory
+from tests.test_aliases import _cli, _rows
 
 runner = CliRunner()
-
-
-def _rows(config: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(config.parent / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _cli(config: Path, *args: str) -> tuple[int, str]:
-    out = runner.invoke(app, [*args, "-c", str(config)])
-    return out.exit_code, out.output
 
 
 def test_a_run_scoring_an_alias_names_it_and_the_model_it_trained(
